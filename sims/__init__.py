@@ -1,0 +1,14 @@
+"""hmin.sims: measure on real gradient-descent trajectories what `theory` predicts.
+
+Importing `sims` turns on JAX's float64 support (``jax_enable_x64``): eigenvalues that decide
+a verdict are computed in float64 (THEORY.md, STYLE.md).  Arrays keep the dtype they are given,
+so float32 runs stay float32.
+"""
+
+import jax as _jax
+
+_jax.config.update("jax_enable_x64", True)
+
+from sims.errors import HminError, InputError, DivergedError  # noqa: E402
+
+__all__ = ["HminError", "InputError", "DivergedError"]

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``hmin`` command line (see sims/cli.py)."""

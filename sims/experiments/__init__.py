@@ -1,0 +1,1 @@
+"""Experiments: library functions ``run(config, outdir) -> summary`` behind ``hmin run NAME``."""

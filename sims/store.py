@@ -1,0 +1,139 @@
+"""Results that survive: atomic writes, run directories keyed by a config hash, resume.
+
+Every file is written to a temporary name in the same directory and moved into place with
+``os.replace``, so a reader never sees a half-written file and an interrupted run leaves either
+the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_write_json",
+    "atomic_save_npz",
+    "config_hash",
+    "to_jsonable",
+    "RunStore",
+]
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file + fsync + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/JAX scalars and arrays, tuples and paths into plain JSON types.
+
+    Non-finite floats become ``None`` (JSON has no NaN) unless they are +-inf, which become the
+    strings ``"inf"`` / ``"-inf"`` so that a reader can tell "diverged" from "missing".
+    """
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "__array__") and not isinstance(obj, (str, bytes)):
+        arr = np.asarray(obj)
+        if arr.ndim == 0:
+            return to_jsonable(arr.item())
+        return [to_jsonable(v) for v in arr.tolist()]
+    if isinstance(obj, (np.generic,)):
+        return to_jsonable(obj.item())
+    if isinstance(obj, float):
+        if np.isnan(obj):
+            return None
+        if np.isinf(obj):
+            return "inf" if obj > 0 else "-inf"
+        return obj
+    return obj
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    return atomic_write_text(path, json.dumps(to_jsonable(obj), indent=2, sort_keys=True) + "\n")
+
+
+def atomic_save_npz(path: str | os.PathLike, **arrays: Any) -> Path:
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def config_hash(config: Mapping[str, Any], length: int = 12) -> str:
+    """A stable short hash of a JSON-able config (key order does not matter)."""
+    blob = json.dumps(to_jsonable(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:length]
+
+
+class RunStore:
+    """A directory of runs, one sub-directory per config hash.
+
+    Each finished run holds ``config.json``, ``arrays.npz`` and ``metrics.json``; ``metrics.json``
+    is written last, so its presence marks the run as finished and a restarted sweep skips it.
+
+    Examples:
+        >>> import tempfile
+        >>> store = RunStore(tempfile.mkdtemp())
+        >>> key = store.key({"eps": 1e-3, "seed": 0})
+        >>> store.is_done(key)
+        False
+        >>> _ = store.save(key, {"eps": 1e-3, "seed": 0}, {"loss": [1.0, 0.5]}, {"steps": 2})
+        >>> store.is_done(key), store.load_metrics(key)["steps"]
+        (True, 2)
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def key(self, config: Mapping[str, Any]) -> str:
+        return config_hash(config)
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def is_done(self, key: str) -> bool:
+        return (self.path(key) / "metrics.json").exists()
+
+    def save(self, key: str, config: Mapping[str, Any], arrays: Mapping[str, Any], metrics: Mapping[str, Any]) -> Path:
+        d = self.path(key)
+        atomic_write_json(d / "config.json", config)
+        atomic_save_npz(d / "arrays.npz", **arrays)
+        atomic_write_json(d / "metrics.json", metrics)  # last: marks the run finished
+        return d
+
+    def load_metrics(self, key: str) -> dict:
+        return json.loads((self.path(key) / "metrics.json").read_text())
+
+    def load_arrays(self, key: str) -> dict[str, np.ndarray]:
+        with np.load(self.path(key) / "arrays.npz") as z:
+            return {k: z[k] for k in z.files}

@@ -1,0 +1,113 @@
+"""Verdicts: the numeric side of each theorem check ends in holds / violated / inconclusive.
+
+A checker returns a :class:`Verdict` carrying the comparison rule in words and the numbers it
+compared, so a report can always show *why*.  The small rule helpers below are shared by all
+checkers so that "within a band" or "below a bound up to its confidence interval" means the same
+thing everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+import numpy as np
+from scipy import stats
+
+HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
+VerdictName = Literal["holds", "violated", "inconclusive"]
+
+__all__ = [
+    "HOLDS",
+    "VIOLATED",
+    "INCONCLUSIVE",
+    "Verdict",
+    "clopper_pearson",
+    "fit_loglog_slope",
+    "band_verdict",
+    "worst",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The outcome of one numeric check.
+
+    Attributes:
+        id: statement id, e.g. ``"T4"`` or ``"C3"``.
+        verdict: ``"holds"``, ``"violated"`` or ``"inconclusive"``.
+        rule: the comparison rule, in words, exactly as the code applies it.
+        numbers: the key numbers behind the verdict (JSON-able).
+        figures: paths of figures, relative to the report directory.
+        notes: anything a reader must know to interpret the numbers.
+    """
+
+    id: str
+    verdict: VerdictName
+    rule: str
+    numbers: dict[str, Any] = dataclasses.field(default_factory=dict)
+    figures: tuple[str, ...] = ()
+    notes: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in (HOLDS, VIOLATED, INCONCLUSIVE):
+            raise ValueError(f"unknown verdict {self.verdict!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["figures"] = list(self.figures)
+        return d
+
+
+def worst(verdicts: list[str]) -> VerdictName:
+    """Combine sub-verdicts: any violated -> violated; else any inconclusive -> inconclusive."""
+    if any(v == VIOLATED for v in verdicts):
+        return VIOLATED
+    if any(v == INCONCLUSIVE for v in verdicts) or not verdicts:
+        return INCONCLUSIVE
+    return HOLDS
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.99) -> tuple[float, float]:
+    """Two-sided Clopper-Pearson interval for a binomial proportion k/n.
+
+    Examples:
+        >>> lo, hi = clopper_pearson(0, 100, 0.95)
+        >>> round(lo, 3), round(hi, 4)
+        (0.0, 0.0362)
+    """
+    if n <= 0:
+        raise ValueError("n must be positive")
+    a = 1.0 - level
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
+    return lo, hi
+
+
+def fit_loglog_slope(x, y) -> dict[str, float]:
+    """Least-squares slope of log(y) on log(x), with its standard error and r^2.
+
+    Only finite, positive pairs are used.
+
+    Examples:
+        >>> x = np.array([1e-3, 1e-2, 1e-1, 1.0])
+        >>> round(fit_loglog_slope(x, 5 * x**2)["slope"], 6)
+        2.0
+    """
+    x = np.asarray(x, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    lx, ly = np.log(x[ok]), np.log(y[ok])
+    n = int(ok.sum())
+    if n < 2 or np.ptp(lx) == 0:
+        return {"slope": float("nan"), "intercept": float("nan"), "stderr": float("nan"), "r2": float("nan"), "n": n}
+    res = stats.linregress(lx, ly)
+    stderr = float(res.stderr) if n > 2 else float("nan")
+    return {"slope": float(res.slope), "intercept": float(res.intercept), "stderr": stderr, "r2": float(res.rvalue**2), "n": n}
+
+
+def band_verdict(value: float, lo: float, hi: float, *, inconclusive_if_nan: bool = True) -> VerdictName:
+    """holds if lo <= value <= hi, violated if outside, inconclusive if value is not finite."""
+    if not np.isfinite(value):
+        return INCONCLUSIVE if inconclusive_if_nan else VIOLATED
+    return HOLDS if lo <= value <= hi else VIOLATED
