@@ -1,0 +1,125 @@
+"""Trajectory diagnostics: losses, the Jacobian and Gram matrix (empirical NTK), sharpness.
+
+- ``G = J J^T`` with ``J`` of shape (N k, P), rows grad_theta f(x_i; theta) (THEORY.md notation);
+  J is cast to float64 before the product and eigenvalues are computed in float64.
+- Sharpness: the largest-magnitude eigenvalue of Hess L by Hessian-vector power iteration
+  (``jax.jvp`` of ``jax.grad``): the Hessian is never formed.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from sims.errors import InputError
+from sims.models import Model
+
+__all__ = ["make_loss", "jacobian", "gram", "gram_eigh", "sharpness", "hessian_dense", "check_psd", "relative_change"]
+
+
+def make_loss(model: Model, loss: str = "mse") -> Callable:
+    """The training loss as a pure function ``loss(params, X, Y) -> scalar``.
+
+    - ``"mse"``: L = (1/(2N)) sum_i ||f(x_i) - y_i||^2 (THEORY.md), Y of shape (N, k);
+    - ``"ce"``: mean softmax cross-entropy, Y one-hot (or probabilities) of shape (N, k).
+    """
+    if loss == "mse":
+        def mse(params, X, Y):
+            r = model.apply(params, X) - Y
+            return 0.5 * jnp.sum(r * r) / X.shape[0]
+        return mse
+    if loss == "ce":
+        def ce(params, X, Y):
+            logits = model.apply(params, X)
+            return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(logits, axis=-1), axis=-1))
+        return ce
+    raise InputError(f"unknown loss {loss!r}; choose 'mse' or 'ce'")
+
+
+def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None) -> jax.Array:
+    """J(theta) of shape (N k, P): row (i, c) is grad_theta f_c(x_i; theta) (flattened params).
+
+    ``chunk`` computes the rows a chunk of points at a time (``lax.map``), bounding the memory
+    of reverse-mode intermediates (the neural-tangents lesson) when N is large.
+    """
+    flat, unravel = ravel_pytree(params)
+
+    def rows(Xc):
+        return jax.jacrev(lambda th: model.apply(unravel(th), Xc).reshape(-1))(flat)
+
+    n = X.shape[0]
+    if chunk is None or chunk >= n:
+        return rows(X)
+    if n % chunk:
+        raise InputError(f"jacobian chunk {chunk} must divide N = {n}")
+    Js = jax.lax.map(rows, X.reshape(n // chunk, chunk, X.shape[1]))
+    return Js.reshape(n * model.k, flat.size)
+
+
+def gram(model: Model, params, X: jax.Array, *, chunk: int | None = None) -> jax.Array:
+    """The empirical NTK Gram matrix G = J J^T, shape (N k, N k), in float64."""
+    J = jacobian(model, params, X, chunk=chunk).astype(jnp.float64)
+    return J @ J.T
+
+
+def gram_eigh(G) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-decomposition of a Gram matrix in float64 NumPy (ascending eigenvalues)."""
+    G = np.asarray(G, dtype=np.float64)
+    G = 0.5 * (G + G.T)
+    return np.linalg.eigh(G)
+
+
+def check_psd(eigvals, *, rtol: float = 1e-8) -> str | None:
+    """A message if a Gram matrix is not PSD beyond round-off (lambda_min < -rtol lambda_max), else None."""
+    ev = np.asarray(eigvals, dtype=np.float64)
+    if ev.size and ev[0] < -rtol * max(abs(ev[-1]), 1e-300):
+        return f"Gram matrix is not positive semidefinite: lambda_min = {ev[0]:.3e}, lambda_max = {ev[-1]:.3e}"
+    return None
+
+
+def sharpness(loss_fn: Callable, params, X, Y, *, key, iters: int = 20) -> jax.Array:
+    """Largest-magnitude eigenvalue of Hess L(theta) by power iteration on Hessian-vector products.
+
+    Returns the Rayleigh quotient v^T H v at the final iterate (signed; |.| = ||Hess L|| when the
+    top eigenvalue dominates).  Jittable; ``iters`` is static.
+    """
+    flat, unravel = ravel_pytree(params)
+
+    def g(th):
+        return ravel_pytree(jax.grad(loss_fn)(unravel(th), X, Y))[0]
+
+    def hvp(v):
+        return jax.jvp(g, (flat,), (v,))[1]
+
+    v0 = jax.random.normal(key, flat.shape, dtype=flat.dtype)
+    v0 = v0 / jnp.linalg.norm(v0)
+
+    def body(_, v):
+        w = hvp(v)
+        return w / (jnp.linalg.norm(w) + jnp.finfo(flat.dtype).tiny)
+
+    v = jax.lax.fori_loop(0, iters, body, v0)
+    return jnp.vdot(v, hvp(v))
+
+
+def hessian_dense(loss_fn: Callable, params, X, Y) -> np.ndarray:
+    """The dense Hessian of the loss (small models only; an oracle for tests and T5/T7 checks)."""
+    flat, unravel = ravel_pytree(params)
+    P = flat.size
+    if P > 20000:
+        raise InputError(f"dense Hessian of {P} parameters is too large")
+    H = jax.hessian(lambda th: loss_fn(unravel(th), X, Y))(flat)
+    return np.asarray(H, dtype=np.float64)
+
+
+def _fro(a):
+    return jnp.sqrt(jnp.sum(a * a))
+
+
+def relative_change(G, G0):
+    """||G - G0||_F / ||G0||_F."""
+    return _fro(G - G0) / _fro(G0)

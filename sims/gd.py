@@ -1,0 +1,283 @@
+"""The gradient-descent engine: full-batch GD (optax.sgd) with trajectory diagnostics.
+
+One jitted function runs a whole trajectory: an outer ``lax.scan`` over recording intervals and an
+inner ``lax.scan`` over the GD steps of each interval.  Every ``record_every`` steps it records
+(THEORY.md notation): the loss L, ||grad L||^2, the PL ratio ||grad L||^2 / L, lambda_min and
+lambda_max of the Gram matrix G = J J^T (float64) and mu = (2/N) lambda_min, the sharpness
+(largest |eigenvalue| of Hess L, power iteration), ||theta_t - theta_0|| and
+||G_t - G_0||_F / ||G_0||_F.  The loss itself is recorded at every step.
+
+``train_batch`` vmaps the same function over a leading batch axis (seeds, sweep points), so a
+sweep is one compiled program; compiled programs are cached by (model, config, shapes).
+
+A run whose loss becomes NaN/inf or exceeds ``diverge_factor * L_0`` is marked diverged at that
+step; its parameters are frozen there and the losses after it are NaN, so it is never plotted as a
+curve.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.flatten_util import ravel_pytree
+
+from sims.diagnostics import gram, make_loss, relative_change, sharpness
+from sims.errors import InputError
+from sims.models import Model
+
+__all__ = ["GDConfig", "Trajectory", "train", "train_batch", "init_params"]
+
+DIAG_KEYS = ("loss", "grad_sq", "pl_ratio", "lam_min", "lam_max", "mu", "sharpness", "param_dist", "gram_change")
+
+
+@dataclasses.dataclass(frozen=True)
+class GDConfig:
+    """Configuration of one GD run (immutable, hashable: it keys the compile cache).
+
+    Attributes:
+        lr: learning rate eta (full-batch GD: theta <- theta - eta grad L).
+        steps: number of GD steps (rounded up to a multiple of ``record_every``).
+        record_every: diagnostics interval k (the loss is recorded at every step).
+        loss: "mse" (THEORY.md's squared loss) or "ce".
+        gram: record Gram-matrix eigenvalues (costs N k backward passes per record).
+        sharpness: record the sharpness by ``sharpness_iters`` Hessian-vector products.
+        diverge_factor: a loss above diverge_factor * L_0 counts as diverged.
+    """
+
+    lr: float
+    steps: int
+    record_every: int = 10
+    loss: str = "mse"
+    gram: bool = True
+    sharpness: bool = True
+    sharpness_iters: int = 20
+    diverge_factor: float = 1e6
+
+    def __post_init__(self):
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"learning rate must be a positive finite number, got {self.lr!r}")
+        if int(self.steps) != self.steps or self.steps < 1:
+            raise InputError(f"steps must be a positive integer, got {self.steps!r}")
+        if int(self.record_every) != self.record_every or self.record_every < 1:
+            raise InputError(f"record_every must be a positive integer, got {self.record_every!r}")
+        if self.loss not in ("mse", "ce"):
+            raise InputError(f"unknown loss {self.loss!r}; choose 'mse' or 'ce'")
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-int(self.steps) // int(self.record_every))
+
+    @property
+    def total_steps(self) -> int:
+        return self.n_chunks * int(self.record_every)
+
+
+@dataclasses.dataclass
+class Trajectory:
+    """A measured GD trajectory (NumPy arrays; a leading batch axis after ``train_batch``).
+
+    Attributes:
+        loss: (..., steps + 1) loss at theta_0 .. theta_steps (NaN after divergence).
+        record_steps: (n_rec,) the steps at which diagnostics were recorded (0, k, 2k, ..., steps).
+        diag: dict of (..., n_rec) arrays, keys ``DIAG_KEYS`` (absent keys were not recorded).
+        diverged_step: (...) first step whose loss was non-finite or > diverge_factor L_0; -1 if none.
+        lr: (...) the learning rate of each run.
+        params: final parameters (pytree, batched like the rest).
+        n: number of data points N.
+    """
+
+    loss: np.ndarray
+    record_steps: np.ndarray
+    diag: dict
+    diverged_step: np.ndarray
+    lr: np.ndarray
+    params: object
+    n: int
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return np.asarray(self.diverged_step) >= 0
+
+    def __getitem__(self, idx) -> "Trajectory":
+        """Select runs of a batched trajectory: ``traj[3]``, ``traj[mask]``."""
+        return Trajectory(
+            loss=self.loss[idx],
+            record_steps=self.record_steps,
+            diag={k: v[idx] for k, v in self.diag.items()},
+            diverged_step=np.asarray(self.diverged_step)[idx],
+            lr=np.asarray(self.lr)[idx],
+            params=jax.tree_util.tree_map(lambda a: a[idx], self.params),
+            n=self.n,
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Flat dict of arrays for ``np.savez`` (parameters excluded)."""
+        out = {"loss": self.loss, "record_steps": self.record_steps, "diverged_step": self.diverged_step,
+               "lr": self.lr}
+        out.update({f"diag_{k}": v for k, v in self.diag.items()})
+        return out
+
+
+def init_params(model: Model, *, key, batch: int | None = None):
+    """Initial parameters; with ``batch`` a batch of independent inits from split keys."""
+    if batch is None:
+        return model.init(key)
+    return jax.vmap(model.init)(jax.random.split(key, batch))
+
+
+def _sq_norm(tree) -> jax.Array:
+    return sum(jnp.sum(x * x) for x in jax.tree_util.tree_leaves(tree))
+
+
+def _build_run(model: Model, cfg: GDConfig):
+    loss_fn = make_loss(model, cfg.loss)
+    value_and_grad = jax.value_and_grad(loss_fn)
+    k = int(cfg.record_every)
+
+    def run(params0, X, Y, key, lr):
+        n = X.shape[0]
+        opt = optax.sgd(lr)
+        opt_state = opt.init(params0)
+        flat0, _ = ravel_pytree(params0)
+        L0 = loss_fn(params0, X, Y)
+        G0 = gram(model, params0, X) if cfg.gram else None
+
+        def diag(p, dkey):
+            L, g = value_and_grad(p, X, Y)
+            gsq = _sq_norm(g)
+            out = {"loss": L, "grad_sq": gsq, "pl_ratio": gsq / L,
+                   "param_dist": jnp.linalg.norm(ravel_pytree(p)[0] - flat0)}
+            if cfg.gram:
+                G = gram(model, p, X)
+                ev = jnp.linalg.eigvalsh(G)
+                out.update(lam_min=ev[0], lam_max=ev[-1], mu=2.0 * ev[0] / n, gram_change=relative_change(G, G0))
+            if cfg.sharpness:
+                out["sharpness"] = sharpness(loss_fn, p, X, Y, key=dkey, iters=cfg.sharpness_iters)
+            return out
+
+        def gd_step(carry, t):
+            p, s, div = carry
+            L, g = value_and_grad(p, X, Y)
+            bad = ~jnp.isfinite(L) | (L > cfg.diverge_factor * L0)
+            div = jnp.where((div < 0) & bad, t, div)
+            stop = div >= 0
+            updates, s_new = opt.update(g, s, p)
+            p_new = optax.apply_updates(p, updates)
+            keep = lambda old, new: jnp.where(stop, old, new)  # noqa: E731
+            p = jax.tree_util.tree_map(keep, p, p_new)
+            s = jax.tree_util.tree_map(keep, s, s_new)
+            return (p, s, div), jnp.where(stop, jnp.nan, L)
+
+        def chunk(carry, t0):
+            p, s, div, ck = carry
+            ck, dkey = jax.random.split(ck)
+            d = diag(p, dkey)
+            (p, s, div), losses = jax.lax.scan(gd_step, (p, s, div), t0 + jnp.arange(k, dtype=jnp.int32))
+            return (p, s, div, ck), (d, losses)
+
+        div0 = jnp.asarray(-1, dtype=jnp.int32)
+        t0s = (jnp.arange(cfg.n_chunks) * k).astype(jnp.int32)
+        (p, s, div, ck), (diags, losses) = jax.lax.scan(chunk, (params0, opt_state, div0, key), t0s)
+        d_last = diag(p, jax.random.fold_in(ck, 1))
+        diags = {name: jnp.concatenate([v, d_last[name][None]]) for name, v in diags.items()}
+        last = jnp.where(div >= 0, jnp.nan, d_last["loss"])
+        losses = jnp.concatenate([losses.reshape(-1), last[None]])
+        return {"loss": losses, "diag": diags, "diverged_step": div, "params": p}
+
+    return run
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(model: Model, cfg: GDConfig, batched: bool):
+    run = _build_run(model, cfg)
+    if batched:
+        run = jax.vmap(run)
+    return jax.jit(run)
+
+
+def _as_array(a, name: str) -> jax.Array:
+    a = jnp.asarray(a)
+    if not jnp.all(jnp.isfinite(a)):
+        raise InputError(f"{name} contains NaN or inf")
+    return a
+
+
+def _to_traj(out, cfg: GDConfig, lr, n: int) -> Trajectory:
+    out = jax.device_get(out)
+    return Trajectory(
+        loss=np.asarray(out["loss"]),
+        record_steps=np.arange(cfg.n_chunks + 1) * int(cfg.record_every),
+        diag={k: np.asarray(v) for k, v in out["diag"].items()},
+        diverged_step=np.asarray(out["diverged_step"]),
+        lr=np.asarray(lr),
+        params=out["params"],
+        n=n,
+    )
+
+
+def train(model: Model, X, Y, cfg: GDConfig, *, key, params0=None) -> Trajectory:
+    """One full-batch GD run.
+
+    Args:
+        model: the model.
+        X: (N, d) inputs; Y: (N, k) targets.
+        cfg: the GD configuration.
+        key: PRNG key (initialisation when ``params0`` is None, and the sharpness probes).
+        params0: initial parameters (default ``model.init(key)``).
+
+    Returns:
+        A :class:`Trajectory`.
+    """
+    X = _as_array(X, "X")
+    Y = _as_array(Y, "Y")
+    _check_shapes(model, X, Y, batched=False)
+    kinit, krun = jax.random.split(key)
+    if params0 is None:
+        params0 = model.init(kinit)
+    out = _compiled(model, cfg, False)(params0, X, Y, krun, jnp.asarray(cfg.lr, X.dtype))
+    return _to_traj(out, cfg, cfg.lr, X.shape[0])
+
+
+def train_batch(model: Model, X, Y, cfg: GDConfig, *, key, params0=None, lrs=None) -> Trajectory:
+    """B independent GD runs in one compiled, vmapped program.
+
+    Args:
+        X: (B, N, d) inputs (one data set per run); Y: (B, N, k).
+        params0: batched initial parameters (leading axis B); default: B independent inits.
+        lrs: optional (B,) learning rates (default ``cfg.lr`` for all).
+    """
+    X = _as_array(X, "X")
+    Y = _as_array(Y, "Y")
+    _check_shapes(model, X, Y, batched=True)
+    B = X.shape[0]
+    kinit, krun = jax.random.split(key)
+    if params0 is None:
+        params0 = init_params(model, key=kinit, batch=B)
+    lr = jnp.full((B,), cfg.lr, X.dtype) if lrs is None else jnp.asarray(lrs, X.dtype)
+    if lr.shape != (B,):
+        raise InputError(f"lrs must have shape ({B},), got {lr.shape}")
+    out = _compiled(model, cfg, True)(params0, X, Y, jax.random.split(krun, B), lr)
+    return _to_traj(out, cfg, np.asarray(lr), X.shape[1])
+
+
+def _check_shapes(model: Model, X, Y, *, batched: bool) -> None:
+    nd = 3 if batched else 2
+    what = "(B, N, d)" if batched else "(N, d)"
+    if X.ndim != nd:
+        raise InputError(f"X must have shape {what}, got {X.shape}")
+    if Y.ndim != nd:
+        raise InputError(f"Y must have shape {what[:-2]}k), got {Y.shape}")
+    if X.shape[-1] != model.d:
+        raise InputError(f"X has dimension d = {X.shape[-1]} but the model expects d = {model.d}")
+    if Y.shape[-1] != model.k:
+        raise InputError(f"Y has {Y.shape[-1]} outputs but the model has k = {model.k}")
+    if X.shape[:-1] != Y.shape[:-1]:
+        raise InputError(f"X and Y disagree on the number of points: X {X.shape}, Y {Y.shape}")
+    if X.shape[-2] < 2:
+        raise InputError(f"need at least N = 2 points, got N = {X.shape[-2]}")
