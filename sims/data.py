@@ -74,7 +74,7 @@ def _check_nd(n: int, d: int) -> None:
 
 
 def _np(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float64)
+    return np.array(a, dtype=np.float64)  # a writable copy (JAX arrays convert read-only)
 
 
 def uniform_cube(n: int, d: int, *, key, side: float = 1.0) -> PointSet:

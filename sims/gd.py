@@ -193,8 +193,13 @@ def _build_run(model: Model, cfg: GDConfig):
     return run
 
 
-@functools.lru_cache(maxsize=64)
 def _compiled(model: Model, cfg: GDConfig, batched: bool):
+    """The jitted run for (model, cfg), shared by every learning rate (eta is a traced argument)."""
+    return _compiled_cached(model, dataclasses.replace(cfg, lr=1.0), batched)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_cached(model: Model, cfg: GDConfig, batched: bool):
     run = _build_run(model, cfg)
     if batched:
         run = jax.vmap(run)
