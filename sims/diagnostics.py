@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import jax
@@ -40,6 +41,7 @@ def make_loss(model: Model, loss: str = "mse") -> Callable:
     raise InputError(f"unknown loss {loss!r}; choose 'mse' or 'ce'")
 
 
+@functools.partial(jax.jit, static_argnames=("model", "chunk"))
 def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None) -> jax.Array:
     """J(theta) of shape (N k, P): row (i, c) is grad_theta f_c(x_i; theta) (flattened params).
 
@@ -60,6 +62,7 @@ def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None) ->
     return Js.reshape(n * model.k, flat.size)
 
 
+@functools.partial(jax.jit, static_argnames=("model", "chunk"))
 def gram(model: Model, params, X: jax.Array, *, chunk: int | None = None) -> jax.Array:
     """The empirical NTK Gram matrix G = J J^T, shape (N k, N k), in float64."""
     J = jacobian(model, params, X, chunk=chunk).astype(jnp.float64)
@@ -81,6 +84,7 @@ def check_psd(eigvals, *, rtol: float = 1e-8) -> str | None:
     return None
 
 
+@functools.partial(jax.jit, static_argnames=("loss_fn", "iters"))
 def sharpness(loss_fn: Callable, params, X, Y, *, key, iters: int = 20) -> jax.Array:
     """Largest-magnitude eigenvalue of Hess L(theta) by power iteration on Hessian-vector products.
 
@@ -112,7 +116,7 @@ def hessian_dense(loss_fn: Callable, params, X, Y) -> np.ndarray:
     P = flat.size
     if P > 20000:
         raise InputError(f"dense Hessian of {P} parameters is too large")
-    H = jax.hessian(lambda th: loss_fn(unravel(th), X, Y))(flat)
+    H = jax.jit(jax.hessian(lambda th: loss_fn(unravel(th), X, Y)))(flat)
     return np.asarray(H, dtype=np.float64)
 
 
