@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     except HminError as e:
         print(f"hmin {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except ValueError as e:
+        # theory/ cannot import sims, so its bad-input error is a plain ValueError subclass
+        if type(e).__name__ != "TheoryInputError":
+            raise
+        print(f"hmin {args.command}: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"hmin {args.command}: interrupted; finished runs are kept and will be skipped on restart", file=sys.stderr)
         return 130

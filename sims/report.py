@@ -1,0 +1,172 @@
+"""The report card: ``report.md`` and ``report.html`` from ``results.json`` (written atomically)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from sims.store import atomic_write_text
+
+__all__ = ["write_reports", "summary_table", "format_numbers"]
+
+ORDER = ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "C1", "C3"]
+BADGE = {"holds": "#2e7d32", "violated": "#c62828", "inconclusive": "#ef6c00", "error": "#6a1b9a",
+         "proved": "#2e7d32", "disproved": "#c62828", "unproven": "#ef6c00", "none": "#757575"}
+
+INTRO = (
+    "Each row is one statement of THEORY.md (Wang & Gu, arXiv 2506.24120, as formalised by this project). "
+    "**EXACT** = the paper's own formula or an identity; **OURS** = this project's formalisation that carries "
+    "the paper's message (never the paper's wording). *Symbolic*: what sympy established "
+    "(proved / disproved / unproven; unproven is backed by a numeric counterexample search). *Numeric*: the "
+    "verdict of the measured check (holds / violated / inconclusive) under the rule shown. Distances are "
+    "h_min (minimum pairwise distance) unless a number says q_X = h_min/2."
+)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        if v != v:
+            return "nan"
+        if v == 0:
+            return "0"
+        a = abs(v)
+        return f"{v:.4g}" if 1e-3 <= a < 1e5 else f"{v:.3e}"
+    if isinstance(v, (list, tuple)):
+        items = [_fmt(x) for x in v[:6]]
+        return "[" + ", ".join(items) + (", ..." if len(v) > 6 else "") + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(x)}" for k, x in list(v.items())[:6]) + (", ..." if len(v) > 6 else "") + "}"
+    return str(v)
+
+
+def format_numbers(numbers: dict, limit: int = 12) -> list[str]:
+    """``key = value`` strings for the key numbers of a check."""
+    return [f"{k} = {_fmt(v)}" for k, v in list((numbers or {}).items())[:limit]]
+
+
+def _ids(results: dict, ids=None) -> list[str]:
+    ids = ids or [i for i in ORDER if i in results] + [i for i in results if i not in ORDER and i != "meta"]
+    return [i for i in ids if i in results]
+
+
+def summary_table(results: dict, ids=None) -> str:
+    """A plain-text report card for the terminal."""
+    lines = [f"{'id':4s} {'kind':6s} {'symbolic':10s} {'numeric':13s} {'time':>7s}  title"]
+    for i in _ids(results, ids):
+        r = results[i]
+        lines.append(f"{i:4s} {r.get('kind', '-'):6s} {r.get('symbolic', {}).get('status', '-'):10s} "
+                     f"{r.get('verdict', '-'):13s} {r.get('wall_s', 0):6.1f}s  {r.get('title', '')}")
+        if r.get("status") == "error":
+            lines.append(f"     error: {r.get('error')}")
+    return "\n".join(lines)
+
+
+def _md(results: dict) -> str:
+    meta = results.get("meta", {})
+    out = ["# hmin report card", "",
+           f"Preset **{meta.get('preset', '?')}**, seed {meta.get('seed', 0)}, {meta.get('date', '')}; "
+           f"last run {meta.get('wall_s_last_run', 0):.0f} s on {meta.get('machine', '?')}; "
+           + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()), "", INTRO, "",
+           "| id | statement | kind | paper | symbolic | numeric | key numbers |",
+           "|---|---|---|---|---|---|---|"]
+    for i in _ids(results):
+        r = results[i]
+        nums = "; ".join(format_numbers(r.get("numbers", {}), 4)).replace("|", "\\|")
+        out.append(f"| [{i}](#{i.lower()}) | {r.get('title', '')} | {r.get('kind', '—')} | {r.get('paper_ref') or '—'} "
+                   f"| {r.get('symbolic', {}).get('status', '—')} | **{r.get('verdict', '—')}** | {nums} |")
+    for i in _ids(results):
+        r = results[i]
+        out += ["", f"## {i}", "", f"**{r.get('title', '')}** ({r.get('kind', 'question')}"
+                + (f"; paper {r['paper_ref']}" if r.get("paper_ref") else "") + f"; preset {r.get('preset')})", ""]
+        if r.get("text"):
+            out += [f"> {r['text']}", ""]
+        if r.get("hypotheses"):
+            out += ["Hypotheses: " + "; ".join(r["hypotheses"]), ""]
+        sym = r.get("symbolic", {})
+        if sym.get("results"):
+            out += [f"**Symbolic: {sym.get('status')}**", ""]
+            for s in sym["results"]:
+                m = "" if s.get("margin") is None else f" (margin {_fmt(s['margin'])})"
+                out.append(f"- *{s['status']}* ({s.get('method', '')}): {s['claim']}{m}")
+            out.append("")
+        elif sym.get("status") == "error":
+            out += [f"**Symbolic: error** {sym.get('error')}", ""]
+        out += [f"**Numeric: {r.get('verdict')}**" + (f" ({r.get('wall_s', 0):.1f} s)" if r.get("wall_s") else ""), ""]
+        if r.get("status") == "error":
+            out += ["```", r.get("traceback", r.get("error", "")), "```", ""]
+        if r.get("rule"):
+            out += [f"Rule: {r['rule']}", ""]
+        for line in format_numbers(r.get("numbers", {}), 30):
+            out.append(f"- {line}")
+        if r.get("notes"):
+            out += ["", f"Notes: {r['notes']}"]
+        for f in r.get("figures", []):
+            out += ["", f"![{i}]({f})"]
+    return "\n".join(out) + "\n"
+
+
+def _badge(s: str) -> str:
+    return f'<span class="b" style="background:{BADGE.get(s, "#757575")}">{html.escape(str(s))}</span>'
+
+
+def _html(results: dict) -> str:
+    meta = results.get("meta", {})
+    e = html.escape
+    rows = []
+    for i in _ids(results):
+        r = results[i]
+        nums = "<br>".join(e(x) for x in format_numbers(r.get("numbers", {}), 4))
+        rows.append(f"<tr><td><a href='#{i}'>{i}</a></td><td>{e(r.get('title', ''))}</td><td>{e(r.get('kind', '—'))}</td>"
+                    f"<td>{e(r.get('paper_ref') or '—')}</td><td>{_badge(r.get('symbolic', {}).get('status', 'none'))}</td>"
+                    f"<td>{_badge(r.get('verdict', 'none'))}</td><td class='n'>{nums}</td></tr>")
+    sections = []
+    for i in _ids(results):
+        r = results[i]
+        sym = r.get("symbolic", {})
+        syms = "".join(
+            f"<li>{_badge(s['status'])} <i>{e(s.get('method', ''))}</i> {e(s['claim'])}"
+            + ("" if s.get("margin") is None else f" <small>(margin {e(_fmt(s['margin']))})</small>")
+            + f"<div class='d'>{e(s.get('detail', ''))}</div></li>" for s in sym.get("results", []))
+        figs = "".join(f"<figure><a href='{e(f)}'><img src='{e(f)}' alt='{i}'></a></figure>" for f in r.get("figures", []))
+        nums = "".join(f"<li>{e(x)}</li>" for x in format_numbers(r.get("numbers", {}), 30))
+        err = f"<pre>{e(r.get('traceback', r.get('error', '')))}</pre>" if r.get("status") == "error" else ""
+        sections.append(
+            f"<section id='{i}'><h2>{i}: {e(r.get('title', ''))} {_badge(r.get('verdict', 'none'))}</h2>"
+            f"<p class='m'>{e(r.get('kind', 'question'))}{(' · paper ' + e(r['paper_ref'])) if r.get('paper_ref') else ''}"
+            f" · preset {e(str(r.get('preset')))} · {r.get('wall_s', 0):.1f} s</p>"
+            + (f"<blockquote>{e(r['text'])}</blockquote>" if r.get("text") else "")
+            + (f"<p><b>Hypotheses:</b> {e('; '.join(r['hypotheses']))}</p>" if r.get("hypotheses") else "")
+            + (f"<h3>Symbolic {_badge(sym.get('status', 'none'))}</h3><ul>{syms}</ul>" if syms else "")
+            + f"<h3>Numeric {_badge(r.get('verdict', 'none'))}</h3>{err}"
+            + (f"<p><b>Rule:</b> {e(r['rule'])}</p>" if r.get("rule") else "")
+            + f"<ul class='n'>{nums}</ul>"
+            + (f"<p><b>Notes:</b> {e(r['notes'])}</p>" if r.get("notes") else "")
+            + figs + "</section>")
+    versions = ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
+    intro = e(INTRO).replace("**EXACT**", "<b>EXACT</b>").replace("**OURS**", "<b>OURS</b>")
+    intro = intro.replace("*Symbolic*", "<i>Symbolic</i>").replace("*Numeric*", "<i>Numeric</i>")
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>hmin report card</title>
+<style>
+body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}}
+table{{border-collapse:collapse;width:100%;font-size:14px}} td,th{{border-bottom:1px solid #ddd;padding:6px;vertical-align:top;text-align:left}}
+.b{{color:#fff;border-radius:4px;padding:1px 7px;font-size:12px;font-weight:600}}
+.n{{font-family:ui-monospace,monospace;font-size:12px}} .m{{color:#666}} .d{{color:#555;font-size:12px;margin:2px 0 6px 0}}
+blockquote{{border-left:4px solid #ccc;margin:0;padding:0.3em 1em;background:#fafafa}}
+img{{max-width:100%;border:1px solid #eee}} section{{margin-top:2.5em}} pre{{background:#f5f5f5;padding:1em;overflow:auto}}
+</style></head><body>
+<h1>hmin report card</h1>
+<p class="m">Preset <b>{e(str(meta.get('preset', '?')))}</b>, seed {meta.get('seed', 0)}, {e(meta.get('date', ''))};
+last run {meta.get('wall_s_last_run', 0):.0f} s on {e(meta.get('machine', '?'))}; {e(versions)}</p>
+<p>{intro}</p>
+<table><tr><th>id</th><th>statement</th><th>kind</th><th>paper</th><th>symbolic</th><th>numeric</th><th>key numbers</th></tr>
+{''.join(rows)}</table>
+{''.join(sections)}
+</body></html>
+"""
+
+
+def write_reports(results: dict, outdir: str | Path) -> None:
+    """Write ``report.md`` and ``report.html`` into ``outdir`` (atomic)."""
+    outdir = Path(outdir)
+    atomic_write_text(outdir / "report.md", _md(results))
+    atomic_write_text(outdir / "report.html", _html(results))
