@@ -16,6 +16,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sims.errors import InputError
+from theory.common import unit_ball_volume as _theory_vd
 
 __all__ = [
     "PointSet",
@@ -35,8 +36,8 @@ LabelMode = Literal["random", "smooth", "equal"]
 
 
 def unit_ball_volume(d: int) -> float:
-    """V_d = pi^{d/2} / Gamma(d/2 + 1)."""
-    return math.pi ** (d / 2) / math.gamma(d / 2 + 1)
+    """V_d = pi^{d/2} / Gamma(d/2 + 1) (theory.common.unit_ball_volume, as a Python float)."""
+    return float(_theory_vd(d))
 
 
 @dataclasses.dataclass(frozen=True)
