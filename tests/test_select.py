@@ -1,0 +1,240 @@
+"""Selectors (sims.select) and uniformity reports: brute-force references and the T10 certificate."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import pdist
+from scipy.stats import qmc
+
+from sims.errors import InputError
+from sims.select import METHODS, chordal_normalize, greedy_maxmin, select
+from sims.uniformity import coverage, pool_covering_radius, uniformity_report
+
+
+def reference_maxmin(X, k, first):
+    """Farthest-first in plain float64 NumPy, distances from differences, ties -> smallest index."""
+    X = np.asarray(X, dtype=np.float64)
+    mind = np.full(len(X), np.inf)
+    idx, radii = [first], []
+    for _ in range(1, k):
+        mind = np.minimum(mind, np.sqrt(((X - X[idx[-1]]) ** 2).sum(axis=1)))
+        mind[idx] = -1.0
+        j = int(np.argmax(mind))
+        idx.append(j)
+        radii.append(mind[j])
+    return np.array(idx), np.array(radii)
+
+
+def brute_opt(X, k):
+    """OPT_k: the largest h_min over all k-subsets (exhaustive)."""
+    return max(pdist(X[list(c)]).min() for c in itertools.combinations(range(len(X)), k))
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("d", [1, 2, 5, 30])
+def test_greedy_matches_reference(seed, d):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((200, d))
+    k = 25
+    first = int(rng.integers(200))
+    idx, radii = greedy_maxmin(X, k, first=first)
+    ref_idx, ref_r = reference_maxmin(X, k, first)
+    assert np.array_equal(idx, ref_idx)
+    assert np.allclose(radii, ref_r, rtol=1e-13, atol=0)
+    assert np.all(np.diff(radii) <= 0)  # r_t is nonincreasing
+
+
+def test_greedy_ties_smallest_index_on_a_lattice():
+    g = np.stack(np.meshgrid(np.arange(5.0), np.arange(5.0), indexing="ij"), -1).reshape(-1, 2)
+    idx, radii = greedy_maxmin(g, 10, first=12)
+    ref_idx, ref_r = reference_maxmin(g, 10, 12)
+    assert np.array_equal(idx, ref_idx) and np.array_equal(radii, ref_r)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_hmin_of_greedy_subset_equals_r_k(dtype, metric):
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((3000, 16)).astype(dtype)
+    for k in (2, 10, 100):
+        s = select(X, k, metric=metric, seed=3)
+        Z = chordal_normalize(X) if metric == "cosine" else X
+        true = pdist(Z[s.indices].astype(np.float64)).min()
+        assert s.h_min == pytest.approx(true, rel=1e-12)
+        assert s.certificate["r_k"] == pytest.approx(true, rel=1e-12)
+        assert s.certificate["opt_upper"] == 2 * s.certificate["r_k"]
+        assert len(s.certificate["radii"]) == k - 1
+
+
+def _pools(n_pools=12):
+    rng = np.random.default_rng(2024)
+    for t in range(n_pools):
+        n = int(rng.integers(6, 12))
+        d = int(rng.integers(1, 4))
+        X = rng.random((n, d)) if t % 2 else rng.standard_normal((n, d)) ** 3  # also clumpy pools
+        yield X
+
+
+def test_certificate_opt_le_2rk_against_brute_force():
+    checked = 0
+    greedy_not_optimal = 0
+    for X in _pools():
+        for k in range(2, min(6, len(X)) + 1):
+            for first in (0, len(X) - 1):
+                s = select(X, k, first=first)
+                opt = brute_opt(X, k)
+                r_k = s.certificate["r_k"]
+                assert s.h_min <= opt * (1 + 1e-12)  # S_k is one of the k-subsets
+                assert opt <= 2 * r_k * (1 + 1e-12)  # T10
+                greedy_not_optimal += opt > r_k * (1 + 1e-9)
+                checked += 1
+    assert checked > 50
+    assert greedy_not_optimal > 0  # the factor 2 is not idle: greedy is sometimes suboptimal
+
+
+def test_a_wrong_bound_is_caught():
+    """OPT_k <= r_k / 2 is false; the brute-force check must find a pool where it fails."""
+    violations = 0
+    for X in _pools():
+        for k in range(2, min(5, len(X)) + 1):
+            s = select(X, k, first=0)
+            violations += brute_opt(X, k) > s.certificate["r_k"] / 2
+    assert violations > 0
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_every_selector_exact_k_distinct_deterministic(method, metric):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 6))
+    a = select(X, 37, method=method, metric=metric, seed=9)
+    b = select(X, 37, method=method, metric=metric, seed=9)
+    assert a.indices.dtype == np.int64 and len(a.indices) == 37 and len(np.unique(a.indices)) == 37
+    assert np.array_equal(a.indices, b.indices)
+    assert a.method == method and a.metric == metric and a.k == 37
+    Z = chordal_normalize(X) if metric == "cosine" else X
+    assert a.h_min == pytest.approx(pdist(Z[a.indices]).min(), rel=1e-12)
+    c = select(X, 37, method=method, metric=metric, seed=9, first=123)
+    assert c.indices[0] == 123 and len(np.unique(c.indices)) == 37
+    if method in ("random", "grid", "kmeans++"):
+        assert not np.array_equal(select(X, 37, method=method, metric=metric, seed=10).indices, a.indices)
+    assert (a.certificate is not None) == (method == "maxmin")
+
+
+def test_selectors_on_a_pool_of_size_k_take_everything():
+    X = np.random.default_rng(0).random((12, 3))
+    for m in METHODS:
+        assert sorted(select(X, 12, method=m).indices.tolist()) == list(range(12))
+
+
+def test_maxmin_default_first_is_seeded():
+    X = np.random.default_rng(0).random((500, 2))
+    s = select(X, 5, seed=42)
+    assert s.indices[0] == np.random.default_rng(42).integers(500)
+    assert s.info["first_rule"].startswith("seeded")
+
+
+def test_cosine_is_chordal_and_scale_invariant():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((300, 5))
+    U = chordal_normalize(X)
+    cos = (X[0] @ X[1]) / np.linalg.norm(X[0]) / np.linalg.norm(X[1])
+    assert np.linalg.norm(U[0] - U[1]) == pytest.approx(math.sqrt(2 * (1 - cos)), rel=1e-12)
+    scaled = X * rng.uniform(0.1, 10, size=(300, 1))
+    a = select(X, 20, metric="cosine", first=0)
+    b = select(scaled, 20, metric="cosine", first=0)
+    assert np.array_equal(a.indices, b.indices)
+    X[17] = 0.0
+    with pytest.raises(InputError, match=r"zero vector.*rows 17"):
+        select(X, 5, metric="cosine")
+
+
+def test_duplicates_in_the_pool():
+    X = np.array([[0.0, 0], [0, 0], [1, 1], [1, 1], [0, 0]])
+    s = select(X, 3, first=0)
+    assert len(np.unique(s.indices)) == 3 and s.certificate["r_k"] == 0.0 and s.h_min == 0.0
+    with pytest.raises(InputError, match="duplicate points 0 and 1"):
+        select(X, 3, allow_duplicates=False)
+    for m in METHODS:
+        assert len(np.unique(select(X, 4, method=m).indices)) == 4
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(k=11), r"k = 11 exceeds the number of points N = 10"),
+        (dict(k=1), r"k must be >= 2"),
+        (dict(k=2.5), r"k must be an integer"),
+        (dict(k=3, first=10), r"first must be an index"),
+        (dict(k=3, method="greedy"), r"unknown method"),
+        (dict(k=3, metric="manhattan"), r"unknown metric"),
+    ],
+)
+def test_select_errors(kwargs, match):
+    X = np.random.default_rng(0).random((10, 2))
+    k = kwargs.pop("k")
+    with pytest.raises(InputError, match=match):
+        select(X, k, **kwargs)
+
+
+def test_select_rejects_nan():
+    X = np.random.default_rng(0).random((10, 2))
+    X[3, 1] = np.nan
+    with pytest.raises(InputError, match=r"NaN in 1 row\(s\): 3"):
+        select(X, 3)
+
+
+def test_kmeanspp_samples_proportional_to_d2():
+    # pool: 0 at the origin (first), points at distances 1, 2, 3: second pick ~ D^2 = 1 : 4 : 9
+    X = np.array([[0.0], [1.0], [-2.0], [3.0]])
+    picks = np.array([select(X, 2, method="kmeans++", first=0, seed=s).indices[1] for s in range(700)])
+    freq = np.bincount(picks, minlength=4)[1:] / len(picks)
+    expect = np.array([1, 4, 9]) / 14
+    assert np.all(np.abs(freq - expect) < 4 * np.sqrt(expect * (1 - expect) / len(picks)))
+
+
+def test_grid_takes_one_point_per_cell_first():
+    rng = np.random.default_rng(3)
+    X = rng.random((4000, 2))
+    s = select(X, 16, method="grid", seed=1)  # 4 x 4 cells in the 2 coordinates (d <= 3: no PCA)
+    lo, hi = X.min(0), X.max(0)
+    cells = np.clip(np.floor((X[s.indices] - lo) / (hi - lo) * 4).astype(int), 0, 3)
+    assert len({tuple(c) for c in cells}) == 16
+    assert s.info["occupied_cells"] == 16 and s.info["bins_per_axis"] == 4
+
+
+def test_herding_starts_at_the_mode_and_spreads():
+    x = np.linspace(-1, 1, 201)[:, None]
+    s = select(x, 3, method="herding")
+    assert s.indices[0] == 100  # the mean embedding peaks at the centre of a symmetric pool
+    assert abs(x[s.indices[1], 0]) > 0.3 and abs(x[s.indices[2], 0]) > 0.3
+    assert x[s.indices[1], 0] * x[s.indices[2], 0] < 0  # one on each side
+
+
+def test_coverage_and_uniformity_report():
+    labels = np.array([0] * 50 + [1] * 45 + [2] * 5)
+    c = coverage(labels, np.arange(0, 100, 10))
+    assert c["per_label"]["0"] == {"pool": 50, "selected": 5, "fraction_selected": 0.1}
+    assert c["labels_hit"] == 2 and c["fraction_labels_hit"] == pytest.approx(2 / 3)
+    assert c["rarest_label"] == "2" and not c["rarest_label_hit"]
+    with pytest.raises(InputError, match="out of range"):
+        coverage(labels, [100])
+
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 2))
+    rep = uniformity_report(X, labels=labels[np.arange(300) % 100], n_probe=500)
+    assert rep["discrepancy"]["value"] == pytest.approx(qmc.discrepancy(X, method="CD"), rel=1e-12)
+    assert rep["labels"]["counts"]["2"] == 15 and rep["h_min"] == pytest.approx(pdist(X).min(), rel=1e-13)
+    out = uniformity_report(X * 3 - 1, n_probe=500)
+    assert out["discrepancy"]["value"] is None and "unit cube" in out["discrepancy"]["reason"]
+
+
+def test_pool_covering_radius_is_greedy_next_radius():
+    rng = np.random.default_rng(1)
+    X = rng.random((500, 3))
+    idx, radii = greedy_maxmin(X, 21, first=0)
+    rep = pool_covering_radius(X, X[idx[:20]])
+    assert rep["value"] == pytest.approx(radii[-1], rel=1e-12)  # r_21 = covering radius of S_20
+    assert rep["argmax_pool_index"] == idx[20]
