@@ -151,11 +151,10 @@ def poisson_disk(n: int, d: int, *, radius: float, seed: int = 0) -> PointSet:
     return PointSet(np.asarray(X, np.float64), domain="poisson", info={"radius": radius})
 
 
-def _nearest_other(X: np.ndarray, i: int) -> tuple[int, float]:
+def _nearest_other(X: np.ndarray, i: int) -> int:
     dist = np.linalg.norm(X - X[i], axis=1)
     dist[i] = np.inf
-    j = int(np.argmin(dist))
-    return j, float(dist[j])
+    return int(np.argmin(dist))
 
 
 def planted_pair(points: PointSet | np.ndarray, eps: float, *, i: int = 0, j: int | None = None) -> PointSet:
@@ -174,13 +173,12 @@ def planted_pair(points: PointSet | np.ndarray, eps: float, *, i: int = 0, j: in
     if not (eps > 0 and np.isfinite(eps)):
         raise InputError(f"planted distance eps must be positive and finite, got {eps}")
     if j is None:
-        j, _ = _nearest_other(X, i)
+        j = _nearest_other(X, i)
     if j == i or not (0 <= j < n):
         raise InputError(f"pair index j = {j} invalid for i = {i}, N = {n}")
-    diff = X[:, None, :] - X[None, :, :]
-    D = np.sqrt((diff**2).sum(-1))
-    np.fill_diagonal(D, np.inf)
-    h_base = float(D.min())
+    from sims.geometry import min_pairwise_distance
+
+    h_base = float(min_pairwise_distance(X0).h_min)
     if eps >= h_base / 2:
         raise InputError(f"planted distance eps = {eps:g} must be < h_min(base)/2 = {h_base / 2:g} "
                          "for the pair to be the unique closest pair")
