@@ -40,6 +40,7 @@ Protocol (every choice is one rule for all arms):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from pathlib import Path
@@ -214,8 +215,33 @@ def _subset(data: dict, arm: str, k: int, seed: int) -> np.ndarray:
     return cache[key]
 
 
+@functools.lru_cache(maxsize=16)
+def _loss_fn(model, loss: str):
+    """One loss function object per (model, loss), so jitted users hit their compile caches."""
+    return make_loss(model, loss)
+
+
+@functools.lru_cache(maxsize=16)
+def _gd_step(model, loss: str):
+    """A jitted plain GD step (params, X, Y, eta) -> params, compiled once per (model, loss, shape)."""
+    loss_fn = _loss_fn(model, loss)
+
+    @jax.jit
+    def step(p, X, Y, eta):
+        g = jax.grad(loss_fn)(p, X, Y)
+        return jax.tree_util.tree_map(lambda a, b: a - eta * b, p, g)
+
+    return step
+
+
+@functools.lru_cache(maxsize=16)
+def _jit_init(model):
+    return jax.jit(model.init)
+
+
 def _init(model, seed: int):
-    return model.init(jax.random.fold_in(jax.random.PRNGKey(_BASE_KEY), seed))
+    """The initial parameters of seed ``seed`` (the same for every arm: arms are paired by seed)."""
+    return _jit_init(model)(jax.random.fold_in(jax.random.PRNGKey(_BASE_KEY), seed))
 
 
 def _arm_units(cfg: RealDataConfig) -> list[tuple[str, float | None]]:
@@ -236,7 +262,7 @@ def calibrate_eta(cfg: RealDataConfig, data: dict) -> dict:
     params0 = _init(model, cfg.seeds[0])
     out = {}
     for loss in cfg.losses:
-        loss_fn = make_loss(model, loss)
+        loss_fn = _loss_fn(model, loss)
         sharp = {}
         for arm, frac in _arm_units(cfg):
             k = data["Xtr"].shape[0] if frac is None else _k(cfg, frac, data["Xtr"].shape[0])
@@ -259,6 +285,14 @@ def _arm_name(arm: str, frac: float | None) -> str:
 # ------------------------------------------------------------------------------------------
 
 
+def _eta_unit(cfg: RealDataConfig) -> dict:
+    """What determines the learning rates (every arm, fraction and loss enters the max)."""
+    d = dataclasses.asdict(cfg)
+    for f in ("acc_margin", "loss_eps", "threshold_sweep", "steps", "record_every", "timing_reps"):
+        d.pop(f)
+    return {"experiment": "real-data", "what": "eta calibration", **d}
+
+
 def _unit(cfg: RealDataConfig, loss: str, arm: str, frac: float | None, eta: float) -> dict:
     """Everything that determines one stored unit (thresholds and margins act on stored curves only)."""
     d = dataclasses.asdict(cfg)
@@ -269,20 +303,15 @@ def _unit(cfg: RealDataConfig, loss: str, arm: str, frac: float | None, eta: flo
 
 def _step_times(model, loss: str, X, Y, eta: float, reps: int) -> list[float]:
     """Wall seconds of ``reps`` jitted full-batch GD steps (single run, after 3 warm-up steps)."""
-    loss_fn = make_loss(model, loss)
-
-    @jax.jit
-    def step(p):
-        g = jax.grad(loss_fn)(p, X, Y)
-        return jax.tree_util.tree_map(lambda a, b: a - eta * b, p, g)
-
+    step = _gd_step(model, loss)
+    eta = jnp.asarray(eta, X.dtype)
     p = _init(model, 0)
     for _ in range(3):
-        p = jax.block_until_ready(step(p))
+        p = jax.block_until_ready(step(p, X, Y, eta))
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
-        p = jax.block_until_ready(step(p))
+        p = jax.block_until_ready(step(p, X, Y, eta))
         times.append(time.perf_counter() - t0)
     return times
 
@@ -417,7 +446,11 @@ def run(cfg: RealDataConfig, outdir: str | Path, *, plot_figures: bool = True) -
     n = data["Xtr"].shape[0]
     for f in cfg.fractions:
         _k(cfg, f, n)
-    etas = calibrate_eta(cfg, data)
+    ecfg = _eta_unit(cfg)
+    ekey = store.key(ecfg)
+    if not store.is_done(ekey):  # the learning rates are stored like a unit: a resumed run reuses them
+        store.save(ekey, ecfg, {}, calibrate_eta(cfg, data))
+    etas = store.load_metrics(ekey)
     log(f"[real-data] N_train = {n}, N_heldout = {data['Xte'].shape[0]}; eta: "
         + ", ".join(f"{l}: {e['eta']:.4g}" for l, e in etas.items()))
     units = [(loss, arm, frac) for loss in cfg.losses for arm, frac in _arm_units(cfg)]
