@@ -469,7 +469,7 @@ def main(argv=None) -> int:
 
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
     modules = [m for m in discover() if not wanted or any(m == f"bench_{w}" or m == w for w in wanted)]
-    sections, summary = [], []
+    sections, summary, targets = [], [], []
     t_all = time.perf_counter()
     for name in modules:
         print(f"\n=== {name} ===", flush=True)
@@ -482,6 +482,8 @@ def main(argv=None) -> int:
         for t in tabs:
             print("\n" + _table_text(t), flush=True)
             body.append(_table_markdown(t))
+            if getattr(t, "title", "").startswith("Target"):
+                targets.append(f"From {name}:\n\n" + _table_markdown(t).split("\n", 2)[2])
         if captured:
             print(captured, flush=True)
             body += ["```", captured.rstrip(), "```", ""]
@@ -494,6 +496,8 @@ def main(argv=None) -> int:
     md += [f"| {k} | {v} |" for k, v in info.items()]
     md += ["", "## Modules", "", "| module | status | seconds |", "|---|---|---|"]
     md += [f"| {n} | {s} | {t:.0f} |" for n, s, t in summary]
+    if targets:
+        md += ["", "## Targets at a glance", "", "Copied from the sections below (same run).", ""] + targets
     md += [""] + sections
     atomic_write_text(args.out, "\n".join(md).rstrip() + "\n")
     print(f"\nwrote {args.out} ({info['total benchmark time']})", flush=True)
