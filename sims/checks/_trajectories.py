@@ -1,0 +1,436 @@
+"""Shared pieces of the T3 / T4 / T5 / T6 / C3 checks: small models, planted-pair data, a GD scan
+that keeps the parameters, per-point diagnostics, the mixed x-theta derivative, and the width
+sweep that T6 and C3 both read.
+
+Everything here measures; nothing here judges.  Conventions (THEORY.md): h_min is the minimum
+pairwise Euclidean distance (never q_X = h_min / 2); L = ||f(X) - Y||^2 / (2N); G = J J^T in float64;
+mu = (2/N) lambda_min(G).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from sims import data, gd
+from sims.diagnostics import gram, jacobian, make_loss, sharpness
+from sims.errors import InputError
+from sims.models import Model, make_model
+from sims.progress import log
+from sims.rates import linearise, steps_to_eps
+
+__all__ = [
+    "UNIT_ROUNDOFF",
+    "as_float",
+    "small_models",
+    "planted_pair_family",
+    "gd_scan",
+    "point_diagnostics",
+    "mixed_opnorm",
+    "segment_lipschitz",
+    "descent_scan",
+    "SweepConfig",
+    "SWEEP_PRESETS",
+    "width_sweep",
+]
+
+#: unit round-off of float64 (2^-52): the scale of every "to round-off" tolerance below.
+UNIT_ROUNDOFF = float(np.finfo(np.float64).eps)
+
+
+def as_float(x) -> float:
+    """A float from a measured value that may have been through JSON ("inf" strings, None = NaN)."""
+    if x is None:
+        return float("nan")
+    return float(x)
+
+
+def as_floats(xs) -> np.ndarray:
+    """A float64 array from a (possibly JSON round-tripped) list."""
+    return np.array([as_float(x) for x in np.ravel(np.asarray(xs, dtype=object))], dtype=np.float64).reshape(
+        np.shape(xs))
+
+
+# ----------------------------------------------------------------------------------------------
+# models and data
+# ----------------------------------------------------------------------------------------------
+
+
+def small_models(d: int, *, activation: str = "tanh") -> dict[str, Model]:
+    """One small analytic model per architecture of THEORY.md (input dimension d, one output).
+
+    shallow (width 64), mlp (depth 2, width 32), residual (depth 2, width 16, tau_eps with eps = 1),
+    transformer (d split into 2 tokens, d_model 8, 2 heads, GELU).  d must be even (the transformer
+    splits x into 2 tokens).
+    """
+    if d % 2:
+        raise InputError(f"small_models needs an even d (the transformer uses 2 tokens), got d = {d}")
+    return {
+        "shallow": make_model("shallow", d=d, width=64, activation=activation),
+        "mlp": make_model("mlp", d=d, width=32, depth=2, activation=activation),
+        "residual": make_model("residual", d=d, width=16, depth=2, activation=activation),
+        "transformer": make_model("transformer", d=d, tokens=2, d_model=8, heads=2, activation="gelu"),
+    }
+
+
+class PairFamily(NamedTuple):
+    X: np.ndarray
+    pair: tuple
+    h_base: float
+    sets: list
+    base: object
+
+
+def planted_pair_family(n: int, d: int, eps_values, *, key, max_tries: int = 50):
+    """Planted-pair sets sharing one base set: uniform on S^{d-1}, point 0 and its nearest neighbour
+    moved to distance eps for each eps (so h_min = eps exactly).
+
+    The base set is redrawn (keys ``fold_in(key, attempt)``) until h_min(base) > 2 max(eps), which
+    ``data.planted_pair`` needs for the planted pair to be the unique closest pair.  The redraw
+    depends only on the geometry, never on a training outcome.
+
+    Returns:
+        PairFamily(X of shape (len(eps), n, d), pair (i, j), h_base, the PointSets, the base PointSet).
+    """
+    eps_values = [float(e) for e in eps_values]
+    for attempt in range(max_tries):
+        base = data.uniform_sphere(n, d, key=jax.random.fold_in(key, attempt))
+        try:
+            sets = [data.planted_pair(base, e) for e in eps_values]
+        except InputError:
+            continue
+        X = np.stack([s.X for s in sets])
+        return PairFamily(X, tuple(sets[0].info["pair"]), float(sets[0].info["h_min_base"]), sets, base)
+    raise InputError(f"no base set of N = {n} points on S^{d - 1} with h_min > 2 * {max(eps_values):g} "
+                     f"in {max_tries} draws; use smaller eps")
+
+
+def batch_params(params, b: int):
+    """The same parameters repeated along a new leading axis of size b."""
+    return jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (b,) + a.shape), params)
+
+
+# ----------------------------------------------------------------------------------------------
+# a GD scan that keeps the parameters (the engine in sims.gd keeps only the final ones)
+# ----------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=32)
+def _gd_scan_fn(model: Model, steps: int, every: int):
+    loss_fn = make_loss(model, "mse")
+    grad = jax.grad(loss_fn)
+
+    def run(params0, X, Y, lr):
+        flat0, unravel = ravel_pytree(params0)
+
+        def step(flat, _):
+            L = loss_fn(unravel(flat), X, Y)
+            g = ravel_pytree(grad(unravel(flat), X, Y))[0]
+            return flat - lr * g, (L, flat)
+
+        flat, (losses, flats) = jax.lax.scan(step, flat0, None, length=steps)
+        Lend = loss_fn(unravel(flat), X, Y)
+        losses = jnp.concatenate([losses, Lend[None]])
+        flats = jnp.concatenate([flats, flat[None]])
+        return losses, flats[::every]
+
+    return jax.jit(jax.vmap(run))
+
+
+def gd_scan(model: Model, X, Y, lr, *, steps: int, every: int, params0):
+    """Full-batch GD theta_{t+1} = theta_t - lr grad L(theta_t), batched over a leading axis.
+
+    The same update as ``sims.gd`` (optax.sgd adds -lr * grad), but the flat parameters are kept at
+    steps 0, every, 2 every, ..., so that r and G can be recomputed at exactly those points.
+
+    Args:
+        X: (B, N, d); Y: (B, N, k); lr: (B,) learning rates; params0: batched initial parameters.
+
+    Returns:
+        (losses (B, steps + 1), flat parameters (B, steps // every + 1, P), unravel).
+    """
+    if steps % every:
+        raise InputError(f"steps = {steps} must be a multiple of every = {every}")
+    losses, flats = _gd_scan_fn(model, int(steps), int(every))(params0, jnp.asarray(X), jnp.asarray(Y),
+                                                                jnp.asarray(lr, jnp.float64))
+    one = jax.tree_util.tree_map(lambda a: a[0], params0)
+    return np.asarray(losses), np.asarray(flats), ravel_pytree(one)[1]
+
+
+@functools.lru_cache(maxsize=32)
+def _point_fn(model: Model):
+    loss_fn = make_loss(model, "mse")
+
+    def one(params, X, Y):
+        r = (model.apply(params, X) - Y).reshape(-1)
+        G = gram(model, params, X)
+        L, g = jax.value_and_grad(loss_fn)(params, X, Y)
+        g2 = sum(jnp.sum(x * x) for x in jax.tree_util.tree_leaves(g))
+        return r, G, g2, L
+
+    return jax.jit(jax.vmap(one))
+
+
+def point_diagnostics(model: Model, params_batched, X, Y) -> dict[str, np.ndarray]:
+    """Residual r, Gram matrix G (float64), ||grad L||^2 (autodiff) and L at a batch of points.
+
+    Eigenvalues of G are computed here in float64 NumPy (``numpy.linalg.eigvalsh``).
+    """
+    r, G, g2, L = _point_fn(model)(params_batched, jnp.asarray(X), jnp.asarray(Y))
+    G = np.asarray(G, dtype=np.float64)
+    ev = np.linalg.eigvalsh(0.5 * (G + np.swapaxes(G, -1, -2)))
+    return {"r": np.asarray(r, np.float64), "G": G, "grad_sq": np.asarray(g2, np.float64),
+            "loss": np.asarray(L, np.float64), "eigvals": ev}
+
+
+# ----------------------------------------------------------------------------------------------
+# the mixed derivative d/dx grad_theta f(x; theta)  (T4's L_x)
+# ----------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=32)
+def _mixed_fn(model: Model):
+    def grad_theta(flat, unravel, x):
+        return jax.grad(lambda th: model.apply_one(unravel(th), x)[0])(flat)
+
+    def mixed(params, xs):
+        flat, unravel = ravel_pytree(params)
+        D = jax.vmap(lambda x: jax.jacfwd(lambda z: grad_theta(flat, unravel, z))(x))(xs)  # (S, P, d)
+        return D
+
+    return jax.jit(mixed)
+
+
+def mixed_opnorm(model: Model, params, xs) -> np.ndarray:
+    """||D_x grad_theta f(x; theta)||_op (largest singular value of the P x d matrix) at each x in xs.
+
+    ``jax.jacfwd`` over x of the Jacobian row grad_theta f(x), singular values in float64 NumPy.
+    """
+    D = np.asarray(_mixed_fn(model)(params, jnp.asarray(xs)), dtype=np.float64)
+    return np.linalg.svd(D, compute_uv=False)[:, 0]
+
+
+def segment_lipschitz(model: Model, params, xi, xj, *, n_points: int) -> float:
+    """Sampled L_x on [x_i, x_j]: the max of ``mixed_opnorm`` at n_points evenly spaced points
+    (endpoints included).  A lower estimate of the supremum that T4's L_x is."""
+    s = np.linspace(0.0, 1.0, n_points)[:, None]
+    xs = np.asarray(xi)[None, :] + s * (np.asarray(xj) - np.asarray(xi))[None, :]
+    return float(np.max(mixed_opnorm(model, params, xs)))
+
+
+# ----------------------------------------------------------------------------------------------
+# T5: every GD step with the loss on both ends, the gradient and the segment sharpness
+# ----------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _descent_fn(model: Model, steps: int, n_seg: int, iters: int, diverge_factor: float):
+    loss_fn = make_loss(model, "mse")
+    grad = jax.grad(loss_fn)
+    s_grid = jnp.linspace(0.0, 1.0, n_seg)
+
+    def run(params0, X, Y, lr, key):
+        flat0, unravel = ravel_pytree(params0)
+        n = X.shape[0]
+        L0 = loss_fn(params0, X, Y)
+
+        def lossf(th):
+            return loss_fn(unravel(th), X, Y)
+
+        def step(carry, t):
+            flat, stop = carry
+            L = lossf(flat)
+            g = ravel_pytree(grad(unravel(flat), X, Y))[0]
+            new = flat - lr * g
+            Lnew = lossf(new)
+            keys = jax.random.split(jax.random.fold_in(key, t), n_seg)
+
+            def sharp_at(s, k):
+                th = flat + s * (new - flat)
+                return jnp.abs(sharpness(loss_fn, unravel(th), X, Y, key=k, iters=iters))
+
+            beta = jnp.max(jax.vmap(sharp_at)(s_grid, keys))
+            ev = jnp.linalg.eigvalsh(gram(model, unravel(flat), X))
+            bad = ~jnp.isfinite(Lnew) | (Lnew > diverge_factor * L0)
+            stop_next = stop | bad
+            out = {"loss": L, "loss_next": Lnew, "grad_sq": jnp.sum(g * g), "beta": beta,
+                   "mu": 2.0 * ev[0] / n, "lam_max": ev[-1], "stopped": stop}
+            flat = jnp.where(stop_next, flat, new)
+            return (flat, stop_next), out
+
+        (_, _), out = jax.lax.scan(step, (flat0, jnp.asarray(False)), jnp.arange(steps))
+        return out
+
+    return jax.jit(jax.vmap(run))
+
+
+def descent_scan(model: Model, X, Y, lrs, *, steps: int, params0, key, n_seg: int = 9, iters: int = 40,
+                 diverge_factor: float = 1e6) -> dict[str, np.ndarray]:
+    """K GD steps per run (batched over lrs); at each step k: L(theta_k), L(theta_{k+1}),
+    ||grad L(theta_k)||^2, beta_k, mu_k = (2/N) lambda_min(G(theta_k)), lambda_max(G(theta_k)).
+
+    beta_k = max over ``n_seg`` evenly spaced points of [theta_k, theta_{k+1}] of |sharpness| (power
+    iteration with ``iters`` Hessian-vector products, ``sims.diagnostics.sharpness``): a sampled
+    estimate of sup ||Hess L|| on the segment.  A run that diverges (loss non-finite or above
+    diverge_factor L_0) is frozen there; its later steps are flagged ``stopped``.
+
+    Args:
+        X: (B, N, d); Y: (B, N, k); lrs: (B,); params0: batched parameters; key: PRNG key.
+    """
+    B = X.shape[0]
+    fn = _descent_fn(model, int(steps), int(n_seg), int(iters), float(diverge_factor))
+    out = fn(params0, jnp.asarray(X), jnp.asarray(Y), jnp.asarray(lrs, jnp.float64), jax.random.split(key, B))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# the width sweep (T6 and C3)
+# ----------------------------------------------------------------------------------------------
+
+LABEL_MODES = ("random", "smooth", "equal")
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepConfig:
+    """The planted-pair width sweep that T6 and C3 both read (immutable; it keys an in-process cache).
+
+    Attributes:
+        n, d: points and dimension (base set uniform on S^{d-1}).
+        widths: widths m of the shallow tanh net (NTK scaling, so eta is comparable across widths).
+        eps_values: planted distances h_min (must be < h_min(base) / 2).
+        seeds: one base set, one initialisation, one label draw per seed.
+        label_modes: THEORY.md T6's three modes.
+        steps, record_every: GD steps (the censoring time R) and the Gram/param recording interval.
+        loss_eps: steps-to-eps threshold L_t <= loss_eps L_0.
+        lr_scale: eta = lr_scale N / lambda_max(G_0) (max over the eps sets of one seed); the
+            linearised dynamics are stable for lr_scale < 2.
+        curve_points: how many points of each loss curve (measured and predicted) are kept.
+    """
+
+    n: int = 8
+    d: int = 16
+    widths: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024)
+    eps_values: tuple[float, ...] = tuple(float(x) for x in np.logspace(-2.5, -0.5, 5))
+    seeds: tuple[int, ...] = (0, 1)
+    label_modes: tuple[str, ...] = LABEL_MODES
+    steps: int = 4000
+    record_every: int = 200
+    loss_eps: float = 1e-3
+    lr_scale: float = 1.0
+    curve_points: int = 200
+
+
+SWEEP_PRESETS = {
+    "quick": SweepConfig(widths=(32, 256), eps_values=tuple(float(x) for x in np.logspace(-2.5, -0.5, 3)),
+                         seeds=(0,), steps=3000, record_every=300),
+    "default": SweepConfig(),
+    "full": SweepConfig(widths=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
+                        eps_values=tuple(float(x) for x in np.logspace(-3, -0.5, 6)), seeds=tuple(range(6)),
+                        steps=20000, record_every=500),
+}
+
+
+def _curve_error(meas: np.ndarray, pred: np.ndarray) -> float:
+    """max_t |L_t - L_t^lin| / L_0 over the run (NaN measured losses after a divergence -> inf)."""
+    if not np.all(np.isfinite(meas)):
+        return float("inf")
+    return float(np.max(np.abs(meas - pred)) / meas[0])
+
+
+@functools.lru_cache(maxsize=4)
+def _width_sweep_cached(cfg: SweepConfig, seed: int) -> dict:
+    return _width_sweep(cfg, seed)
+
+
+def width_sweep(cfg: SweepConfig, *, seed: int) -> dict:
+    """Run (or fetch from the in-process cache) the planted-pair width sweep.
+
+    For every width, seed, label mode and eps: GD on the shallow tanh net from one initialisation
+    per (width, seed) shared by all modes and eps; measured: the loss curve, steps to
+    ``loss_eps * L_0`` (inf = not reached within ``steps``: censored), max_t ||G_t - G_0||_F/||G_0||_F,
+    ||theta_T - theta_0|| and ||theta_0||, divergence; predicted (THEORY.md T6, ``sims.rates.linearise``
+    with G at initialisation): the loss curve and the steps to eps.
+
+    Returns:
+        dict with "config", "runs" (one dict per run), "wall_s".
+    """
+    return _width_sweep_cached(cfg, int(seed))
+
+
+def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
+    t_start = time.perf_counter()
+    n, d = cfg.n, cfg.d
+    sets = {}
+    for s in cfg.seeds:
+        key = jax.random.fold_in(jax.random.PRNGKey(20250630 + seed), s)
+        k_base, k_lab = jax.random.split(key)
+        X, pair, h_base, psets, _ = planted_pair_family(n, d, cfg.eps_values, key=k_base)
+        Ys = {m: np.stack([data.make_targets(p.X, m, key=k_lab, pair=pair) for p in psets]) for m in cfg.label_modes}
+        sets[s] = (X, pair, h_base, Ys)
+    t_idx = np.unique(np.linspace(0, cfg.steps, cfg.curve_points).astype(int))
+    runs = []
+    gcfg0 = gd.GDConfig(lr=1.0, steps=cfg.steps, record_every=cfg.record_every, sharpness=False)
+    for width in cfg.widths:
+        t0 = time.perf_counter()
+        model = make_model("shallow", d=d, width=width, activation="tanh")
+        Xb, Yb, P0, lrs, meta, lins = [], [], [], [], [], []
+        for s in cfg.seeds:
+            X, pair, h_base, Ys = sets[s]
+            kinit = jax.random.fold_in(jax.random.PRNGKey(777 + seed), 1000 * s + width)
+            p0 = jax.jit(model.init)(kinit)
+            G0 = [np.asarray(gram(model, p0, x), np.float64) for x in X]
+            lam_max0 = max(float(np.linalg.eigvalsh(g)[-1]) for g in G0)
+            lr = cfg.lr_scale * n / lam_max0
+            f0 = np.asarray(jax.jit(model.apply)(p0, X.reshape(-1, d))).reshape(len(X), n, 1)
+            norm0 = float(np.linalg.norm(ravel_pytree(p0)[0]))
+            for mode in cfg.label_modes:
+                for b, e in enumerate(cfg.eps_values):
+                    Xb.append(X[b])
+                    Yb.append(Ys[mode][b])
+                    P0.append(p0)
+                    lrs.append(lr)
+                    lin = linearise(G0[b], f0[b] - Ys[mode][b], lr, n)
+                    lins.append(lin)
+                    ev = lin.eigvals
+                    i, j = pair
+                    r0 = (f0[b] - Ys[mode][b]).ravel()
+                    meta.append({"width": int(width), "seed": int(s), "mode": mode, "eps": float(e),
+                                 "h_min": float(e), "h_base": h_base, "lr": lr, "lam_min0": float(ev[0]),
+                                 "lam_max0": float(ev[-1]), "theta0_norm": norm0,
+                                 "pair_weight": float(0.5 * (r0[i] - r0[j]) ** 2 / np.sum(r0**2))})
+        params0 = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *P0)
+        traj = gd.train_batch(model, np.stack(Xb), np.stack(Yb), gcfg0, key=jax.random.PRNGKey(seed),
+                              params0=params0, lrs=np.asarray(lrs))
+        R = gcfg0.total_steps
+        for b, m in enumerate(meta):
+            loss = traj.loss[b]
+            div = bool(traj.diverged[b])
+            lin = lins[b]
+            pred_curve = lin.loss(np.arange(R + 1))
+            meas_steps = float("inf") if div else float(steps_to_eps(loss, cfg.loss_eps))
+            runs.append({
+                **m,
+                "steps_run": int(R),
+                "diverged": div,
+                "steps_to_eps_measured": meas_steps,
+                "steps_to_eps_predicted": float(lin.steps_to_eps(cfg.loss_eps)),
+                "final_loss_ratio": float(loss[-1] / loss[0]) if not div else float("inf"),
+                "curve_error": _curve_error(loss, pred_curve),
+                "gram_change_max": float(np.nanmax(traj.diag["gram_change"][b])),
+                "gram_change_end": float(traj.diag["gram_change"][b][-1]),
+                "param_dist_end": float(traj.diag["param_dist"][b][-1]),
+                "param_dist_rel_end": float(traj.diag["param_dist"][b][-1] / m["theta0_norm"]),
+                "lam_min_end": float(traj.diag["lam_min"][b][-1]),
+                "curve_t": t_idx.tolist(),
+                "curve_measured": (loss[t_idx] / loss[0]).tolist(),
+                "curve_predicted": (pred_curve[t_idx] / pred_curve[0]).tolist(),
+            })
+        log(f"[width-sweep] width {width}: {len(meta)} runs x {R} steps in {time.perf_counter() - t0:.1f}s")
+    return {"config": dataclasses.asdict(cfg), "runs": runs, "wall_s": time.perf_counter() - t_start}

@@ -1,0 +1,242 @@
+"""T3 (EXACT identity): ||grad L||^2 = (1/N^2) r^T G r  >=  mu L,  mu = (2/N) lambda_min(G).
+
+Measured on GD trajectories of four small analytic architectures (shallow, mlp, residual,
+transformer) on planted-pair data (N = 8 points on S^7, one pair at distance eps = h_min, random
+labels).  The engine ``sims.gd.train_batch`` runs each trajectory in chunks of ``record_every``
+steps, each chunk starting from the previous chunk's final parameters (one compiled program), so
+the parameters at every recorded step are the engine's own; the engine records grad_sq, mu and the
+loss there.  At every recorded step the residual r and the Gram matrix G are recomputed at those
+parameters and compared with ||grad L||^2 from autodiff and with the engine's record.
+
+Rule (all in float64), at every recorded point of every trajectory:
+  (1) identity: |g2 - c(N) r^T G r| <= 1e-9 g2 + 64 u lambda_max(G) ||r||^2 / N^2, c(N) = 1/N^2,
+      g2 = ||grad L||^2 by autodiff, u = 2^-52 (the second term is the round-off scale of a quadratic
+      form evaluated through a Gram matrix: it matters only when r^T G r << lambda_max ||r||^2);
+  (2) PL inequality: g2 >= mu L - (same tolerance), mu = (2/N) lambda_min(G);
+  (3) the engine's grad_sq, loss and mu agree with the recomputation (relative 1e-9; mu to
+      64 u lambda_max (2/N)).
+Variants: ``identity_factor=lambda n: 1/n`` (the false 1/N) or ``pl_factor=lambda lam_min, lam_max, n:
+2 lam_max / n`` replace the theory and must be violated.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import numpy as np
+
+from sims import gd
+from sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, batch_params, planted_pair_family,
+                                       point_diagnostics, small_models)
+from sims.data import make_targets
+from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
+from theory.t03_pl_identity import grad_norm_sq_from_gram, pl_constant
+
+ID = "T3"
+TITLE = "PL identity ||grad L||^2 = r^T G r / N^2 >= mu L along GD"
+
+REL_TOL = 1e-9
+ROUND_C = 64.0
+
+
+def _settings(ctx):
+    return {
+        "n": 8, "d": 8,
+        "eps_values": ctx.pick((1e-2,), (1e-3, 1e-2, 1e-1), (1e-4, 1e-3, 1e-2, 1e-1)),
+        "archs": ctx.pick(("shallow",), ("shallow", "mlp", "residual", "transformer"),
+                          ("shallow", "mlp", "residual", "transformer")),
+        "steps": ctx.pick(40, 300, 2000),
+        "record_every": ctx.pick(10, 30, 100),
+        "lr_scale": 1.0,
+    }
+
+
+def measure(ctx) -> dict:
+    """Run the trajectories and recompute r, G and ||grad L||^2 at every recorded step."""
+    t0 = time.perf_counter()
+    st = _settings(ctx)
+    n, d = st["n"], st["d"]
+    key = jax.random.PRNGKey(3000 + ctx.seed)
+    k_data, k_lab, k_init, k_run = jax.random.split(key, 4)
+    X, pair, h_base, psets, _ = planted_pair_family(n, d, st["eps_values"], key=k_data)
+    Y = np.stack([make_targets(p.X, "random", key=k_lab) for p in psets])
+    B = len(psets)
+    models = small_models(d)
+    out = {"settings": {**st, "h_base": h_base, "pair": list(pair)}, "runs": []}
+    for arch in st["archs"]:
+        model = models[arch]
+        p0 = jax.jit(model.init)(jax.random.fold_in(k_init, len(arch)))
+        pb = batch_params(p0, B)
+        ev0 = point_diagnostics(model, pb, X, Y)["eigvals"]
+        lr = st["lr_scale"] * n / float(ev0[:, -1].max())
+        # The engine runs the trajectory in chunks of record_every steps, each chunk starting from the
+        # previous chunk's final parameters: the parameters at every recorded step are then the
+        # engine's own, and one compiled program serves every chunk.
+        every = st["record_every"]
+        cfg = gd.GDConfig(lr=lr, steps=every, record_every=every, sharpness=False)
+        n_chunks = st["steps"] // every
+        params, eng = pb, {"grad_sq": [], "loss": [], "mu": []}
+        kept, losses, diverged = [pb], [], np.zeros(B, bool)
+        for c in range(n_chunks):
+            traj = gd.train_batch(model, X, Y, cfg, key=jax.random.fold_in(k_run, c), params0=params)
+            for k in eng:
+                eng[k].append(traj.diag[k][:, 0])
+            losses.append(traj.loss[:, :-1] if c < n_chunks - 1 else traj.loss)
+            diverged |= traj.diverged
+            params = traj.params
+            kept.append(params)
+        for k in eng:
+            eng[k].append(traj.diag[k][:, -1])
+            eng[k] = np.stack(eng[k], axis=1)  # (B, n_rec)
+        loss_curve = np.concatenate(losses, axis=1)
+        n_rec = len(kept)
+        flat_params = jax.tree_util.tree_map(lambda *a: np.stack(a, axis=1).reshape((B * n_rec,) + a[0].shape[1:]),
+                                             *kept)
+        Xr = np.repeat(X, n_rec, axis=0)
+        Yr = np.repeat(Y, n_rec, axis=0)
+        pd = point_diagnostics(model, flat_params, Xr, Yr)
+        rGr = np.einsum("bi,bij,bj->b", pd["r"], pd["G"], pd["r"])
+        g2_gram = grad_norm_sq_from_gram(pd["G"], pd["r"], n)  # theory's (1/N^2) r^T G r
+        for b in range(B):
+            sl = slice(b * n_rec, (b + 1) * n_rec)
+            out["runs"].append({
+                "arch": arch, "eps": float(st["eps_values"][b]), "h_min": float(st["eps_values"][b]), "lr": lr,
+                "n": n, "steps": n_chunks * every, "record_steps": (np.arange(n_rec) * every).tolist(),
+                "diverged": bool(diverged[b]),
+                "grad_sq": pd["grad_sq"][sl].tolist(),
+                "rGr": rGr[sl].tolist(),
+                "grad_sq_from_gram": g2_gram[sl].tolist(),
+                "r_sq": np.sum(pd["r"][sl] ** 2, axis=1).tolist(),
+                "loss": pd["loss"][sl].tolist(),
+                "lam_min": pd["eigvals"][sl, 0].tolist(),
+                "lam_max": pd["eigvals"][sl, -1].tolist(),
+                "engine_grad_sq": eng["grad_sq"][b].tolist(),
+                "engine_loss": eng["loss"][b].tolist(),
+                "engine_mu": eng["mu"][b].tolist(),
+                "loss_ratio_end": float(loss_curve[b, -1] / loss_curve[b, 0]),
+            })
+    out["wall_s"] = time.perf_counter() - t0
+    return out
+
+
+def _run_stats(run: dict, identity_factor, pl_factor) -> dict:
+    n = int(run["n"])
+    g2 = as_floats(run["grad_sq"])
+    rGr = as_floats(run["rGr"])
+    r_sq = as_floats(run["r_sq"])
+    L = as_floats(run["loss"])
+    lmin = as_floats(run["lam_min"])
+    lmax = as_floats(run["lam_max"])
+    tol = REL_TOL * g2 + ROUND_C * UNIT_ROUNDOFF * lmax * r_sq / n**2
+    if identity_factor is None:
+        pred = as_floats(run["grad_sq_from_gram"])  # theory.t03_pl_identity.grad_norm_sq_from_gram
+    else:
+        pred = identity_factor(n) * rGr
+    id_err = np.abs(g2 - pred)
+    mu = pl_constant(lmin, n) if pl_factor is None else pl_factor(lmin, lmax, n)
+    pl_margin = g2 - mu * L  # >= -tol required
+    eng_g2 = as_floats(run["engine_grad_sq"])
+    eng_L = as_floats(run["engine_loss"])
+    eng_mu = as_floats(run["engine_mu"])
+    eng_err = max(float(np.max(np.abs(eng_g2 - g2) / g2)), float(np.max(np.abs(eng_L - L) / L)))
+    mu_tol = ROUND_C * UNIT_ROUNDOFF * lmax * 2 / n
+    eng_mu_ok = bool(np.all(np.abs(eng_mu - pl_constant(lmin, n)) <= mu_tol + REL_TOL * np.abs(eng_mu)))
+    return {
+        "id_ok": bool(np.all(id_err <= tol)),
+        "id_rel_max": float(np.max(id_err / g2)),
+        "id_excess_max": float(np.max(id_err / tol)),
+        "pl_ok": bool(np.all(pl_margin >= -tol)),
+        "pl_ratio_min": float(np.min(g2 / (mu * L))) if np.all(mu * L > 0) else float("nan"),
+        "pl_worst": float(np.min(pl_margin / tol)),
+        "engine_ok": bool(eng_err <= REL_TOL and eng_mu_ok),
+        "engine_rel_max": eng_err,
+        "points": int(g2.size),
+    }
+
+
+def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
+    """Apply the T3 rule (see the module docstring).
+
+    Args:
+        measured: the output of :func:`measure`.
+        identity_factor: a false variant c(N) replacing 1/N^2 in the identity (test hook).
+        pl_factor: a false variant mu(lam_min, lam_max, N) replacing (2/N) lam_min (test hook).
+    """
+    runs = [r for r in measured["runs"] if not r["diverged"]]
+    stats = [_run_stats(r, identity_factor, pl_factor) for r in runs]
+    n_pts = sum(s["points"] for s in stats)
+    sub = {
+        "identity": HOLDS if stats and all(s["id_ok"] for s in stats) else VIOLATED,
+        "pl_inequality": HOLDS if stats and all(s["pl_ok"] for s in stats) else VIOLATED,
+        "engine_agrees": HOLDS if stats and all(s["engine_ok"] for s in stats) else VIOLATED,
+    }
+    verdict = worst(list(sub.values())) if stats else INCONCLUSIVE
+    archs = sorted({r["arch"] for r in runs})
+    factor = "1/N^2" if identity_factor is None else "VARIANT c(N)"
+    rule = (f"at every recorded GD step of every trajectory ({len(runs)} runs: {', '.join(archs)}; "
+            f"planted pair, random labels): |g2 - ({factor}) r^T G r| <= {REL_TOL:g} g2 + {ROUND_C:g} u "
+            f"lambda_max ||r||^2/N^2 (u = 2^-52, float64; g2 = ||grad L||^2 by autodiff), and g2 >= mu L - "
+            f"the same tolerance with mu = {'(2/N) lambda_min(G)' if pl_factor is None else 'VARIANT'}; the "
+            f"engine's recorded grad_sq/loss/mu agree to {REL_TOL:g} relative")
+    numbers = {
+        "verdict_parts": sub,
+        "points_checked": n_pts,
+        "runs": len(runs),
+        "diverged_runs_skipped": len(measured["runs"]) - len(runs),
+        "identity_max_rel_error": max((s["id_rel_max"] for s in stats), default=float("nan")),
+        "identity_max_error_over_tolerance": max((s["id_excess_max"] for s in stats), default=float("nan")),
+        "pl_ratio_min (g2 / (mu L), >= 1 by T3)": min((s["pl_ratio_min"] for s in stats), default=float("nan")),
+        "engine_max_rel_error": max((s["engine_rel_max"] for s in stats), default=float("nan")),
+        "h_min_values (planted pair)": sorted({r["h_min"] for r in runs}),
+        "wall_s": measured.get("wall_s"),
+    }
+    notes = ("EXACT identity; the check measures round-off only.  r and G are recomputed at the engine's own "
+             "parameters (the trajectory is run in chunks of record_every steps); eigenvalues in float64 NumPy.  The PL ratio "
+             "g2/(mu L) close to 1 means the residual is aligned with the smallest eigenvector of G (the bound is "
+             "tight there).")
+    return Verdict(ID, verdict, rule, numbers, notes=notes)
+
+
+def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
+    from sims.plotting import plt, save
+
+    pyplot = plt()
+    fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(10.5, 4.0))
+    colors = {"shallow": "C0", "mlp": "C1", "residual": "C2", "transformer": "C3"}
+    styles = ["-", "--", ":", "-."]
+    eps_list = sorted({r["eps"] for r in measured["runs"]})
+    for r in measured["runs"]:
+        t = np.asarray(r["record_steps"])
+        g2 = as_floats(r["grad_sq"])
+        n = r["n"]
+        tol = REL_TOL * g2 + ROUND_C * UNIT_ROUNDOFF * as_floats(r["lam_max"]) * as_floats(r["r_sq"]) / n**2
+        err = np.abs(g2 - as_floats(r["grad_sq_from_gram"])) / tol
+        mu = 2 * as_floats(r["lam_min"]) / n
+        ls = styles[eps_list.index(r["eps"]) % 4]
+        lab = f"{r['arch']}, h_min={r['eps']:.0e}"
+        ax1.semilogy(t, np.maximum(err, 1e-12), ls, color=colors[r["arch"]], lw=1.2, label=lab)
+        ax2.semilogy(t, g2 / (mu * as_floats(r["loss"])), ls, color=colors[r["arch"]], lw=1.2, label=lab)
+    ax1.axhline(1.0, color="k", ls=":", lw=1, label="tolerance (rule: <= 1)")
+    ax1.set_xlabel("GD step t")
+    ax1.set_ylabel("|g2 - r^T G r / N^2| / tolerance  (EXACT identity: 0)")
+    ax1.set_title(f"identity error / ({REL_TOL:g} g2 + {ROUND_C:g} u lam_max ||r||^2/N^2); floor 1e-12")
+    ax1.legend(fontsize=6, ncol=2)
+    ax2.axhline(1.0, color="k", ls=":", lw=1, label="T3 bound: ratio >= 1")
+    ax2.set_xlabel("GD step t")
+    ax2.set_ylabel("||grad L||^2 / (mu L),  mu = (2/N) lambda_min(G)")
+    ax2.set_title("PL ratio along GD (predicted >= 1)")
+    ax2.legend(fontsize=6)
+    fig.suptitle(f"T3: {verdict.verdict} (identity max rel err "
+                 f"{verdict.numbers['identity_max_rel_error']:.1e}; min PL ratio "
+                 f"{verdict.numbers['pl_ratio_min (g2 / (mu L), >= 1 by T3)']:.4f})")
+    return [ctx.rel(save(fig, ctx.fig("t03_identity_pl_ratio.png")))]
+
+
+def check(ctx) -> Verdict:
+    """measure + judge + plot."""
+    import sys
+
+    from sims.checks import run_check
+
+    return run_check(sys.modules[__name__], ctx)[0]

@@ -1,0 +1,270 @@
+"""T4 (OURS): a close pair caps lambda_min(G) and the PL constant; a cluster creates |D| small eigenvalues.
+
+    lambda_min(G) <= (1/2) ||g_i - g_j||^2 <= (1/2) L_x^2 h_ij^2,   g_i = grad_theta f(x_i; theta),
+    mu = (2/N) lambda_min(G) <= (1/N) L_x^2 h_min^2   (slope 2 in log mu vs log h_min),
+    cluster form: #{eigenvalues of G <= L_x^2 sum_{j in D_{i,H}} h_ij^2} >= |D_{i,H}|.
+
+Measured at initialisation for the four small analytic architectures (shallow, mlp, residual,
+transformer) on planted-pair data (N = 8 points on S^7; point 0 and its nearest neighbour at
+distance eps = h_min, eps over >= 2 decades) and planted-cluster data (|D| = 3 points moved into
+the ball of radius H around x_0).  J from ``sims.diagnostics.jacobian``; G = J J^T and its
+eigenvalues in float64 NumPy; the middle term from differences of Jacobian rows
+(``theory.t04_pair_bound.pair_bound``, never G_ii + G_jj - 2 G_ij); L_x sampled: the operator
+norm of D_x grad_theta f (``jax.jacfwd`` over x of the Jacobian row) at evenly spaced points of the
+segment, the maximum taken: a LOWER estimate of the supremum the theorem needs.
+
+Rule:
+  (a) lambda_min(G) <= c ||g_i - g_j||^2 + 64 u lambda_max(G) for every pair (i, j) of every set
+      (c = 1/2; u = 2^-52: eigvalsh round-off);
+  (b) (1/2)||g_i - g_j||^2 <= (1/2) L_x^2 h_ij^2 (1 + 1e-9) on the planted pair of every set and on
+      the three closest other pairs of the base set, L_x sampled on the segment;
+  (c) the least-squares slope of log mu on log h_min, per (architecture, seed), within [1.7, 2.3];
+  (d) at least |D| + k eigenvalues of G are <= L_x^2 sum_{j in D} h_ij^2 + 64 u lambda_max (k = 0).
+Variants (test hooks): ``pair_factor=c`` (violated once c < lambda_min / ||g_i - g_j||^2 on some set:
+e.g. 0.05; the factor 1/2 is sharp only over all gradients), ``slope=s`` (band [s - 0.3, s + 0.3]; e.g. 3),
+``cluster_extra=k`` (e.g. 1) must be violated.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import numpy as np
+
+from sims.checks._trajectories import (UNIT_ROUNDOFF, as_float, as_floats, planted_pair_family, segment_lipschitz,
+                                       small_models)
+from sims.data import planted_cluster
+from sims.diagnostics import jacobian
+from sims.geometry import cluster_term
+from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, band_verdict, fit_loglog_slope, worst
+from theory.t04_pair_bound import cluster_bound, lipschitz_pair_bound, pair_bound, pl_slope_in_hmin
+
+ID = "T4"
+TITLE = "close pair caps lambda_min(G) and mu (slope 2); clusters create |D| small eigenvalues"
+
+SLOPE_HALF_WIDTH = 0.3
+LIP_REL_TOL = 1e-9
+ROUND_C = 64.0
+
+
+def _settings(ctx):
+    return {
+        "n": 8, "d": 8,
+        "eps_values": [float(x) for x in ctx.pick(np.logspace(-4, -2, 3), np.logspace(-4, -2, 5),
+                                                  np.logspace(-5, -2, 7))],
+        "seeds": ctx.pick((0,), (0, 1), (0, 1, 2, 3)),
+        "archs": ctx.pick(("shallow",), ("shallow", "mlp", "residual", "transformer"),
+                          ("shallow", "mlp", "residual", "transformer")),
+        "seg_points_pair": ctx.pick(3, 5, 9),
+        "seg_points_base": ctx.pick(5, 9, 17),
+        "base_pairs": ctx.pick(1, 3, 5),
+        "cluster_size": 3,
+        "cluster_H": [float(x) for x in ctx.pick((1e-2,), (1e-3, 1e-2), (1e-4, 1e-3, 1e-2))],
+    }
+
+
+def _gram(model, params, X):
+    J = np.asarray(jacobian(model, params, X), dtype=np.float64)
+    G = J @ J.T
+    return J, np.linalg.eigvalsh(0.5 * (G + G.T))
+
+
+def _closest_pairs(X: np.ndarray, k: int, exclude: tuple[int, int]) -> list[tuple[int, int, float]]:
+    n = X.shape[0]
+    pairs = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            if {i, j} & set(exclude):
+                continue
+            pairs.append((i, j, float(np.linalg.norm(X[i] - X[j]))))
+    return sorted(pairs, key=lambda p: p[2])[:k]
+
+
+def measure(ctx) -> dict:
+    """Gram spectra, pair terms, sampled L_x and cluster spectra at initialisation."""
+    t0 = time.perf_counter()
+    st = _settings(ctx)
+    n, d = st["n"], st["d"]
+    models = small_models(d)
+    pair_rows, lip_rows, cluster_rows = [], [], []
+    for seed in st["seeds"]:
+        key = jax.random.fold_in(jax.random.PRNGKey(4000 + ctx.seed), seed)
+        k_data, k_init, k_cl = jax.random.split(key, 3)
+        X, pair, h_base, psets, base = planted_pair_family(n, d, st["eps_values"], key=k_data)
+        i0, j0 = pair
+        for arch in st["archs"]:
+            model = models[arch]
+            p0 = jax.jit(model.init)(jax.random.fold_in(k_init, len(arch)))
+            for b, e in enumerate(st["eps_values"]):
+                J, ev = _gram(model, p0, X[b])
+                iu, ju = np.triu_indices(n, 1)
+                pb_all = pair_bound(J[iu], J[ju])
+                h_all = np.linalg.norm(X[b][iu] - X[b][ju], axis=1)
+                Lx = segment_lipschitz(model, p0, X[b][i0], X[b][j0], n_points=st["seg_points_pair"])
+                k_pl = int(np.nonzero((iu == min(i0, j0)) & (ju == max(i0, j0)))[0][0])
+                pair_rows.append({
+                    "arch": arch, "seed": seed, "eps": e, "h_min": float(h_all.min()), "n": n,
+                    "lam_min": float(ev[0]), "lam_max": float(ev[-1]), "lam_2": float(ev[1]),
+                    "pair_term_planted": float(pb_all[k_pl]), "pair_term_min": float(pb_all.min()),
+                    "pair_terms_all": pb_all.tolist(),
+                    "L_x": Lx, "lipschitz_term": float(lipschitz_pair_bound(Lx, h_all[k_pl])),
+                    "mu": float(2.0 * ev[0] / n),
+                })
+                lip_rows.append({"arch": arch, "seed": seed, "kind": "planted", "h": float(h_all[k_pl]),
+                                 "pair_term": float(pb_all[k_pl]), "L_x": Lx,
+                                 "lipschitz_term": float(lipschitz_pair_bound(Lx, h_all[k_pl])),
+                                 "seg_points": st["seg_points_pair"]})
+            # the closest unplanted pairs of the set with the largest eps (long segments: more samples)
+            Xl = X[-1]
+            J, _ = _gram(model, p0, Xl)
+            for (i, j, h) in _closest_pairs(Xl, st["base_pairs"], exclude=(i0, j0)):
+                Lx = segment_lipschitz(model, p0, Xl[i], Xl[j], n_points=st["seg_points_base"])
+                lip_rows.append({"arch": arch, "seed": seed, "kind": "base", "h": h,
+                                 "pair_term": float(pair_bound(J[i], J[j])), "L_x": Lx,
+                                 "lipschitz_term": float(lipschitz_pair_bound(Lx, h)),
+                                 "seg_points": st["seg_points_base"]})
+            # cluster form
+            for H in st["cluster_H"]:
+                # the |D| nearest neighbours of x_0 in the (unplanted) base set moved into B(x_0, H)
+                cs = planted_cluster(base, 0, st["cluster_size"], H,
+                                     key=jax.random.fold_in(k_cl, int(round(-np.log10(H) * 10))))
+                Xc = cs.X
+                D, _ = cluster_term(Xc, 0, H)
+                h_ij = np.linalg.norm(Xc[D] - Xc[0], axis=1)
+                Lx = max(segment_lipschitz(model, p0, Xc[0], Xc[j], n_points=st["seg_points_pair"]) for j in D)
+                _, ev = _gram(model, p0, Xc)
+                cluster_rows.append({"arch": arch, "seed": seed, "H": H, "D_size": int(len(D)),
+                                     "h_ij": h_ij.tolist(), "L_x": Lx,
+                                     "bound": float(cluster_bound(Lx, h_ij)),
+                                     "eigvals": ev.tolist()})
+    return {"settings": st, "pairs": pair_rows, "lipschitz": lip_rows, "clusters": cluster_rows,
+            "wall_s": time.perf_counter() - t0}
+
+
+def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = None, cluster_extra: int = 0) -> Verdict:
+    """Apply the T4 rule (see the module docstring).
+
+    Args:
+        measured: the output of :func:`measure`.
+        pair_factor: c in lambda_min <= c ||g_i - g_j||^2 (theory: 1/2; a false variant: 1/4).
+        slope: the predicted slope of log mu vs log h_min (theory: 2, ``pl_slope_in_hmin()``).
+        cluster_extra: k in "at least |D| + k small eigenvalues" (theory: 0).
+    """
+    s_pred = pl_slope_in_hmin() if slope is None else float(slope)
+    lo, hi = s_pred - SLOPE_HALF_WIDTH, s_pred + SLOPE_HALF_WIDTH
+    # (a) middle term, every pair of every set
+    worst_a = -np.inf
+    for r in measured["pairs"]:
+        pb = as_floats(r["pair_terms_all"])
+        tol = ROUND_C * UNIT_ROUNDOFF * as_float(r["lam_max"])
+        worst_a = max(worst_a, float((as_float(r["lam_min"]) - (pair_factor / 0.5) * pb.min()) / tol))
+    ok_a = worst_a <= 1.0
+    ratio_a = [as_float(r["lam_min"]) / as_float(r["pair_term_min"]) for r in measured["pairs"]]
+    # (b) right inequality with sampled L_x
+    ratio_b = [as_float(r["pair_term"]) / as_float(r["lipschitz_term"]) for r in measured["lipschitz"]]
+    ok_b = bool(ratio_b) and max(ratio_b) <= 1.0 + LIP_REL_TOL
+    # (c) slopes per (arch, seed)
+    slopes = {}
+    for key in sorted({(r["arch"], r["seed"]) for r in measured["pairs"]}):
+        rows = [r for r in measured["pairs"] if (r["arch"], r["seed"]) == key]
+        fit = fit_loglog_slope([r["h_min"] for r in rows], [as_float(r["mu"]) for r in rows])
+        slopes[f"{key[0]}/seed{key[1]}"] = fit
+    slope_verdicts = [band_verdict(f["slope"], lo, hi) for f in slopes.values()]
+    # (d) cluster counts
+    counts = []
+    for r in measured["clusters"]:
+        ev = as_floats(r["eigvals"])
+        tol = ROUND_C * UNIT_ROUNDOFF * ev[-1]
+        counts.append({"arch": r["arch"], "seed": r["seed"], "H": r["H"], "D": r["D_size"],
+                       "count": int(np.sum(ev <= as_float(r["bound"]) + tol)),
+                       "next_eig_over_bound": float(ev[min(r["D_size"], len(ev) - 1)] / as_float(r["bound"]))})
+    ok_d = bool(counts) and all(c["count"] >= c["D"] + cluster_extra for c in counts)
+    sub = {
+        "a_middle_term": HOLDS if ok_a else VIOLATED,
+        "b_lipschitz_term": HOLDS if ok_b else VIOLATED,
+        "c_slope": worst(slope_verdicts) if slope_verdicts else INCONCLUSIVE,
+        "d_cluster": HOLDS if ok_d else VIOLATED,
+    }
+    verdict = worst(list(sub.values()))
+    archs = sorted({r["arch"] for r in measured["pairs"]})
+    h = [r["h_min"] for r in measured["pairs"]]
+    rule = (f"at initialisation, for {', '.join(archs)} on planted-pair sets (h_min = eps in "
+            f"[{min(h):.0e}, {max(h):.0e}]): (a) lambda_min(G) <= {pair_factor:g} ||g_i - g_j||^2 + 64 u lambda_max "
+            f"for every pair; (b) (1/2)||g_i - g_j||^2 <= (1/2) L_x^2 h_ij^2 (1 + {LIP_REL_TOL:g}) with L_x the max of "
+            f"||D_x grad_theta f||_op sampled on [x_i, x_j]; (c) slope of log mu vs log h_min within "
+            f"[{lo:.1f}, {hi:.1f}] for every (architecture, seed); (d) at least |D|{' + ' + str(cluster_extra) if cluster_extra else ''} "
+            f"eigenvalues of G <= L_x^2 sum_(j in D) h_ij^2 for every planted cluster")
+    numbers = {
+        "verdict_parts": sub,
+        "slopes (log mu vs log h_min)": {k: round(v["slope"], 4) for k, v in slopes.items()},
+        "slope_band": [lo, hi],
+        "max lambda_min / min_pair (1/2)||g_i-g_j||^2 (<= 1)": float(max(ratio_a)),
+        "max (1/2)||g_i-g_j||^2 / ((1/2) L_x^2 h^2) (<= 1)": float(max(ratio_b)),
+        "cluster counts (count / |D|)": [f"{c['arch']}/s{c['seed']}/H={c['H']:.0e}: {c['count']}/{c['D']}"
+                                         for c in counts][:12],
+        "min over clusters of lambda_(|D|+1) / bound (> 1: the count is exactly |D|)":
+            float(min(c["next_eig_over_bound"] for c in counts)) if counts else float("nan"),
+        "pairs_tested (a)": int(sum(len(r["pair_terms_all"]) for r in measured["pairs"])),
+        "segments_sampled (b)": len(measured["lipschitz"]),
+        "wall_s": measured.get("wall_s"),
+    }
+    notes = ("OURS (mechanism of the paper's v2 Corollary 3).  h_min is the minimum pairwise distance (not q_X).  "
+             "L_x is sampled (the max of the operator norm at evenly spaced points of the segment), so it is a lower "
+             "estimate of the supremum in the statement: (b) can only fail by under-sampling, and a pass is "
+             "evidence, not proof.  The middle term (a) is exact (Rayleigh quotient at v = (e_i - e_j)/sqrt 2).  "
+             "All at initialisation; slope fits in the style of diffrax's order tests.")
+    return Verdict(ID, verdict, rule, numbers, notes=notes)
+
+
+def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
+    from sims.plotting import plt, save
+
+    pyplot = plt()
+    colors = {"shallow": "C0", "mlp": "C1", "residual": "C2", "transformer": "C3"}
+    fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(11, 4.3))
+    slopes = verdict.numbers["slopes (log mu vs log h_min)"]
+    for key in sorted({(r["arch"], r["seed"]) for r in measured["pairs"]}):
+        rows = sorted([r for r in measured["pairs"] if (r["arch"], r["seed"]) == key], key=lambda r: r["h_min"])
+        h = np.array([r["h_min"] for r in rows])
+        mu = as_floats([r["mu"] for r in rows])
+        up = np.array([as_float(r["lipschitz_term"]) * 2 / r["n"] for r in rows])
+        c = colors[key[0]]
+        lab = f"{key[0]} s{key[1]}: slope {slopes[f'{key[0]}/seed{key[1]}']:.3f}"
+        ax1.loglog(h, mu, "o-", color=c, ms=4, lw=1, label=lab)
+        ax1.loglog(h, up, "--", color=c, lw=0.8)
+    ax1.set_xlabel("h_min (planted pair distance; not q_X)")
+    ax1.set_ylabel("mu = (2/N) lambda_min(G) at init")
+    ax1.set_title("solid: measured mu;  dashed: T4 bound (1/N) L_x^2 h_min^2")
+    ax1.legend(fontsize=6)
+    Hs = sorted({r["H"] for r in measured["clusters"]})
+    markers = ["o", "s", "^", "D"]
+    for r in measured["clusters"]:
+        ev = as_floats(r["eigvals"])
+        c = colors[r["arch"]]
+        mk = markers[Hs.index(r["H"]) % 4]
+        lab = f"{r['arch']}, H = {r['H']:.0e}" if r["seed"] == measured["settings"]["seeds"][0] else None
+        ax2.semilogy(np.arange(1, ev.size + 1), np.maximum(ev, 1e-300), "-", marker=mk, color=c, ms=3, lw=0.8,
+                     alpha=0.8, label=lab)
+        ax2.axhline(as_float(r["bound"]), color=c, ls=":", lw=0.7)
+    ax2.axvline(measured["settings"]["cluster_size"] + 0.5, color="k", lw=0.8, ls="--",
+                label=f"|D| = {measured['settings']['cluster_size']}")
+    ax2.set_xlabel("eigenvalue index (ascending)")
+    ax2.set_ylabel("eigenvalues of G = J J^T at init")
+    ax2.set_title("cluster form: eigenvalues (o) vs bound L_x^2 sum h_ij^2 (dotted)")
+    ax2.legend(fontsize=6, ncol=2)
+    sl = list(verdict.numbers["slopes (log mu vs log h_min)"].values())
+    parts = ", ".join(f"{k[0]} {v}" for k, v in verdict.numbers["verdict_parts"].items())
+    fig.suptitle(f"T4: {verdict.verdict}  (measured slopes {min(sl):.3f}..{max(sl):.3f}, predicted 2, band "
+                 f"[{verdict.numbers['slope_band'][0]:.1f}, {verdict.numbers['slope_band'][1]:.1f}]; parts: {parts})",
+                 fontsize=9)
+    return [ctx.rel(save(fig, ctx.fig("t04_mu_vs_hmin_cluster.png")))]
+
+
+def check(ctx) -> Verdict:
+    """measure + judge + plot."""
+    import sys
+
+    from sims.checks import run_check
+
+    return run_check(sys.modules[__name__], ctx)[0]
