@@ -276,6 +276,11 @@ def calibrate_eta(cfg: RealDataConfig, data: dict) -> dict:
     return out
 
 
+def _total_steps(cfg: RealDataConfig) -> int:
+    """The steps actually run: ``steps`` rounded up to a multiple of ``record_every`` (sims.gd)."""
+    return -(-cfg.steps // cfg.record_every) * cfg.record_every
+
+
 def _arm_name(arm: str, frac: float | None) -> str:
     return arm if frac is None else f"{arm}@{frac:g}"
 
@@ -568,10 +573,10 @@ def summarise(cfg: RealDataConfig, results: dict, etas: dict, data: dict) -> dic
                 for loss, e in etas.items()},
         "conventions": (
             f"threshold: first step t with L_t <= {cfg.loss_eps:g} L_0 (each run's own L_0; inf = not reached "
-            f"within {cfg.steps} steps); wall time to threshold = steps x median seconds per jitted "
+            f"within the {_total_steps(cfg)} steps run); wall time to threshold = steps x median seconds per jitted "
             "full-batch GD step (single run, after warm-up), pooled over the arms of the same size N and loss (same "
             "compiled program); the machine is shared, so absolute times are noisy; final loss and "
-            f"accuracies after {cfg.steps} steps; CIs: 95% Student-t over {len(cfg.seeds)} seeds; speed-up = "
+            f"accuracies after {_total_steps(cfg)} steps; CIs: 95% Student-t over {len(cfg.seeds)} seeds; speed-up = "
             "geometric mean over seeds of steps(other)/steps(greedy), t-interval on the log ratio (>1: greedy "
             "faster); accuracy difference = greedy - other, paired t-interval. h_min: minimum pairwise "
             "Euclidean distance of the standardised training inputs (h_min convention, not q_X); h_min_chordal: "
@@ -619,7 +624,7 @@ def plot(cfg: RealDataConfig, results: dict, figdir: Path, summary: dict) -> lis
         ax.legend(fontsize=7)
 
         for col, (stat, label) in enumerate([("steps_to_threshold", f"steps to L_t <= {cfg.loss_eps:g} L_0"),
-                                             ("heldout_acc", f"held-out accuracy after {cfg.steps} steps")], 1):
+                                             ("heldout_acc", f"held-out accuracy after {_total_steps(cfg)} steps")], 1):
             ax = axes[row][col]
             nf = len(cfg.fractions)
             for j, frac in enumerate(cfg.fractions):
@@ -633,9 +638,10 @@ def plot(cfg: RealDataConfig, results: dict, figdir: Path, summary: dict) -> lis
                     ok = np.isfinite(v)
                     ax.scatter(np.full(int(ok.sum()), x), v[ok], color=_ARM_COLORS[arm], s=10, alpha=0.5)
                     if (~ok).any():  # censored: not reached within the run, drawn at the run length
-                        ax.scatter(np.full(int((~ok).sum()), x), np.full(int((~ok).sum()), cfg.steps), marker="^",
-                                   facecolors="none", edgecolors=_ARM_COLORS[arm], s=40,
-                                   label="not reached (drawn at run length)")
+                        first = "not reached" not in ax.get_legend_handles_labels()[1]
+                        ax.scatter(np.full(int((~ok).sum()), x), np.full(int((~ok).sum()), _total_steps(cfg)),
+                                   marker="^", facecolors="none", edgecolors=_ARM_COLORS[arm], s=40,
+                                   label="not reached" if first else None)
                     if np.isfinite(st["mean"]):
                         err = [[st["mean"] - st["lo"]], [st["hi"] - st["mean"]]] if np.isfinite(st["lo"]) else None
                         ax.errorbar([x + 0.08], [st["mean"]], yerr=err, fmt="o" if j == 0 else "s",
@@ -664,7 +670,7 @@ def report(summary: dict) -> str:
     """The terminal table: per loss and subset size, each arm with 95% CIs, then the verdicts."""
     cfg = summary["config"]
     lines = [f"real-data: digits, N_train = {summary['data']['n_train']}, held-out = {summary['data']['n_heldout']}, "
-             f"{len(cfg['seeds'])} seeds, {cfg['steps']} GD steps ({summary.get('wall_time_s', float('nan')):.1f}s)",
+             f"{len(cfg['seeds'])} seeds, {-(-cfg['steps'] // cfg['record_every']) * cfg['record_every']} GD steps ({summary.get('wall_time_s', float('nan')):.1f}s)",
              summary["conventions"], ""]
     for loss, per_frac in summary["results"].items():
         e = summary["eta"][loss]
