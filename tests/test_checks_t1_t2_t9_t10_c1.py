@@ -198,13 +198,29 @@ def t10_quick(tmp_path_factory):
     return t10.measure(CheckContext("quick", tmp_path_factory.mktemp("t10")))
 
 
-def test_t10_opt_enumeration_matches_naive():
+def test_t10_opt_enumeration_matches_naive_and_theory():
+    from theory.t10_greedy import opt_brute_force
+
     rng = np.random.default_rng(3)
     X = rng.random((8, 2))
     opt = t10._opt_all_k(np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1)))
     for k in range(2, 9):
         naive = max(pdist(X[list(c)]).min() for c in itertools.combinations(range(8), k))
         assert opt[k] == naive
+        assert opt[k] == pytest.approx(opt_brute_force(X, k), rel=1e-15)
+
+
+def test_t10_greedy_matches_theory_farthest_first():
+    """sims.select's greedy (what the check measures) against theory's plain NumPy traversal."""
+    from sims.select import select
+    from theory.t10_greedy import farthest_first
+
+    rng = np.random.default_rng(4)
+    X = rng.random((60, 3))
+    s = select(X, 20, method="maxmin", first=7)
+    idx, radii = farthest_first(X, 20, start=7)
+    assert s.indices.tolist() == idx.tolist()
+    np.testing.assert_allclose(s.certificate["radii"], radii[1:], rtol=1e-14, atol=0)
 
 
 def test_t10_holds_on_quick(t10_quick, tmp_path):

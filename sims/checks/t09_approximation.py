@@ -41,6 +41,7 @@ from sims.geometry import fill_distance, min_pairwise_distance
 from sims.models import make_model
 from sims.select import select
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
+from theory.t09_approximation import predicted_error_trend
 
 ID = "T9"
 TITLE = "approximation error vs fill distance and h_min at fixed N (d = 2, smooth target)"
@@ -193,13 +194,15 @@ def spearman_perm(x, y, *, n_perm: int = N_PERM, seed: int = 0) -> dict:
             "p_less": float((1 + np.sum(rp <= rho + tol)) / (1 + n_perm))}
 
 
-def judge(measured: dict, *, direction: int = 1) -> Verdict:
+def judge(measured: dict, *, direction: int | None = None) -> Verdict:
     """Apply the T9 rule (module docstring).
 
     Args:
         measured: the output of :func:`measure`.
-        direction: +1 predicts error increasing with h_fill (THEORY.md); -1 the reversed claim (test hook).
+        direction: the predicted sign of d(error)/d(h_fill); default theory's +1
+            (``theory.t09_approximation.predicted_error_trend``); -1 is the reversed claim (test hook).
     """
+    direction = predicted_error_trend() if direction is None else int(direction)
     rows = [r for r in measured["sets"] if not r["diverged"]]
     hf = [r["h_fill"] for r in rows]
     res = {e: spearman_perm(hf, [r[e] for r in rows]) for e in ("l2", "linf")}

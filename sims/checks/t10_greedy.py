@@ -40,26 +40,19 @@ from sims.data import unit_ball_volume
 from sims.geometry import fill_distance, min_pairwise_distance, pairwise_distances
 from sims.select import select
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
+from theory.t10_greedy import certificate, greedy_scaling_exponent, random_scaling_exponent
 
 ID = "T10"
 TITLE = "greedy max-min: h_min(S_k) = r_k, OPT_k <= 2 r_k, greedy ~ k^(-1/d) vs random ~ k^(-2/d)"
 
 EXACT_RTOL = 1e-12
-CERT_FACTOR = 2.0
 SLOPE_REL_TOL = 0.2
 SLOPE_SE_MULT = 3.0
 
 
 def _cert_factor() -> float:
-    """OPT_k / r_k <= this, from theory.t10_greedy when available (else THEORY.md's 2)."""
-    try:
-        from theory.t10_greedy import certificate
-
-        c = certificate(1.0)
-        val = c.get("opt_upper") if isinstance(c, dict) else getattr(c, "opt_upper", None)
-        return float(val) if val is not None else CERT_FACTOR
-    except Exception:  # the theory module may not exist yet
-        return CERT_FACTOR
+    """OPT_k / r_k <= this: theory.t10_greedy.certificate's opt_upper at r_k = 1 (i.e. 2)."""
+    return float(certificate(1.0)["opt_upper"])
 
 
 def _settings(ctx) -> dict:
@@ -195,12 +188,12 @@ def _scaling(measured: dict) -> list[dict]:
         g = [fit_loglog_slope(kg, r)["slope"] for r in rk]
         g_slope = float(np.mean(g))
         rb = bootstrap_slope(kg, pool["random_hmin"], seed=d)
-        pred_r = -2.0 / d
+        pred_r = random_scaling_exponent(d)
         hw = SLOPE_REL_TOL * abs(pred_r) + SLOPE_SE_MULT * rb["se"]
         out.append({
             "d": d, "k_grid": kg.tolist(), "r_k_mean": rk.mean(axis=0).tolist(), "lower": lower.tolist(),
             "upper": upper.tolist(), "lower_nonvacuous": int(np.sum(lower > 0)), "sandwich_ok": sandwich_ok,
-            "greedy_slope": g_slope, "greedy_pred": -1.0 / d, "random_slope": rb["slope"], "random_se": rb["se"],
+            "greedy_slope": g_slope, "greedy_pred": greedy_scaling_exponent(d), "random_slope": rb["slope"], "random_se": rb["se"],
             "random_pred": pred_r, "random_half_width": hw, "random_ok": bool(abs(rb["slope"] - pred_r) <= hw),
             "random_median": rb["values"],
             "greedy_above_random": bool(g_slope - rb["slope"] > SLOPE_SE_MULT * rb["se"]),
