@@ -153,3 +153,14 @@ def test_unplaceable_clusters_are_an_input_error():
     cfg = dataclasses.replace(TINY, cluster_sizes=(5, 5, 5), cluster_sigmas=(0.01,) * 3, min_center_sep=0.9)
     with pytest.raises(InputError, match="cannot place"):
         se.make_pool(cfg, 0)
+
+
+def test_pool_without_background_runs_and_reports_missing_groups_as_nan(tmp_path):
+    """No background points: background representation is undefined (NaN, stored as null), not a crash."""
+    cfg = dataclasses.replace(TINY, n_background=0, cluster_sigmas=(0.08, 0.06))
+    s = se.run(cfg, tmp_path)
+    b = s["methods"]["maxmin"]["budgets"]["8"]
+    assert np.isnan(b["representation_background"]["mean"])
+    assert np.isfinite(b["representation_dense"]["mean"])
+    assert all(v is None for v in s["methods"]["maxmin"]["trace"]["background_first_visit"])
+    assert len(s["figures"]) == 3

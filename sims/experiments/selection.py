@@ -55,7 +55,7 @@ from sims import gd
 from sims.data import smooth_function
 from sims.diagnostics import gram
 from sims.errors import InputError
-from sims.experiments.real_data import paired_ratio, t_interval
+from sims.experiments.real_data import _num, paired_ratio, t_interval
 from sims.geometry import fill_distance
 from sims.models import shallow
 from sims.progress import log
@@ -389,15 +389,15 @@ def summarise(cfg: SelectionConfig, results: dict) -> dict:
             rows = [results[s]["metrics"]["rows"][m][str(k)] for s in cfg.seeds]
             out = {}
             for name in _SCALARS:
-                vals = [float(r[name]) for r in rows]
+                vals = [_num(r[name]) for r in rows]
                 out[name] = {**t_interval(vals), "per_seed": vals}
             for g in ("dense", "background", "rare"):
-                vals = [float(r["representation"][g]) for r in rows]
+                vals = [_num(r["representation"][g]) for r in rows]
                 out[f"representation_{g}"] = {**t_interval(vals), "per_seed": vals}
             for c in rows[0]["representation_per_cluster"]:
-                vals = [float(r["representation_per_cluster"][c]) for r in rows]
+                vals = [_num(r["representation_per_cluster"][c]) for r in rows]
                 out[f"representation_{c}"] = {**t_interval(vals), "per_seed": vals}
-            out["censored"] = int(sum(not np.isfinite(float(r["steps_to_threshold"])) for r in rows))
+            out["censored"] = int(sum(not np.isfinite(_num(r["steps_to_threshold"])) for r in rows))
             out["diverged"] = int(sum(r["diverged_step"] >= 0 for r in rows))
             per_k[str(k)] = out
         tr = [results[s]["metrics"]["trace"][m] for s in cfg.seeds]
@@ -456,9 +456,9 @@ def summarise(cfg: SelectionConfig, results: dict) -> dict:
             "pool points of the distance to the nearest selected point; representation = (subset share of a "
             "group) / (pool share); steps to threshold = first t with L_t <= "
             f"{cfg.loss_eps:g} L_0 (inf: not reached in the {-(-cfg.steps // cfg.record_every) * cfg.record_every} "
-            "steps run), shallow tanh width {cfg.width}, "
+            f"steps run), shallow tanh width {cfg.width}, "
             "smooth target, eta = lr_scale k / max_selector lambda_max(G_0) (one eta per seed and k); mu0 = "
-            "(2/k) lambda_min(G_0); pool_rmse = RMS error of the trained net on the whole pool; CIs: 95% "
+            "(2/k) lambda_min(G_0) in float64 (|values| below ~1e-16 lambda_max / k are round-off); pool_rmse = RMS error of the trained net on the whole pool; CIs: 95% "
             f"Student-t over {len(cfg.seeds)} seeds (pools differ per seed); speed-up vs random = geometric mean "
             "over seeds of steps(random)/steps(selector) (same pool, init and eta), t-interval on the log ratio."),
         "methods": per_method,
@@ -598,14 +598,14 @@ def report(summary: dict) -> str:
     for k in cfg["budgets"]:
         lines.append(f"k = {k}")
         lines.append(f"  {'selector':9s} {'h_min':>22} {'fill [0,1]^2':>22} {'rare hit':>8} {'dense repr':>10} "
-                     f"{'bg repr':>8} {'steps to thr':>22} {'pool rmse':>10}")
+                     f"{'bg repr':>8} {'steps to thr':>22} {'pool rmse':>10} {'mu0 (median)':>12}")
         for m, pm in summary["methods"].items():
             b = pm["budgets"][str(k)]
             cen = f" ({b['censored']} censored)" if b["censored"] else ""
             lines.append(f"  {m:9s} {ci(b['h_min'], '.4f'):>22} {ci(b['fill_unit_square'], '.4f'):>22} "
                          f"{b['rare_modes_hit_fraction']['mean']:8.2f} {b['representation_dense']['mean']:10.2f} "
                          f"{b['representation_background']['mean']:8.2f} {ci(b['steps_to_threshold'], '.0f'):>22} "
-                         f"{b['pool_rmse']['mean']:10.4f}{cen}")
+                         f"{b['pool_rmse']['mean']:10.4f} {np.median(b['mu0']['per_seed']):12.1e}{cen}")
         f = summary["findings"][str(k)]
         lines.append(f"  greedy h_min >= random h_min on every seed: {f['maxmin_hmin_ge_random_every_seed']} "
                      f"(ratio of means {f['hmin_ratio_maxmin_over_random']:.2f})")
