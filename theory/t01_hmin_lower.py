@@ -168,9 +168,9 @@ def check_t1_radius(radius: sp.Expr, *, seed: int = 0) -> SymbolicResult:
     ratio = sp.simplify(sp.powsimp(bound_expr.subs(r, radius) / delta, force=True))
     if ratio == 1:
         return proved(claim, "sympy: bound(radius)/delta simplifies to 1, so P(h_min < radius) <= delta")
-    gap = sp.simplify(1 - ratio)
-    if gap.is_nonnegative:
-        return proved(claim, f"sympy: 1 - bound(radius)/delta = {gap} >= 0 (weaker than r_delta, still implied)")
+    log_ratio = sp.simplify(sp.expand_log(sp.log(ratio), force=True))
+    if log_ratio.is_nonpositive:
+        return proved(claim, f"sympy: log(bound(radius)/delta) = {log_ratio} <= 0 (weaker than r_delta, still implied)")
     # look for a genuine counterexample with the exact law on [0, 1]
     f = sp.lambdify((N, delta), radius.subs({d: 1, pi_max: 1}), "numpy")
 

@@ -145,7 +145,8 @@ def steps_to_eps_linearised(eigvals, proj, eta: float, n: int, eps: float, max_s
     max_steps = as_int("max_steps", max_steps, minimum=0)
 
     def L(t: int) -> float:
-        return float(linearised_loss(lam, p, e, n, t))
+        with np.errstate(over="ignore"):  # a divergent direction overflows to inf, which is the right value
+            return float(linearised_loss(lam, p, e, n, t))
 
     L0 = L(0)
     if L0 == 0.0 or eps >= 1.0:
@@ -159,7 +160,7 @@ def steps_to_eps_linearised(eigvals, proj, eta: float, n: int, eps: float, max_s
         else:
             while lo_ < hi_:
                 mid = (lo_ + hi_) // 2
-                if L(mid + 1) - L(mid) >= 0.0:
+                if not L(mid + 1) < L(mid):  # (inf, inf) past the minimum counts as rising
                     hi_ = mid
                 else:
                     lo_ = mid + 1
@@ -244,7 +245,7 @@ def _check_recursion() -> SymbolicResult:
         r_next, (sp.eye(n_pts) - _eta / n_pts * J * J.T) * r)
 
 
-def _check_spectral(ts=(1, 2, 3)) -> list[SymbolicResult]:
+def _check_spectral(ts=(1, 2)) -> list[SymbolicResult]:
     q = sp.Symbol("q", real=True)
     l1, l2 = sp.symbols("lambda1 lambda2", nonnegative=True)
     r1, r2 = sp.symbols("r1 r2", real=True)
@@ -253,7 +254,9 @@ def _check_spectral(ts=(1, 2, 3)) -> list[SymbolicResult]:
     G = U * sp.diag(l1, l2) * U.T
     r0 = sp.Matrix([r1, r2])
     proj = U.T * r0
-    out = []
+    out = [check_identity("the rational rotation U is orthogonal (U^T U = I), so (I - eta G/N)^t = U diag((1 - eta "
+                          "lambda_i/N)^t) U^T for every t by induction, and L_t = (1/(2N)) ||diag(.)^t U^T r_0||^2",
+                          sp.simplify(U.T * U), sp.eye(2))]
     A = sp.eye(2) - _eta / _N * G
     for t in ts:
         rt = A**t * r0
@@ -305,7 +308,8 @@ def _steps_argument(seed: int = 13) -> SymbolicResult:
         p = v[3:6]
         e, eps = float(v[6]), float(v[7])
         t = steps_to_eps_linearised(lam, p, e, 3, eps, 300)
-        Ls = linearised_loss(lam, p, e, 3, np.arange(301))
+        with np.errstate(over="ignore"):
+            Ls = linearised_loss(lam, p, e, 3, np.arange(301))
         hit = np.nonzero(Ls <= eps * Ls[0])[0]
         brute = float(hit[0]) if hit.size else math.inf
         return 0.0 if t == brute else -1.0

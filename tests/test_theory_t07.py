@@ -1,0 +1,124 @@
+"""T7: activations, growth exponents, Hessian degrees along rays, tau_eps bounds."""
+
+import numpy as np
+import pytest
+
+from theory import Status, TheoryInputError
+from theory import t07_poly_smooth as t7
+
+
+def test_relu_is_flagged_non_analytic_and_the_rest_analytic():
+    assert set(t7.ACTIVATIONS) == {"tanh", "sigmoid", "softplus", "gelu", "silu", "relu"}
+    assert not t7.is_analytic("relu")
+    assert all(t7.is_analytic(a) for a in ("tanh", "sigmoid", "softplus", "gelu", "silu"))
+    with pytest.raises(TheoryInputError, match="unknown activation"):
+        t7.is_analytic("swish2")
+
+
+def test_activation_expressions_match_numpy():
+    import sympy as sp
+
+    x = np.linspace(-4, 4, 9)
+    from scipy.special import erf
+
+    ref = {"tanh": np.tanh(x), "sigmoid": 1 / (1 + np.exp(-x)), "softplus": np.log1p(np.exp(x)),
+           "gelu": x / 2 * (1 + erf(x / np.sqrt(2))), "silu": x / (1 + np.exp(-x)), "relu": np.maximum(0, x)}
+    for name, expr in t7.ACTIVATIONS.items():
+        f = sp.lambdify(t7.X, expr, modules=["numpy", {"erf": erf}])
+        np.testing.assert_allclose(np.asarray(f(x), dtype=float), ref[name], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name,n,q", [("tanh", 0, 0), ("tanh", 1, 0), ("softplus", 0, 1), ("softplus", 1, 0),
+                                      ("gelu", 0, 1), ("silu", 2, 0)])
+def test_growth_exponents(name, n, q):
+    assert t7.derivative_growth_exponent(name, n) == q
+    assert t7.check_growth_exponent(name, n, q).status is Status.PROVED
+
+
+def test_wrong_growth_exponents_are_refuted():
+    assert t7.check_growth_exponent("softplus", 0, 0).status is Status.DISPROVED  # too small: grows like x
+    assert t7.check_growth_exponent("tanh", 1, 1).status is Status.DISPROVED  # not the smallest
+
+
+def test_growth_exponent_numerically():
+    # independent of sympy: sigma(x)/(1+|x|)^q stays O(1) and away from 0 as x grows exactly when q is the exponent
+    x = np.array([1e2, 1e4, 1e6])
+    for name, f in (("softplus", lambda v: np.logaddexp(0.0, v)), ("silu", lambda v: v / (1 + np.exp(-v)))):
+        q = t7.derivative_growth_exponent(name, 0)
+        ratio = f(x) / (1 + x) ** q
+        assert np.all((ratio > 0.5) & (ratio < 2)), name
+        assert np.all(np.diff(f(x) / (1 + x) ** (q - 1)) > 0)  # q - 1 is too small: unbounded
+
+
+def test_predicted_hessian_degree_rule():
+    assert t7.predicted_hessian_degree("shallow", 1) == 2
+    assert t7.predicted_hessian_degree("shallow", 1, activation="gelu") == 2
+    assert [t7.predicted_hessian_degree("mlp", D) for D in (1, 2, 3)] == [2, 4, 6]
+    assert t7.predicted_hessian_degree("mlp", 3, activation="softplus") == 9
+    assert [t7.predicted_hessian_degree("residual", D) for D in (1, 2)] == [6, 10]
+    assert t7.predicted_hessian_degree("residual", 1, normalised=False) == 6
+    for bad in (dict(arch="shallow", depth=2), dict(arch="cnn", depth=1),
+                dict(arch="mlp", depth=1, activation="relu"), dict(arch="residual", depth=1, activation="gelu")):
+        with pytest.raises(TheoryInputError):
+            t7.predicted_hessian_degree(**bad)
+
+
+def test_ray_exponents_equal_the_predicted_degree():
+    for arch, D in (("shallow", 1), ("mlp", 2), ("residual", 1)):
+        u = (0,) + (1,) * (len(t7.tiny_net_loss(arch, D)[1]) - 1)
+        e, c = t7.hessian_ray_exponent(arch, D, u)
+        assert e == t7.predicted_hessian_degree(arch, D) and c != 0
+
+
+def test_wrong_degree_is_refuted_by_the_ray():
+    r = t7.check_hessian_degree("residual", 1, 4)
+    assert r.status is Status.DISPROVED and r.margin == -2.0
+    assert t7.check_hessian_degree("mlp", 2, 3).status is Status.DISPROVED
+
+
+def test_shallow_hessian_growth_by_finite_differences():
+    # numpy only: ||Hess L|| along theta = t (w=0, a=1) grows like t^2 (log-log slope 2)
+    xs, ys = np.array([1.0, 2.0]), np.array([0.5, -1 / 3])
+
+    def loss(th):
+        w, a = th
+        return np.mean((a * np.tanh(w * xs) - ys) ** 2) / 2
+
+    def hess(th, h=1e-4):
+        H = np.zeros((2, 2))
+        for i in range(2):
+            for j in range(2):
+                ei, ej = np.eye(2)[i] * h, np.eye(2)[j] * h
+                H[i, j] = (loss(th + ei + ej) - loss(th + ei - ej) - loss(th - ei + ej) + loss(th - ei - ej)) / (4 * h * h)
+        return H
+
+    ts = np.array([10.0, 30.0, 100.0])
+    norms = [np.linalg.norm(hess(np.array([0.0, t])), 2) for t in ts]
+    assert np.polyfit(np.log(ts), np.log(norms), 1)[0] == pytest.approx(t7.predicted_hessian_degree("shallow", 1), abs=0.05)
+
+
+def test_tau_eps_bounds_in_high_dimension():
+    rng = np.random.default_rng(0)
+    eps = 0.3
+    for scale in (1e-3, 0.3, 10.0):
+        z = scale * rng.standard_normal((200, 16))
+        assert np.all(np.linalg.norm(t7.tau_eps(z, eps), axis=1) < 1)
+    for z in (np.zeros(16), 0.1 * rng.standard_normal(16), rng.standard_normal(16)):
+        h = 1e-6
+        J = np.column_stack([(t7.tau_eps(z + h * e, eps) - t7.tau_eps(z - h * e, eps)) / (2 * h) for e in np.eye(16)])
+        assert np.linalg.norm(J, 2) <= 1 / eps * (1 + 1e-6)
+    J0 = np.column_stack([(t7.tau_eps(h * e, eps) - t7.tau_eps(-h * e, eps)) / (2 * h) for e in np.eye(16)])
+    assert np.linalg.norm(J0, 2) == pytest.approx(1 / eps, rel=1e-6)  # attained at z = 0
+    assert t7.TAU_EPS_BOUNDS["jacobian_norm"] == 1 / t7.eps
+
+
+@pytest.mark.slow
+def test_t7_symbolic_checks():
+    res = t7.symbolic_checks()
+    for r in res:
+        if r.claim.startswith("[false"):
+            assert r.status is Status.DISPROVED, r.claim
+        elif r.method == "numeric-search":
+            assert r.status is Status.UNPROVEN and r.margin >= 0, r.claim
+        else:
+            assert r.status is Status.PROVED, r.claim
