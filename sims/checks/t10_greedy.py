@@ -179,7 +179,7 @@ def _scaling(measured: dict) -> list[dict]:
     for pool in measured["large"]:
         d, kg = pool["d"], np.asarray(pool["k_grid"], dtype=float)
         V = unit_ball_volume(d)
-        hP = pool["fill_upper"]
+        hP = float(pool["fill_upper"])  # "inf" after a JSON round trip if not rigorous
         rk = np.array([run["r_grid"] for run in pool["runs"]])
         lower = np.maximum(((kg - 1) * V) ** (-1.0 / d) - hP, 0.0)
         a = (kg * V) ** (-1.0 / d)
