@@ -12,7 +12,7 @@ from scipy import special
 
 import theory
 from theory import STATEMENTS, Status, Statement, SymbolicResult, TheoryInputError, run_symbolic
-from theory._core import check_identity, numeric_verdict, search_min_margin
+from theory._core import check_identity, numeric_verdict, search_min_margin, sympy_fallback
 from theory.common import unit_ball_volume, unit_ball_volume_sym
 
 KINDS = {"T1": "EXACT", "T2": "OURS", "T3": "EXACT", "T4": "OURS", "T5": "OURS", "T6": "OURS", "T7": "OURS",
@@ -75,6 +75,16 @@ def test_check_identity_three_ways():
     assert wrong.status is Status.DISPROVED and wrong.margin < 0 and set(wrong.witness) == {"a", "b"}
     M = sp.Matrix([[a, b]])
     assert check_identity("mat", M * 2, sp.Matrix([[2 * a, 2 * b]])).status is Status.PROVED
+
+
+def test_sympy_fallback_searches_when_sympy_cannot_close():
+    a, b = sp.symbols("a b", real=True)
+    p = sp.Symbol("p", positive=True)
+    assert sympy_fallback("false identity", "", (a + b) ** 2 - a**2 - b**2).status is Status.DISPROVED
+    true = sympy_fallback("log(1+p) >= p/(1+p)", "", sp.log(1 + p) - p / (1 + p), kind="nonneg")
+    assert true.status is Status.UNPROVEN and true.method == "numeric-search" and true.margin >= 0
+    box = sympy_fallback("p^2 - 1 >= 0 on [1, 2]", "", p**2 - 1, kind="nonneg", bounds={p: (1.0, 2.0)})
+    assert box.status is Status.UNPROVEN and box.margin == pytest.approx(0.0, abs=1e-9)
 
 
 def test_run_symbolic_subset_and_unknown_id():

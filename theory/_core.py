@@ -37,6 +37,7 @@ __all__ = [
     "disproved",
     "numeric_verdict",
     "check_identity",
+    "sympy_fallback",
     "as_float_array",
     "as_int",
 ]
@@ -323,8 +324,55 @@ def check_identity(claim: str, lhs: Any, rhs: Any, *, seed: int = 0, n_trials: i
                                  margin=-abs(float(val)), witness={s.name: float(v) for s, v in pt.items()})
             if val.is_number and val.is_finite:
                 smallest = min(smallest, abs(float(val)))
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy could not simplify lhs - rhs = {_short(bad[0])} to 0",
-                          -smallest if math.isfinite(smallest) else None, "sympy")
+    return sympy_fallback(claim, f"lhs - rhs = {_short(bad[0])} not simplified to 0; exact rational points gave "
+                                 f"smallest |difference| {smallest:.3g}", sp.Matrix(bad), kind="zero", seed=seed)
+
+
+def _default_box(sym: sp.Symbol) -> tuple[float, float]:
+    if sym.is_positive:
+        return (1.0, 6.0) if sym.is_integer else (0.05, 3.0)
+    if sym.is_nonnegative:
+        return (0.0, 6.0) if sym.is_integer else (0.0, 3.0)
+    return (-3.0, 3.0)
+
+
+def sympy_fallback(claim: str, detail: str, expr: Any, *, kind: str = "zero",
+                   bounds: Mapping[sp.Symbol, tuple[float, float]] | None = None, seed: int = 0) -> SymbolicResult:
+    """The result when sympy could not close a claim: a numeric counterexample search on `expr`.
+
+    Args:
+        claim: the claim.
+        detail: what sympy got (appended to the search report).
+        expr: a sympy expression (or matrix, reduced to its sum of squares) whose free symbols are the
+            claim's variables: identically 0 for kind "zero", >= 0 for kind "nonneg".
+        kind: "zero" (margin -|expr|) or "nonneg" (margin expr).
+        bounds: symbol -> (low, high) box; default from the symbols' assumptions (positive: (0.05, 3),
+            real: (-3, 3), positive integer: (1, 6)). Give it whenever the claim holds on a smaller domain.
+        seed: seed of the search.
+
+    Returns:
+        UNPROVEN with the smallest margin found, or DISPROVED with the counterexample.
+    """
+    if isinstance(expr, sp.MatrixBase):
+        expr = sum(e**2 for e in expr)
+    expr = sp.sympify(expr)
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    if not syms:
+        val = complex(sp.N(expr))
+        m = -abs(val) if kind == "zero" else val.real
+        res = SearchResult(float(m), {}, 1, 1e-9)
+        return numeric_verdict(claim, f"sympy could not close it ({detail}); exact value {expr}.", res)
+    box = {s: (bounds or {}).get(s, _default_box(s)) for s in syms}
+    f = sp.lambdify(syms, expr, modules=["numpy", "scipy"])
+
+    def margin(v: np.ndarray) -> float:
+        val = complex(f(*v))
+        if abs(val.imag) > 1e-9 * (1 + abs(val.real)):
+            return math.inf
+        return -abs(val.real) if kind == "zero" else val.real
+
+    search = search_min_margin(margin, {s.name: box[s] for s in syms}, seed=seed, n_random=400, n_local=3, tol=1e-8)
+    return numeric_verdict(claim, f"sympy could not close it ({detail}).", search)
 
 
 def _short(e: Any, n: int = 160) -> str:

@@ -34,7 +34,7 @@ from theory._core import (
     numeric_verdict,
     proved,
     search_min_margin,
-    Status,
+    sympy_fallback,
     TheoryInputError,
 )
 from theory.common import SYM, unit_ball_volume, unit_ball_volume_sym
@@ -220,7 +220,8 @@ def _check_radius_solve() -> SymbolicResult:
     ok = [s for s in sols if sp.simplify(sp.powsimp(s / radius_expr, force=True)) == 1]
     if len(sols) == 1 and ok:
         return proved(claim, f"sympy.solve -> {sols[0]}; ratio to formula simplifies to 1")
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy.solve -> {sols}", None, "sympy")
+    return sympy_fallback(claim, f"sympy.solve -> {sols}", bound_expr.subs(r, radius_expr) / delta - 1,
+                          bounds={N: (2.0, 50.0), d: (1.0, 8.0)})
 
 
 def _check_monotone() -> SymbolicResult:
@@ -229,7 +230,7 @@ def _check_monotone() -> SymbolicResult:
     claim = "the bound is increasing in r (N >= 2), so P(h_min < r_delta) <= bound(r_delta) = delta"
     if db.is_positive:
         return proved(claim, f"sympy: d bound/dr = {sp.simplify(db)} with N = k+1, k >= 1, is positive")
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy could not sign {db}", None, "sympy")
+    return sympy_fallback(claim, f"could not sign {db}", db, kind="nonneg", bounds={d: (1.0, 8.0)})
 
 
 def _check_scaling() -> SymbolicResult:
@@ -256,7 +257,9 @@ def _check_exact_interval() -> SymbolicResult:
     if g0 == 0 and cert == 0:
         return proved(claim, "sympy: g = bound - P has g(0) = 0 and g'(r) = N(N-1)(1 - u^(N-1)) with "
                              "u = 1-(N-1)r in [0,1], so g' >= 0 and g >= 0 (Bernoulli's inequality)")
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy: g(0) = {g0}, certificate residue {cert}", None, "sympy")
+    s_ = sp.Symbol("s", nonnegative=True)  # r = s/(n-1), s in [0, 1]
+    return sympy_fallback(claim, f"g(0) = {g0}, certificate residue {cert}", g_r.subs(r, s_ / (n - 1)), kind="nonneg",
+                          bounds={s_: (0.0, 1.0), n: (2.0, 30.0)})
 
 
 def _union_bound_argument() -> SymbolicResult:

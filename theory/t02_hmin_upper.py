@@ -24,7 +24,6 @@ import sympy as sp
 
 from theory._core import (
     Statement,
-    Status,
     SymbolicResult,
     TheoryInputError,
     as_float_array,
@@ -34,6 +33,7 @@ from theory._core import (
     numeric_verdict,
     proved,
     search_min_margin,
+    sympy_fallback,
 )
 from theory.common import SYM, unit_ball_volume, unit_ball_volume_sym
 from theory.t01_hmin_lower import radius_expr as t1_radius_expr
@@ -185,7 +185,7 @@ def _check_exp_inequality() -> SymbolicResult:
     if phi0 == 0 and sp.simplify(dphi - s / (1 + s) ** 2) == 0:
         return proved(claim, "sympy: with u = s/(1+s), phi(s) = -u - log(1-u) has phi(0) = 0 and "
                              "phi'(s) = s/(1+s)^2 >= 0, so log(1-u) <= -u on [0,1); u = 1 is trivial")
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy: phi(0) = {phi0}, phi' = {dphi}", None, "sympy")
+    return sympy_fallback(claim, f"phi(0) = {phi0}, phi' = {dphi}", phi, kind="nonneg", bounds={s: (0.0, 50.0)})
 
 
 def _argument(seed: int = 1) -> SymbolicResult:
@@ -215,7 +215,8 @@ def _check_radius_solve() -> SymbolicResult:
     ok = [s for s in sols if sp.simplify(sp.expand_log(sp.log(s) - sp.log(radius_expr), force=True)) == 0]
     if len(sols) >= 1 and len(ok) == len(sols):
         return proved(claim, f"sympy.solve -> {sols}; log-difference to the formula simplifies to 0")
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy.solve -> {sols}", None, "sympy")
+    return sympy_fallback(claim, f"sympy.solve -> {sols}", bound_expr.subs({p_prime: 1, r: radius_expr}) / delta - 1,
+                          bounds={N: (2.0, 50.0), d: (1.0, 8.0), delta: (1e-3, 0.99)})
 
 
 def _check_scaling() -> list[SymbolicResult]:

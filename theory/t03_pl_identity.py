@@ -24,7 +24,6 @@ import sympy as sp
 
 from theory._core import (
     Statement,
-    Status,
     SymbolicResult,
     TheoryInputError,
     as_float_array,
@@ -34,6 +33,7 @@ from theory._core import (
     disproved,
     proved,
     search_min_margin,
+    sympy_fallback,
 )
 
 __all__ = [
@@ -158,8 +158,7 @@ def _check_rayleigh_2x2() -> SymbolicResult:
                              "trace M = 2 sqrt(((a-c)/2)^2 + b^2) >= 0 (so M11, M22 >= 0 since M11 M22 = b^2), and "
                              "M11 * r^T M r = (M11 r1 + b r2)^2 + det(M) r2^2 identically; hence r^T M r >= 0 "
                              "(if M11 = 0 then b = 0 and r^T M r = M22 r2^2)")
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy: eig {eig}, det {det}, certificate residue {cert}",
-                          None, "sympy")
+    return sympy_fallback(claim, f"eig {eig}, det {det}, certificate residue {cert}", q, kind="nonneg")
 
 
 def _check_pl_from_rayleigh() -> SymbolicResult:
@@ -217,8 +216,9 @@ def check_t3_pl_factor(factor: sp.Expr) -> SymbolicResult:
             return disproved(claim, f"sympy: at lambda_min={lmin}, lambda_max={lmax}, N={n}, w = e_1: "
                                     f"||grad L||^2 - factor L = {m} < 0",
                              margin=float(m), witness={"lambda_min": lmin, "lambda_max": lmax, "N": n, "w1": 1, "w2": 0})
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy: gap {gap} not signed, no counterexample on the grid",
-                          None, "sympy")
+    s_ = sp.Symbol("s", nonnegative=True)  # lambda_max = lambda_min + s
+    return sympy_fallback(claim, f"gap {gap} not signed, no counterexample on the grid",
+                          (g2 - factor * L).subs(LAM_MAX, LAM_MIN + s_) / (1 + w1**2 + w2**2), kind="nonneg")
 
 
 @functools.lru_cache(maxsize=1)

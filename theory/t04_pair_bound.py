@@ -38,6 +38,7 @@ from theory._core import (
     disproved,
     proved,
     search_min_margin,
+    sympy_fallback,
 )
 from theory.common import SYM
 
@@ -292,7 +293,7 @@ def check_t4_pair_factor(c: sp.Expr) -> SymbolicResult:
         return disproved(claim, f"sympy: orthonormal g_i = e_1, g_j = e_2: G = I, lambda_min = {lam}, "
                                 f"c ||g_i - g_j||^2 - lambda_min = {mg} < 0", margin=float(mg),
                          witness={"g_i1": 1, "g_i2": 0, "g_j1": 0, "g_j2": 1})
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy: cannot sign c - 1/2 = {gap}", None, "sympy")
+    return sympy_fallback(claim, f"cannot sign c - 1/2 = {gap}", gap, kind="nonneg")
 
 
 @functools.lru_cache(maxsize=1)

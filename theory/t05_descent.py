@@ -25,7 +25,6 @@ import sympy as sp
 
 from theory._core import (
     Statement,
-    Status,
     SymbolicResult,
     TheoryInputError,
     as_float_array,
@@ -34,6 +33,7 @@ from theory._core import (
     numeric_verdict,
     proved,
     search_min_margin,
+    sympy_fallback,
 )
 from theory.common import SYM
 
@@ -194,7 +194,9 @@ def _check_factor_range() -> list[SymbolicResult]:
             and sp.diff(factor_expr, eta, 2).is_positive:
         opt = proved(claim, f"sympy: d factor/d eta = 0 at eta = {crit[0]}, second derivative beta mu > 0, value {best}")
     else:
-        opt = SymbolicResult(claim, Status.UNPROVEN, f"sympy: critical points {crit}", None, "sympy")
+        s_ = sp.Symbol("s", positive=True)  # eta = 2 s / beta, s in (0, 1); mu <= 2 beta
+        opt = sympy_fallback(claim, f"critical points {crit}", (factor_expr - (1 - mu / (2 * beta))).subs(eta, 2 * s_ / beta),
+                             kind="nonneg", bounds={s_: (0.0, 1.0)})
     return [lower, upper, opt]
 
 

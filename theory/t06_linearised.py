@@ -21,7 +21,6 @@ for t = 1, 2, 3 with a symbolic rotation, the pair eigenvector (e_i - e_j)/sqrt 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 
@@ -30,7 +29,6 @@ import sympy as sp
 
 from theory._core import (
     Statement,
-    Status,
     SymbolicResult,
     TheoryInputError,
     as_float_array,
@@ -39,6 +37,7 @@ from theory._core import (
     check_identity,
     proved,
     search_min_margin,
+    sympy_fallback,
 )
 
 __all__ = [
@@ -266,7 +265,7 @@ def _check_spectral(ts=(1, 2)) -> list[SymbolicResult]:
         claim = (f"L_t = (1/(2N)) sum_i (1 - eta lambda_i/N)^(2t) (u_i^T r_0)^2 equals ||(I - eta G/N)^t r_0||^2/(2N) "
                  f"for t = {t}, G = U diag(lambda) U^T with a symbolic 2x2 rotation U")
         out.append(proved(claim, "sympy: cancel(lhs - rhs) = 0 (rational rotation c = (1-q^2)/(1+q^2), s = 2q/(1+q^2))")
-                   if diff == 0 else SymbolicResult(claim, Status.UNPROVEN, f"sympy: residue {diff}", None, "sympy"))
+                   if diff == 0 else sympy_fallback(claim, f"residue {diff}", diff, kind="zero"))
     return out
 
 
@@ -298,7 +297,8 @@ def _check_lower_bound_time() -> SymbolicResult:
              "c^(2t) w / (2N) of L_t reaches eps L_0")
     ok = len(sol) == 1 and sp.simplify(sp.expand_log(sol[0] - target, force=True)) == 0
     return proved(claim, f"sympy.solve -> {sol}") if ok else \
-        SymbolicResult(claim, Status.UNPROVEN, f"sympy.solve -> {sol}", None, "sympy")
+        sympy_fallback(claim, f"sympy.solve -> {sol}", c ** (2 * target) * w / (2 * _N) / (eps * L0) - 1,
+                       bounds={c: (0.05, 0.95)})
 
 
 def _steps_argument(seed: int = 13) -> SymbolicResult:

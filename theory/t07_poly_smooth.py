@@ -53,6 +53,7 @@ from theory._core import (
     numeric_verdict,
     proved,
     search_min_margin,
+    sympy_fallback,
 )
 from theory.common import SYM
 
@@ -440,8 +441,12 @@ def _check_analyticity() -> list[SymbolicResult]:
             dl = sp.limit(sp.diff(e, X), X, 0, "-")
             dr = sp.limit(sp.diff(e, X), X, 0, "+")
             claim = "ReLU is NOT real-analytic (not even differentiable at 0): the counterexample the hypotheses reject"
+            hh = sp.Symbol("h", positive=True)
+            jump = (e.subs(X, hh) - e.subs(X, 0)) / hh - (e.subs(X, 0) - e.subs(X, -hh)) / hh
             out.append(proved(claim, f"sympy: one-sided derivative limits at 0 are {dl} (left) and {dr} (right)")
-                       if dl != dr else SymbolicResult(claim, Status.UNPROVEN, f"limits {dl}, {dr}", None, "sympy"))
+                       if dl != dr else sympy_fallback(claim, f"limits {dl}, {dr}; margin = jump of the one-sided "
+                                                              "difference quotients - 1/2", jump - sp.Rational(1, 2),
+                                                       kind="nonneg", bounds={hh: (1e-6, 1e-2)}))
             continue
         heads = sorted({type(n).__name__ for n in sp.preorder_traversal(e) if not n.is_Atom})
         claim = f"{name}(x) = {e} is real-analytic on R"
@@ -499,7 +504,8 @@ def _check_unbounded() -> SymbolicResult:
     claim = ("sup over R^P of ||Hess L|| is infinite (the loss is not globally Lipschitz-smooth): "
              "f = a tanh(w x), at (w, a) = (0, t), |d^2 L / dw^2| <= ||Hess L|| tends to infinity")
     return proved(claim, f"sympy: d^2 L/dw^2 at (0, t) = {entry}, limit {lim}") if lim == sp.oo else \
-        SymbolicResult(claim, Status.UNPROVEN, f"sympy: limit {lim}", None, "sympy")
+        sympy_fallback(claim, f"limit {lim}; checks d^2 L/dw^2 (0, t) >= t on [10, 1e4]", entry - t, kind="nonneg",
+                       bounds={t: (10.0, 1e4)})
 
 
 def _check_tanh2_max() -> SymbolicResult:
@@ -548,7 +554,7 @@ def _check_tau() -> list[SymbolicResult]:
         gap = sp.simplify(1 - (tz.T * tz)[0, 0])
         claim = f"||tau_eps(z)|| < 1 for all z in R^{dim}"
         out.append(proved(claim, f"sympy: 1 - ||tau_eps(z)||^2 = {gap}, positive") if gap.is_positive
-                   else SymbolicResult(claim, Status.UNPROVEN, f"sympy: 1 - ||tau||^2 = {gap}", None, "sympy"))
+                   else sympy_fallback(claim, f"1 - ||tau||^2 = {gap}", gap, kind="nonneg"))
         Jt = tz.jacobian(z)
         form = sp.eye(dim) / s - z * z.T / s**3
         r1 = check_identity(f"D tau_eps(z) = I/s - z z^T/s^3 with s = sqrt(||z||^2 + eps^2) (R^{dim})", Jt, form)

@@ -20,7 +20,7 @@ import functools
 
 import sympy as sp
 
-from theory._core import Statement, Status, SymbolicResult, as_int, by_argument, proved
+from theory._core import Statement, Status, SymbolicResult, as_int, by_argument, proved, search_min_margin, sympy_fallback
 
 __all__ = ["STATEMENT", "expected_rank", "residual_block_jacobian", "gram_det", "symbolic_checks"]
 
@@ -56,7 +56,8 @@ def _check_residual_det(dim: int) -> SymbolicResult:
              "at W = 0 (already when V = 0 or U = 0, for every z)")
     if form_ok and det_v0 == 1 and det_u0 == 1:
         return proved(claim, f"sympy: Jacobian matches the closed form; det at V = 0: {det_v0}, at U = 0: {det_u0}")
-    return SymbolicResult(claim, Status.UNPROVEN, f"sympy: form {form_ok}, dets {det_v0}, {det_u0}", None, "sympy")
+    residue = sp.Matrix([det_v0 - 1, det_u0 - 1, *(Jz - (sp.eye(dim) + V * sp.diag(*s1) * U))])
+    return sympy_fallback(claim, f"form {form_ok}, dets {det_v0}, {det_u0}", residue, kind="zero")
 
 
 def _analytic_argument() -> SymbolicResult:
@@ -81,6 +82,17 @@ def gram_det(f, params: tuple[sp.Symbol, ...], xs, at: dict | None = None) -> sp
     return (J * J.T).det()
 
 
+def _search_nonzero(claim: str, detail: str, f, params, seed: int) -> SymbolicResult:
+    """Fallback: search for a parameter point with det(J J^T) != 0 (numeric; never a proof)."""
+    xs = (sp.Integer(1), sp.Integer(2))
+    J = sp.Matrix([[sp.diff(f(x), p) for p in params] for x in xs])
+    fn = sp.lambdify(params, (J * J.T).det(), "numpy")
+    search = search_min_margin(lambda v: -abs(float(fn(*v))), {str(p): (-2.0, 2.0) for p in params}, seed=seed,
+                               n_random=300, n_local=2)
+    return SymbolicResult(claim, Status.UNPROVEN, f"{detail}; numeric search for det != 0: {search.describe()}",
+                          -search.min_margin, "numeric-search", search.witness)
+
+
 def _check_tiny_nets() -> list[SymbolicResult]:
     out = []
     xs = (sp.Integer(1), sp.Integer(2))
@@ -91,7 +103,7 @@ def _check_tiny_nets() -> list[SymbolicResult]:
     claim = ("shallow tanh net m = 2 on x = (1, 2): det(J J^T) is analytic in theta and non-zero at "
              "(a, w) = ((1, -1), (1/2, 1)), hence non-zero for a.e. theta")
     out.append(proved(claim, f"sympy: det(J J^T) at that point = {val} (J evaluated to 50 digits, then the 2x2 determinant)")
-               if abs(val) > 1e-20 else SymbolicResult(claim, Status.UNPROVEN, f"value {val}", None, "sympy"))
+               if abs(val) > 1e-20 else _search_nonzero(claim, f"value {val}", shallow, (a1, a2, w1, w2), 41))
 
     win, v, u, wout = sp.symbols("w_in v u w_out", real=True)
     e = sp.Rational(1, 2)
@@ -102,7 +114,7 @@ def _check_tiny_nets() -> list[SymbolicResult]:
     claim = ("scalar residual net with tau_eps (eps = 1/2) on x = (1, 2): det(J J^T) non-zero at "
              "(w_in, v, u, w_out) = (1/3, 1, 1, 1), hence non-zero for a.e. theta")
     out.append(proved(claim, f"sympy: det(J J^T) there = {val}") if abs(val) > 1e-20
-               else SymbolicResult(claim, Status.UNPROVEN, f"value {val}", None, "sympy"))
+               else _search_nonzero(claim, f"value {val}", resid, (win, v, u, wout), 43))
 
     w3 = sp.Symbol("w3", real=True)
     linear = lambda x: w3 * w2 * w1 * x  # noqa: E731
@@ -110,7 +122,7 @@ def _check_tiny_nets() -> list[SymbolicResult]:
     claim = ("a plain (non-residual) analytic stack can be degenerate everywhere: the scalar linear bottleneck "
              "f = w3 w2 w1 x has P = 3 >= N = 2 but det(J J^T) == 0 identically (rank J = 1)")
     out.append(proved(claim, f"sympy: det(J J^T) simplifies to {det_l}") if det_l == 0
-               else SymbolicResult(claim, Status.UNPROVEN, f"det = {det_l}", None, "sympy"))
+               else sympy_fallback(claim, f"det = {det_l}", det_l, kind="zero"))
 
     a, w, b = sp.symbols("a w b", real=True)
     relu = lambda x: a * sp.Max(0, w * x + b)  # noqa: E731
@@ -125,7 +137,8 @@ def _check_tiny_nets() -> list[SymbolicResult]:
     ok = det_dead == 0 and det_live != 0 and all(v_ < 0 for v_ in lin)
     out.append(proved(claim, f"sympy: pre-activations {lin} < 0 at {dead} (an open condition), det there = {det_dead}; "
                              f"det at {live} = {det_live}") if ok
-               else SymbolicResult(claim, Status.UNPROVEN, f"dets {det_dead}, {det_live}", None, "sympy"))
+               else sympy_fallback(claim, f"dets {det_dead}, {det_live}; searching the dead region for det != 0",
+                                   (J * J.T).det(), kind="zero", bounds={a: (-2.0, 2.0), w: (-2.0, -1.0), b: (0.0, 0.9)}))
     return out
 
 

@@ -25,7 +25,6 @@ import sympy as sp
 
 from theory._core import (
     Statement,
-    Status,
     SymbolicResult,
     TheoryInputError,
     as_float_array,
@@ -34,6 +33,7 @@ from theory._core import (
     check_identity,
     proved,
     search_min_margin,
+    sympy_fallback,
 )
 
 __all__ = [
@@ -131,7 +131,8 @@ def _check_nodal_max() -> SymbolicResult:
     claim = "max over [a, b] of (x - a)(b - x) is (b - a)^2/4, at the midpoint (a concave quadratic)"
     ok = len(crit) == 1 and sp.simplify(val - g**2 / 4) == 0 and sp.diff(q, x, 2).is_negative
     return proved(claim, f"sympy: critical point {crit}, value {val}, second derivative {sp.diff(q, x, 2)}") if ok \
-        else SymbolicResult(claim, Status.UNPROVEN, f"sympy: {crit}, {val}", None, "sympy")
+        else sympy_fallback(claim, f"{crit}, {val}", g**2 / 4 - q.subs(x, a + sp.Symbol("s") * g), kind="nonneg",
+                            bounds={sp.Symbol("s"): (0.0, 1.0)})
 
 
 def _check_quadratic_error() -> SymbolicResult:
@@ -178,8 +179,10 @@ def _fill_vs_hmin() -> list[SymbolicResult]:
     cert = sp.simplify(deriv - (-(M / 4) * (n - 2) * (1 - (n - 2) * hm)))
     claim = ("the error bound (M/8)(1 - (N-2) h_min)^2 is non-increasing in h_min for N >= 2 and h_min <= 1/(N-1): "
              "d/dh_min = -(M/4)(N-2)(1 - (N-2) h_min) <= 0 (1 - (N-2) h_min >= 1/(N-1) > 0 there)")
+    s_ = sp.Symbol("s", positive=True)  # h_min = s/(N-1), s in (0, 1]
     trend = proved(claim, f"sympy: derivative = {deriv}; each factor has the stated sign") if cert == 0 else \
-        SymbolicResult(claim, Status.UNPROVEN, f"sympy: derivative {deriv}", None, "sympy")
+        sympy_fallback(claim, f"derivative {deriv}", -deriv.subs(hm, s_ / (n - 1)), kind="nonneg",
+                       bounds={s_: (1e-6, 1.0), n: (2.0, 30.0)})
 
     def margin(v: np.ndarray) -> float:
         nodes = np.concatenate([[0.0], np.sort(v), [1.0]])

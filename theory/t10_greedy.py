@@ -23,7 +23,6 @@ import sympy as sp
 
 from theory._core import (
     Statement,
-    Status,
     SymbolicResult,
     TheoryInputError,
     as_float_array,
@@ -32,6 +31,7 @@ from theory._core import (
     disproved,
     proved,
     search_min_margin,
+    sympy_fallback,
 )
 
 __all__ = [
@@ -196,7 +196,7 @@ def _ratio() -> SymbolicResult:
     claim = "certificate: h_min(S_k) / OPT_k >= r_k / (2 r_k) = 1/2"
     return proved(claim, f"sympy: r_k/(2 r_k) = {lower}; h_min(S_k)/OPT_k = r_k/OPT_k is decreasing in OPT_k "
                          f"(d/dOPT = {sp.diff(r / opt, opt)})") if lower == sp.Rational(1, 2) \
-        else SymbolicResult(claim, Status.UNPROVEN, str(lower), None, "sympy")
+        else sympy_fallback(claim, f"r_k/(2 r_k) = {lower}", lower - sp.Rational(1, 2), kind="zero")
 
 
 def check_t10_factor(c) -> SymbolicResult:
@@ -210,6 +210,8 @@ def check_t10_factor(c) -> SymbolicResult:
         'disproved'
     """
     c = sp.nsimplify(c)
+    if not c.is_number or not c.is_real:
+        raise TheoryInputError(f"c must be a real number, got {c}")
     claim = f"OPT_k <= {c} r_k for every pool and k"
     X = np.array([[0.0], [1.0], [2.0]])
     _, radii = farthest_first(X, 2, start=1)
@@ -222,7 +224,7 @@ def check_t10_factor(c) -> SymbolicResult:
     if m < 0:
         return disproved(claim, f"exact: pool {{0, 1, 2}} on a line, k = 2, s_1 = 1: r_2 = {r2}, OPT_2 = {opt_}, "
                                 f"c r_2 - OPT_2 = {m} < 0", margin=float(m), witness={"r_2": float(r2), "OPT_2": float(opt_)})
-    return SymbolicResult(claim, Status.UNPROVEN, f"c = {c}: no verdict", None, "sympy")
+    raise AssertionError("unreachable: c < 2 is refuted by the tight pool")  # pragma: no cover
 
 
 @functools.lru_cache(maxsize=1)
