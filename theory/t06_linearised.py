@@ -69,9 +69,10 @@ def linearised_loss(eigvals, proj, eta: float, n: int, t):
     p2 = np.asarray(proj, dtype=np.float64) ** 2
     t = np.asarray(t, dtype=np.float64)
     factor = np.abs(1.0 - eta * lam / n)  # |.|: the sign cancels in the even power 2t
-    with np.errstate(divide="ignore", under="ignore"):
+    # a direction with |1 - eta lambda/N| > 1 grows without bound: its term is +inf, not a warning
+    with np.errstate(divide="ignore", under="ignore", over="ignore", invalid="ignore"):
         logf = np.log(np.maximum(factor, 1e-300))
-    terms = p2[None, :] * np.exp(2.0 * t.reshape(-1, 1) * logf[None, :])
+        terms = np.where(p2[None, :] == 0.0, 0.0, p2[None, :] * np.exp(2.0 * t.reshape(-1, 1) * logf[None, :]))
     return (terms.sum(axis=1) / (2.0 * n)).reshape(t.shape)
 
 
