@@ -1,6 +1,6 @@
-"""Shared pieces of the T3 / T4 / T5 / T6 / C3 checks: small models, planted-pair data, a GD scan
-that keeps the parameters, per-point diagnostics, the mixed x-theta derivative, and the width
-sweep that T6 and C3 both read.
+"""Shared pieces of the T3 / T4 / T5 / T6 / C3 checks: small models, planted-pair data, per-point
+diagnostics (r, G, ||grad L||^2), the mixed x-theta derivative, a GD scan with the segment
+sharpness at every step, and the width sweep that T6 and C3 both read.
 
 Everything here measures; nothing here judges.  Conventions (THEORY.md): h_min is the minimum
 pairwise Euclidean distance (never q_X = h_min / 2); L = ||f(X) - Y||^2 / (2N); G = J J^T in float64;
@@ -20,7 +20,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from sims import data, gd
-from sims.diagnostics import gram, jacobian, make_loss, sharpness
+from sims.diagnostics import gram, make_loss, sharpness
 from sims.errors import InputError
 from sims.models import Model, make_model
 from sims.progress import log
@@ -31,7 +31,6 @@ __all__ = [
     "as_float",
     "small_models",
     "planted_pair_family",
-    "gd_scan",
     "point_diagnostics",
     "mixed_opnorm",
     "segment_lipschitz",
@@ -118,50 +117,8 @@ def batch_params(params, b: int):
 
 
 # ----------------------------------------------------------------------------------------------
-# a GD scan that keeps the parameters (the engine in sims.gd keeps only the final ones)
+# diagnostics at given parameters
 # ----------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=32)
-def _gd_scan_fn(model: Model, steps: int, every: int):
-    loss_fn = make_loss(model, "mse")
-    grad = jax.grad(loss_fn)
-
-    def run(params0, X, Y, lr):
-        flat0, unravel = ravel_pytree(params0)
-
-        def step(flat, _):
-            L = loss_fn(unravel(flat), X, Y)
-            g = ravel_pytree(grad(unravel(flat), X, Y))[0]
-            return flat - lr * g, (L, flat)
-
-        flat, (losses, flats) = jax.lax.scan(step, flat0, None, length=steps)
-        Lend = loss_fn(unravel(flat), X, Y)
-        losses = jnp.concatenate([losses, Lend[None]])
-        flats = jnp.concatenate([flats, flat[None]])
-        return losses, flats[::every]
-
-    return jax.jit(jax.vmap(run))
-
-
-def gd_scan(model: Model, X, Y, lr, *, steps: int, every: int, params0):
-    """Full-batch GD theta_{t+1} = theta_t - lr grad L(theta_t), batched over a leading axis.
-
-    The same update as ``sims.gd`` (optax.sgd adds -lr * grad), but the flat parameters are kept at
-    steps 0, every, 2 every, ..., so that r and G can be recomputed at exactly those points.
-
-    Args:
-        X: (B, N, d); Y: (B, N, k); lr: (B,) learning rates; params0: batched initial parameters.
-
-    Returns:
-        (losses (B, steps + 1), flat parameters (B, steps // every + 1, P), unravel).
-    """
-    if steps % every:
-        raise InputError(f"steps = {steps} must be a multiple of every = {every}")
-    losses, flats = _gd_scan_fn(model, int(steps), int(every))(params0, jnp.asarray(X), jnp.asarray(Y),
-                                                                jnp.asarray(lr, jnp.float64))
-    one = jax.tree_util.tree_map(lambda a: a[0], params0)
-    return np.asarray(losses), np.asarray(flats), ravel_pytree(one)[1]
 
 
 @functools.lru_cache(maxsize=32)
@@ -208,12 +165,23 @@ def _mixed_fn(model: Model):
     return jax.jit(mixed)
 
 
+MIXED_BATCH = 8
+
+
 def mixed_opnorm(model: Model, params, xs) -> np.ndarray:
     """||D_x grad_theta f(x; theta)||_op (largest singular value of the P x d matrix) at each x in xs.
 
     ``jax.jacfwd`` over x of the Jacobian row grad_theta f(x), singular values in float64 NumPy.
+    The points are evaluated in batches of ``MIXED_BATCH`` (the last one padded with copies of its
+    last point), so every call for a model reuses one compiled program.
     """
-    D = np.asarray(_mixed_fn(model)(params, jnp.asarray(xs)), dtype=np.float64)
+    xs = np.atleast_2d(np.asarray(xs, dtype=np.float64))
+    m = xs.shape[0]
+    pad = (-m) % MIXED_BATCH
+    xp = np.concatenate([xs, np.repeat(xs[-1:], pad, axis=0)]) if pad else xs
+    fn = _mixed_fn(model)
+    D = np.concatenate([np.asarray(fn(params, jnp.asarray(xp[k:k + MIXED_BATCH])), dtype=np.float64)
+                        for k in range(0, xp.shape[0], MIXED_BATCH)])[:m]
     return np.linalg.svd(D, compute_uv=False)[:, 0]
 
 
@@ -331,9 +299,9 @@ SWEEP_PRESETS = {
     "quick": SweepConfig(widths=(32, 256), eps_values=tuple(float(x) for x in np.logspace(-2.5, -0.5, 3)),
                          seeds=(0,), steps=3000, record_every=300),
     "default": SweepConfig(),
-    "full": SweepConfig(widths=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
-                        eps_values=tuple(float(x) for x in np.logspace(-3, -0.5, 6)), seeds=tuple(range(6)),
-                        steps=20000, record_every=500),
+    "full": SweepConfig(widths=(16, 32, 64, 128, 256, 512, 1024, 2048),
+                        eps_values=tuple(float(x) for x in np.logspace(-3, -0.5, 6)), seeds=tuple(range(4)),
+                        steps=10000, record_every=500),
 }
 
 
@@ -364,6 +332,12 @@ def width_sweep(cfg: SweepConfig, *, seed: int) -> dict:
     return _width_sweep_cached(cfg, int(seed))
 
 
+@functools.lru_cache(maxsize=32)
+def _gram_and_output(model: Model):
+    """Jitted (G(theta; X_b), f(X_b; theta)) for a stack of data sets X_b (one compile per model)."""
+    return jax.jit(jax.vmap(lambda p, X: (gram(model, p, X), model.apply(p, X)), in_axes=(None, 0)))
+
+
 def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
     t_start = time.perf_counter()
     n, d = cfg.n, cfg.d
@@ -385,10 +359,11 @@ def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
             X, pair, h_base, Ys = sets[s]
             kinit = jax.random.fold_in(jax.random.PRNGKey(777 + seed), 1000 * s + width)
             p0 = jax.jit(model.init)(kinit)
-            G0 = [np.asarray(gram(model, p0, x), np.float64) for x in X]
+            G0s, f0 = _gram_and_output(model)(p0, jnp.asarray(X))
+            G0 = [np.asarray(g, np.float64) for g in G0s]
             lam_max0 = max(float(np.linalg.eigvalsh(g)[-1]) for g in G0)
             lr = cfg.lr_scale * n / lam_max0
-            f0 = np.asarray(jax.jit(model.apply)(p0, X.reshape(-1, d))).reshape(len(X), n, 1)
+            f0 = np.asarray(f0)
             norm0 = float(np.linalg.norm(ravel_pytree(p0)[0]))
             for mode in cfg.label_modes:
                 for b, e in enumerate(cfg.eps_values):

@@ -75,7 +75,13 @@ def per_width(runs: list[dict], modes=None) -> dict:
 
 
 def crossover(table: dict, threshold: float) -> dict:
-    """W* = smallest width from which on the median error is <= log(threshold); located or not."""
+    """W* = smallest width from which on the median error is <= log(threshold); located or not.
+
+    Example:
+        >>> tab = {16: {"pred_error": 0.9}, 64: {"pred_error": 0.3}, 256: {"pred_error": 0.1}}
+        >>> crossover(tab, 1.25)["W_star"]
+        256
+    """
     ws = sorted(table)
     lim = np.log(threshold)
     errs = [table[w]["pred_error"] for w in ws]
@@ -157,15 +163,21 @@ def judge(measured: dict, *, gram_slope_band=GRAM_SLOPE_BAND, threshold: float =
 
 def _answer(gfit, per_mode_gram, cross, table, wmin, wmax, threshold) -> str:
     """The answer to C3 in words, built from the measured numbers."""
-    lazy = [m for m, s in per_mode_gram.items() if GRAM_SLOPE_BAND[0] <= s <= GRAM_SLOPE_BAND[1]]
-    not_lazy = [m for m in per_mode_gram if m not in lazy]
+    lo, hi = GRAM_SLOPE_BAND
+    lazy = [m for m, s in per_mode_gram.items() if lo <= s <= hi]
+    faster = [m for m, s in per_mode_gram.items() if s < lo]
+    stuck = [m for m, s in per_mode_gram.items() if not s <= hi]  # also NaN
     parts = [f"relative Gram change {table[wmin]['gram_change']:.3g} at width {wmin} -> "
              f"{table[wmax]['gram_change']:.3g} at width {wmax} (median; slope {gfit['slope']:.2f})"]
     if lazy:
-        parts.append(f"NTK-like freezing (slope in band) for labels: {', '.join(lazy)}")
-    if not_lazy:
-        parts.append("Gram matrix NOT freezing within the sweep for labels: "
-                     + ", ".join(f"{m} (slope {per_mode_gram[m]:.2f})" for m in not_lazy))
+        parts.append("Gram matrix freezes with width at an NTK-like rate (slope in "
+                     f"[{lo:g}, {hi:g}]) for labels: " + ", ".join(f"{m} ({per_mode_gram[m]:.2f})" for m in lazy))
+    if faster:
+        parts.append(f"freezes faster than width^{lo:g} for labels: "
+                     + ", ".join(f"{m} ({per_mode_gram[m]:.2f})" for m in faster))
+    if stuck:
+        parts.append(f"Gram matrix does NOT freeze within the sweep (slope above {hi:g}) for labels: "
+                     + ", ".join(f"{m} ({per_mode_gram[m]:.2f})" for m in stuck))
     parts.append("T6 time-to-eps within x" + f"{threshold:g} from width W* on: "
                  + ", ".join(f"{m}: {c['W_star']}" for m, c in cross.items()))
     return "; ".join(parts)

@@ -143,6 +143,7 @@ def _run_stats(run: dict, identity_factor, pl_factor) -> dict:
     mu_tol = ROUND_C * UNIT_ROUNDOFF * lmax * 2 / n
     eng_mu_ok = bool(np.all(np.abs(eng_mu - pl_constant(lmin, n)) <= mu_tol + REL_TOL * np.abs(eng_mu)))
     return {
+        "id_roundoff_scaled": float(np.max(id_err / (lmax * r_sq / n**2))),
         "id_ok": bool(np.all(id_err <= tol)),
         "id_rel_max": float(np.max(id_err / g2)),
         "id_excess_max": float(np.max(id_err / tol)),
@@ -186,6 +187,8 @@ def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
         "diverged_runs_skipped": len(measured["runs"]) - len(runs),
         "identity_max_rel_error": max((s["id_rel_max"] for s in stats), default=float("nan")),
         "identity_max_error_over_tolerance": max((s["id_excess_max"] for s in stats), default=float("nan")),
+        "identity_max_error / (lambda_max ||r||^2/N^2)": max((s["id_roundoff_scaled"] for s in stats),
+                                                            default=float("nan")),
         "pl_ratio_min (g2 / (mu L), >= 1 by T3)": min((s["pl_ratio_min"] for s in stats), default=float("nan")),
         "engine_max_rel_error": max((s["engine_rel_max"] for s in stats), default=float("nan")),
         "h_min_values (planted pair)": sorted({r["h_min"] for r in runs}),
@@ -194,7 +197,8 @@ def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
     notes = ("EXACT identity; the check measures round-off only.  r and G are recomputed at the engine's own "
              "parameters (the trajectory is run in chunks of record_every steps); eigenvalues in float64 NumPy.  The PL ratio "
              "g2/(mu L) close to 1 means the residual is aligned with the smallest eigenvector of G (the bound is "
-             "tight there).")
+             "tight there); there r^T G r << lambda_max ||r||^2 and the plain relative error of the identity grows "
+             "to ~eps_mach lambda_max/lambda_min, which is why the tolerance has a round-off term (see the scaled error).")
     return Verdict(ID, verdict, rule, numbers, notes=notes)
 
 
