@@ -1,0 +1,736 @@
+"""T7 (OURS): ||Hess L(theta)|| <= K (1 + ||theta||)^p, and sup ||Hess L|| over R^P is infinite.
+
+What is measured (all float64):
+
+1. **Sup of the sharpness over a ball, against its radius.**  For each analytic architecture
+   (shallow with tanh/softplus/GELU/SiLU/sigmoid, tanh MLPs with 2 and 3 hidden layers, a tanh
+   residual net with tau_eps) on N = 6 points in d = 2 with random labels, and radii
+   R = 1 .. R_max (log-spaced), we estimate
+
+       S(R) = sup { ||Hess L(theta)||_2 : ||theta - theta0|| <= R },   theta0 = a random initialisation,
+
+   from below: candidates theta = theta0 + R u on the sphere (u isotropic; u with random per-layer
+   weights; u that sets a random subset of layers to exactly 0, which contains the theory's
+   extremal "zero-activation" rays; the best points of the previous radius scaled about the origin),
+   then a few steps of projected gradient ascent of the sharpness on the sphere (the gradient of
+   |v^T Hess L(theta) v| at the top eigenvector v).  ||Hess L||_2 = max |eig| of the dense
+   Hessian (``jax.hessian``, ``numpy.linalg.eigh`` in float64); the power-iteration sharpness
+   ``sims.diagnostics.sharpness`` is evaluated at every maximiser of the first architecture of
+   each family as a cross-check (a Rayleigh quotient: |sharpness| <= ||Hess L||_2 must hold).  Balls are nested, so S is the running max of
+   the sphere maxima.
+   Predicted degree p: ``theory.t07_poly_smooth.predicted_hessian_degree`` (2 for the shallow
+   nets, 2D for a D-hidden-layer tanh MLP, 4D + 2 for a D-block residual net).
+   The theory also says S grows at least like R^2 for every architecture here (scale the readout
+   weights: the Jacobian grows like R), so a plateau would contradict "sup = infinity".
+2. **tau_eps** (``sims.models.tau_eps``, the implementation the models use): ||tau_eps(z)|| and
+   ||D tau_eps(z)||_2 (dense ``jax.jacfwd``, eigenvalues of the symmetric Jacobian) for z of
+   norms 0, 1e-300, 1e-12 .. 1e12, several direction types (Gaussian, one-hot, constant,
+   Cauchy), dimensions up to 256 (1024 in "full") and eps in {1e-3, 1, 10}; plus an adversarial
+   search (gradient ascent of the Rayleigh quotient v^T D tau_eps(z) v jointly over z and v).
+   Closed forms: 1 - ||tau||^2 = eps^2 / (||z||^2 + eps^2), ||D tau_eps(z)||_2 = 1/sqrt(||z||^2 + eps^2).
+3. **ReLU, the counterexample.**  The autodiff "Hessian" of a ReLU net is the a.e. Hessian
+   (relu'' = 0 off the kinks); it exists and grows like R^2 too, but the true second derivative has
+   a singular part on the kinks {theta: w_j . x_i = 0}: the gradient jumps there.  Measured: the
+   gradient difference quotient ||grad L(theta + delta e) - grad L(theta - delta e)|| / (2 delta)
+   across a kink, for delta = 1e-2 .. 1e-7 (it grows like 1/delta: not C^{1,1} anywhere near a
+   kink), against the same quotient for softplus at the same theta (it converges to ||Hess L e||).
+
+Rule (as applied by :func:`judge`):
+  (1) for every analytic architecture: the least-squares slope of log S(R) on log R over
+      R in [R_max/10, R_max] is <= p + 0.2;
+  (2) unbounded, no plateau: S(R_max) / S(1) >= 10 and that slope >= 1 for every architecture;
+  (3) tau_eps: max ||tau_eps(z)|| <= 1 + 1e-12 (and 1 - ||tau_eps(z)||^2 > 0 wherever the closed form
+      eps^2/(||z||^2+eps^2) exceeds 1e-12, i.e. where float64 can resolve the gap), and
+      max eps ||D tau_eps(z)||_2 <= 1 + 1e-12, over every z probed;
+  (4) negative control: for ReLU the quotient grows >= 100x from delta = 1e-2 to 1e-6, for softplus it
+      changes by <= 2x.
+  (1), (2) or (3) failing -> violated; (4) failing -> inconclusive (the control did not behave).
+Variants for tests: ``judge(measured, degree=0)`` (Lipschitz smoothness) or ``degree=1`` (too small)
+must be violated; ``degree`` may also be a dict {label: p} or a callable (arch, depth, activation) -> p.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from sims.diagnostics import make_loss, sharpness
+from sims.errors import InputError
+from sims.models import make_model, num_params, tau_eps
+from sims.progress import log
+from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
+
+ID = "T7"
+TITLE = "poly-smoothness: sup ||Hess L|| over a ball of radius R grows like R^p (finite p), unbounded"
+
+SLOPE_TOL = 0.2
+MIN_GROWTH = 10.0
+MIN_SLOPE = 1.0
+TAU_TOL = 1e-12
+RELU_MIN_RATIO = 100.0
+SMOOTH_MAX_RATIO = 2.0
+
+# (label, arch, depth, activation): the analytic architectures of THEORY.md "Architectures".
+_SHALLOW = tuple((f"shallow-{a}", "shallow", 1, a) for a in ("tanh", "softplus", "gelu", "silu", "sigmoid"))
+_DEEP = (("mlp2-tanh", "mlp", 2, "tanh"), ("mlp3-tanh", "mlp", 3, "tanh"), ("residual2-tanh", "residual", 2, "tanh"))
+
+
+def _settings(ctx) -> dict:
+    return {
+        "n": 6, "d": 2,
+        "widths": {"shallow": 6, "mlp": 4, "residual": 3},
+        "eps": 1.0,
+        "archs": ctx.pick((_SHALLOW[0], _DEEP[0]),
+                          _SHALLOW + _DEEP,
+                          _SHALLOW + _DEEP + (("residual1-tanh", "residual", 1, "tanh"),
+                                              ("residual3-tanh", "residual", 3, "tanh"))),
+        "radii": ctx.pick(np.logspace(0, 2, 5), np.logspace(0, 3, 10), np.logspace(0, 4, 25)).tolist(),
+        "batch": ctx.pick(8, 8, 16),       # candidates per Hessian batch (and the number ascended)
+        "n_chunks": ctx.pick(2, 2, 6),     # candidate batches per radius and sweep
+        "steps": ctx.pick(5, 8, 30),       # ascent steps per radius and sweep
+        "relu_width": 6,
+        "relu_ball": ctx.preset != "quick",  # the a.e.-Hessian ball sup of a ReLU net (reported only)
+        "kink_deltas": np.logspace(-2, -7, 6).tolist(),
+        "tau_dims": ctx.pick((3, 32), (3, 32, 256), (3, 32, 256, 1024)),
+        "tau_eps": (1e-3, 1.0, 10.0),
+        "tau_adv_steps": ctx.pick(60, 150, 400),
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Sup of ||Hess L|| over balls
+# ----------------------------------------------------------------------------------------------
+
+
+def _model(spec: tuple, st: dict):
+    label, arch, depth, act = spec
+    w = st["widths"][arch]
+    if arch == "shallow":
+        return make_model("shallow", d=st["d"], width=w, activation=act)
+    if arch == "mlp":
+        return make_model("mlp", d=st["d"], width=w, depth=depth, activation=act)
+    return make_model("residual", d=st["d"], width=w, depth=depth, hidden=w, activation=act, eps=st["eps"])
+
+
+_INPUT_LAYER = ("['W']", "['Ws'][0]", "['W_in']")  # the input-layer leaf of shallow / mlp / residual
+
+
+def _blocks(params) -> tuple[list[slice], int]:
+    """Slices of the flat theta, one per weight matrix (stacked residual layers split per layer),
+    and the index of the input-layer block."""
+    out, start, first = [], 0, -1
+    for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+        if jax.tree_util.keystr(path) in _INPUT_LAYER:
+            first = len(out)
+        n_sub = leaf.shape[0] if leaf.ndim == 3 else 1
+        size = leaf.size // n_sub
+        for _ in range(n_sub):
+            out.append(slice(start, start + size))
+            start += size
+    if first < 0:
+        raise InputError("T7: no input-layer weight found in the parameters")
+    return out, first
+
+
+class _HessTools:
+    """Jitted, batched dense Hessians and ascent gradients of one model's loss on fixed data."""
+
+    def __init__(self, model, X, Y, params0):
+        flat0, unravel = ravel_pytree(params0)
+        loss = make_loss(model)
+        self.loss_fn = loss
+        self.unravel = unravel
+        self.flat0 = np.asarray(flat0)
+
+        def lf(th):
+            return loss(unravel(th), X, Y)
+
+        self.hess = jax.jit(jax.vmap(jax.hessian(lf)))
+        self.grads = jax.jit(jax.vmap(jax.grad(lf)))
+
+    def rq_grad(self, thetas: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """grad_theta (v^T Hess L(theta) v) for fixed unit v: the central second difference
+        (grad L(theta + h v) - 2 grad L(theta) + grad L(theta - h v)) / h^2 (error O(h^2); only an ascent
+        direction, never a measured value; avoids compiling third derivatives)."""
+        h = 1e-4 * np.maximum(1.0, np.linalg.norm(thetas, axis=1, keepdims=True))
+        g = np.asarray(self.grads(jnp.asarray(np.concatenate([thetas + h * v, thetas, thetas - h * v]))))
+        gp, g0, gm = np.split(g, 3)
+        return (gp - 2 * g0 + gm) / (h * h)
+
+    def norms(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(||H||_2, top-|eig| eigenvector, its sign) for a batch of thetas, eigenvalues in float64."""
+        H = np.asarray(self.hess(jnp.asarray(thetas)), dtype=np.float64)
+        H = 0.5 * (H + np.swapaxes(H, 1, 2))
+        ev, vecs = np.linalg.eigh(H)
+        idx = np.argmax(np.abs(ev), axis=1)
+        rows = np.arange(len(thetas))
+        lam = ev[rows, idx]
+        return np.abs(lam), vecs[rows, :, idx], np.sign(lam)
+
+
+def _on_sphere(theta0: np.ndarray, delta: np.ndarray, R: float) -> np.ndarray:
+    nrm = np.linalg.norm(delta, axis=-1, keepdims=True)
+    return theta0 + R * delta / np.maximum(nrm, 1e-300)
+
+
+def _candidates(rng, theta0, blocks, first, R, n, prev) -> tuple[np.ndarray, list[str]]:
+    """n candidate points on the sphere ||theta - theta0|| = R, from five families.
+
+    warm: the previous radius's best points scaled about the origin onto the new sphere (scaling
+    about 0 keeps zeroed layers at 0); iso: isotropic; block: random per-layer norms (some layers
+    left at theta0); zero: a random subset of layers set to exactly 0; ray0: the input layer set to 0
+    and the other layers of equal norm (the theory's extremal zero-activation rays for tanh).
+    """
+    P, B = theta0.size, len(blocks)
+    out, fams = [], []
+    for th in prev[: n // 2]:
+        a, b, c = th @ th, th @ theta0, theta0 @ theta0 - R * R
+        disc = b * b - a * c
+        if a > 0 and disc >= 0:
+            out.append((b + np.sqrt(disc)) / a * th)
+            fams.append("warm")
+    kinds = ("ray0", "iso", "block", "zero")
+    while len(out) < n:
+        fam = kinds[len(out) % len(kinds)]
+        g = rng.standard_normal(P)
+        if fam == "iso":
+            out.append(_on_sphere(theta0, g, R))
+            fams.append(fam)
+            continue
+        if fam == "ray0":
+            w = np.ones(B)
+            zero = np.zeros(B, dtype=bool)
+            zero[first] = True
+        else:
+            w = np.abs(rng.standard_normal(B)) * (rng.random(B) < 0.6)
+            zero = rng.random(B) < 0.4 if fam == "zero" else np.zeros(B, dtype=bool)
+            if fam == "zero" and (zero.all() or not zero.any()):
+                zero[:] = False
+                zero[rng.integers(B)] = True
+        w[zero] = 0.0
+        if not w.any():
+            w[rng.choice(np.flatnonzero(~zero))] = 1.0
+        d = np.zeros(P)
+        th = theta0.copy()
+        for wb, z, sl in zip(w, zero, blocks):
+            d[sl] = wb * g[sl] / np.linalg.norm(g[sl])
+            if z:
+                th[sl] = 0.0
+        used = np.linalg.norm(th - theta0)
+        if used >= R:  # cannot zero those layers within this radius: go part of the way
+            th = theta0 + R * (th - theta0) / used
+            fam += "(partial)"
+        else:
+            th = th + np.sqrt(R * R - used * used) * d / np.linalg.norm(d)
+        out.append(th)
+        fams.append(fam)
+    return np.stack(out[:n]), fams[:n]
+
+
+def _sphere_max(tools: _HessTools, rng, theta0, blocks, first, R, prev, *, batch, n_chunks, steps):
+    """Best ||Hess L||_2 found on the sphere of radius R: candidates, then projected ascent."""
+    cands, fams = _candidates(rng, theta0, blocks, first, R, batch * n_chunks, prev)
+    vals = np.concatenate([tools.norms(cands[i * batch:(i + 1) * batch])[0] for i in range(n_chunks)])
+    order = np.argsort(-vals)[:batch]
+    th, val = cands[order].copy(), vals[order].copy()
+    fam = [fams[i] for i in order]
+    alpha = np.full(batch, 0.3)
+    for _ in range(steps):
+        _, v, sgn = tools.norms(th)
+        g = sgn[:, None] * tools.rq_grad(th, v)
+        dlt = th - theta0
+        e = dlt / np.linalg.norm(dlt, axis=1, keepdims=True)
+        t = g - np.sum(g * e, axis=1, keepdims=True) * e
+        tn = np.linalg.norm(t, axis=1, keepdims=True)
+        ok = np.isfinite(tn[:, 0]) & (tn[:, 0] > 0)
+        step = np.where(ok[:, None], t / np.where(ok[:, None], tn, 1.0), 0.0)
+        prop = _on_sphere(theta0, dlt + (alpha * R)[:, None] * step, R)
+        pv = tools.norms(prop)[0]
+        acc = np.isfinite(pv) & (pv > val)
+        th[acc], val[acc] = prop[acc], pv[acc]
+        alpha = np.where(acc, np.minimum(alpha * 1.5, 1.0), alpha / 3.0)
+        for i in np.flatnonzero(acc):
+            fam[i] = fam[i].split("+")[0] + "+ascent"
+    order = np.argsort(-val)
+    return th[order], val[order], [fam[i] for i in order]
+
+
+def _two_unit_ray(tools: _HessTools, params0, st) -> dict:
+    """||Hess L|| along theta(t) = (w_1 = 0, a_1 = t; w_2 = t u, a_2 = t; other units 0), u = (1..1)/sqrt(d).
+
+    The data lie in [0, 1]^d, so unit 2's pre-activations are ~t > 0: with an unbounded activation the
+    residual is ~t^2 and r_i d^2 f/dw_1^2 = r_i a_1 sigma''(0) x_i x_i^T/(m d) grows like t^3 (a
+    cross-unit term, absent from a width-1 count).  With tanh/sigmoid the residual stays O(t).
+    """
+    d, m = params0["W"].shape
+    ts = np.logspace(2, 4, st["batch"])
+    thetas = []
+    for t in ts:
+        W = np.zeros((d, m))
+        a = np.zeros((m, 1))
+        W[:, 1] = t / np.sqrt(d)
+        a[0, 0] = a[1, 0] = t
+        thetas.append(np.asarray(ravel_pytree({"W": jnp.asarray(W), "a": jnp.asarray(a)})[0]))
+    thetas = np.stack(thetas)
+    return {"t": ts.tolist(), "theta_norm": np.linalg.norm(thetas, axis=1).tolist(),
+            "hess_norm": tools.norms(thetas)[0].tolist()}
+
+
+def _ball_sup(spec, st, key, rng, *, cross_check: bool = True) -> dict:
+    """S(R) for every radius of the settings, for one architecture (see the module docstring)."""
+    model = _model(spec, st)
+    kx, ky, kp, ks = jax.random.split(key, 4)
+    X = jax.random.uniform(kx, (st["n"], st["d"]), dtype=jnp.float64)
+    Y = jax.random.normal(ky, (st["n"], 1), dtype=jnp.float64)
+    params0 = model.init(kp)
+    tools = _HessTools(model, X, Y, params0)
+    theta0 = tools.flat0
+    blocks, first = _blocks(params0)
+    radii = [float(R) for R in st["radii"]]
+    kw = dict(batch=st["batch"], n_chunks=st["n_chunks"], steps=st["steps"])
+    # sweep up: each radius starts from the previous radius's best points (scaled about the origin)
+    best, prev = {}, []
+    for R in radii:
+        th, val, fam = _sphere_max(tools, rng, theta0, blocks, first, R, prev, **kw)
+        prev = list(th[: st["batch"] // 4])
+        best[R] = (th[0], float(val[0]), fam[0])
+    # sweep down: each radius also starts from the best point of every radius, so that a configuration
+    # found late (at a large radius) is not missing at the smaller ones (this keeps slopes honest)
+    tops = [best[R][0] for R in radii][::-1]
+    for R in radii[::-1]:
+        th, val, fam = _sphere_max(tools, rng, theta0, blocks, first, R, tops, **kw)
+        if val[0] > best[R][1]:
+            best[R] = (th[0], float(val[0]), fam[0] + "(down)")
+    sphere, ball, ball_norm, fam_best, sharp = [], [], [], [], []
+    for R in radii:
+        th = best[R][0][None]
+        val, fam = [best[R][1]], [best[R][2]]
+        sphere.append(float(val[0]))
+        if not ball or sphere[-1] > ball[-1]:  # balls are nested: S(R) is the running max
+            ball.append(sphere[-1])
+            ball_norm.append(float(np.linalg.norm(th[0])))
+        else:
+            ball.append(ball[-1])
+            ball_norm.append(ball_norm[-1])
+        fam_best.append(fam[0])
+        if cross_check:  # the power-iteration sharpness of sims.diagnostics at the sphere maximiser
+            s = sharpness(tools.loss_fn, tools.unravel(jnp.asarray(th[0])), X, Y, key=ks, iters=60)
+            sharp.append(float(abs(s)))
+    label, arch, depth, act = spec
+    out = {"label": label, "arch": arch, "depth": depth, "activation": act, "P": num_params(params0),
+           "theta0_norm": float(np.linalg.norm(theta0)), "radii": list(map(float, st["radii"])),
+           "sphere_max": sphere, "ball_sup": ball, "theta_norm_at_sup": ball_norm, "best_family": fam_best,
+           "power_iteration_sharpness": sharp, "analytic": model.analytic}
+    if arch == "shallow" and params0["W"].shape[1] >= 2:
+        out["two_unit_ray"] = _two_unit_ray(tools, params0, st)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# ReLU: the gradient jumps across a kink
+# ----------------------------------------------------------------------------------------------
+
+
+def _kink_quotients(st, key) -> dict:
+    """Gradient difference quotients across the kink w_j . x_i = 0 of a shallow ReLU net (and softplus)."""
+    d, m, n = st["d"], st["relu_width"], st["n"]
+    kx, ky, kp = jax.random.split(key, 3)
+    X = np.asarray(jax.random.uniform(kx, (n, d), dtype=jnp.float64))
+    Y = jax.random.normal(ky, (n, 1), dtype=jnp.float64)
+    relu = make_model("shallow", d=d, width=m, activation="relu")
+    soft = make_model("shallow", d=d, width=m, activation="softplus")
+    p = relu.init(kp)
+    W = np.array(p["W"])
+    i, j = 0, 0
+    x = X[i]
+    W[:, j] -= (x @ W[:, j]) / (x @ x) * x  # unit j's pre-activation is exactly 0 at x_i: a kink
+    p = {"W": jnp.asarray(W), "a": p["a"]}
+    pre = X @ W / np.sqrt(d)
+    mask = np.ones_like(pre, dtype=bool)
+    mask[i, j] = False
+    margin = float(np.min(np.abs(pre[mask])))  # distance of every other unit/point to its kink
+    flat, unravel = ravel_pytree(p)
+    e = np.zeros(flat.size)
+    Wpos = np.zeros_like(W)
+    Wpos[:, j] = x / np.linalg.norm(x)
+    e[:] = ravel_pytree({"W": jnp.asarray(Wpos), "a": jnp.zeros_like(p["a"])})[0]
+    shift = np.linalg.norm(x) / np.sqrt(d)  # pre-activation change per unit of delta along e
+    deltas = [dl for dl in st["kink_deltas"] if dl * shift < 0.5 * margin]
+    out = {"deltas": deltas, "other_kink_margin": margin}
+    for name, model in (("relu", relu), ("softplus", soft)):
+        loss = make_loss(model)
+        g = jax.jit(jax.grad(lambda th: loss(unravel(th), jnp.asarray(X), Y)))
+        q = []
+        for dl in deltas:
+            gp = np.asarray(g(flat + dl * e))
+            gm = np.asarray(g(flat - dl * e))
+            q.append(float(np.linalg.norm(gp - gm) / (2 * dl)))
+        out[name] = q
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# tau_eps
+# ----------------------------------------------------------------------------------------------
+
+_NORMS = (0.0, 1e-300, 1e-12, 1e-6, 1e-3, 1.0, 1e3, 1e6, 1e12)
+
+
+def _directions(rng, dim: int) -> dict[str, np.ndarray]:
+    g = rng.standard_normal(dim)
+    c = rng.standard_cauchy(dim)
+    one = np.zeros(dim)
+    one[rng.integers(dim)] = 1.0
+    return {"gaussian": g / np.linalg.norm(g), "one-hot": one, "constant": np.ones(dim) / np.sqrt(dim),
+            "cauchy": c / np.linalg.norm(c)}
+
+
+def _tau(z, eps):
+    return tau_eps(z, eps)
+
+
+_tau_b = jax.jit(jax.vmap(_tau, in_axes=(0, None)))
+_tau_jac_b = jax.jit(jax.vmap(jax.jacfwd(_tau), in_axes=(0, None)))
+
+
+@jax.jit
+def _tau_rayleigh(z, v, eps):
+    """v^T D tau_eps(z) v / |v|^2 (D tau_eps is symmetric, so its sup over v is ||D tau_eps(z)||_2)."""
+    return jnp.vdot(v, jax.jvp(lambda u: tau_eps(u, eps), (z,), (v,))[1]) / jnp.vdot(v, v)
+
+
+def _tau_ascent(zv0, eps, steps: int):
+    """Normalised gradient ascent of the Rayleigh quotient over (z, v) for a batch of starts (jitted
+    via ``lax.fori_loop``); returns the best quotient and the z where it was reached."""
+    dim = zv0.shape[1] // 2
+
+    def one(zv, e):
+        rq = lambda w: _tau_rayleigh(w[:dim], w[dim:], e)  # noqa: E731
+        vg = jax.value_and_grad(rq)
+
+        def body(_, carry):
+            w, best, zbest = carry
+            val, g = vg(w)
+            better = val > best
+            best = jnp.where(better, val, best)
+            zbest = jnp.where(better, w[:dim], zbest)
+            w = w + 0.05 * jnp.linalg.norm(w) * g / (jnp.linalg.norm(g) + 1e-300)  # step: 5% of ||(z, v)||
+            return w, best, zbest
+
+        _, best, zbest = jax.lax.fori_loop(0, steps, body, (zv, -jnp.inf, zv[:dim]))
+        return best, zbest
+
+    return jax.jit(jax.vmap(one))(zv0, eps)
+
+
+def _tau_probe(st, rng) -> dict:
+    """||tau_eps(z)|| and ||D tau_eps(z)||_2 on probes and adversarial points (closed forms alongside)."""
+    rows = []  # (dim, eps, ||z||, ||tau||, 1 - ||tau||^2 measured, closed-form gap, ||D tau||_2, closed form)
+    for dim in st["tau_dims"]:
+        dirs = _directions(rng, dim)
+        if dim > 256:  # a few probes at the largest dimension (dense eigh of dim x dim)
+            dirs = {"gaussian": dirs["gaussian"]}
+        Z = np.stack([nz * u for nz in _NORMS for u in dirs.values()])
+        znorm = np.linalg.norm(Z, axis=1)
+        for eps in st["tau_eps"]:
+            T = np.asarray(_tau_b(jnp.asarray(Z), eps))
+            Jm = np.asarray(_tau_jac_b(jnp.asarray(Z), eps))
+            jn = np.max(np.abs(np.linalg.eigvalsh(0.5 * (Jm + np.swapaxes(Jm, 1, 2)))), axis=1)
+            tnorm = np.linalg.norm(T, axis=1)
+            for a in range(len(Z)):
+                rows.append((dim, eps, float(znorm[a]), float(tnorm[a]), float(1.0 - tnorm[a] ** 2),
+                             eps**2 / (znorm[a] ** 2 + eps**2), float(jn[a]), 1.0 / np.sqrt(znorm[a] ** 2 + eps**2)))
+    rows = np.array(rows)
+    # adversarial: maximise the Rayleigh quotient v^T D tau(z) v / |v|^2 jointly over (z, v), from starts
+    # at ||z|| = 1e-3 eps, eps, 1e3 eps, in dimension 64
+    dim, starts = 64, []
+    for eps in st["tau_eps"]:
+        for scale in (1e-3 * eps, eps, 1e3 * eps):
+            g = rng.standard_normal(dim)
+            starts.append((eps, scale, np.concatenate([scale * g / np.linalg.norm(g), rng.standard_normal(dim)])))
+    eps_v = jnp.asarray([e for e, _, _ in starts])
+    best, zbest = _tau_ascent(jnp.asarray(np.stack([zv for _, _, zv in starts])), eps_v, st["tau_adv_steps"])
+    adv = []
+    for a, (eps, scale, _) in enumerate(starts):
+        Jz = np.asarray(_tau_jac_b(zbest[a][None], eps))[0]
+        jn = float(np.max(np.abs(np.linalg.eigvalsh(0.5 * (Jz + Jz.T)))))
+        adv.append((eps, float(scale), float(np.linalg.norm(zbest[a])), float(best[a]), jn))
+    # overflow probe (reported, not judged): ||z||^2 overflows float64 above ~1.3e154
+    z_huge = 1e160 * _directions(rng, 8)["gaussian"]
+    t_huge = float(np.linalg.norm(np.asarray(tau_eps(jnp.asarray(z_huge), 1.0))))
+    return {"rows": rows.tolist(), "columns": ["dim", "eps", "z_norm", "tau_norm", "one_minus_tau_norm_sq",
+                                               "gap_closed_form", "jac_norm", "jac_norm_closed_form"],
+            "adversarial": adv, "adversarial_columns": ["eps", "start_scale", "z_norm_at_best", "best_rayleigh",
+                                                        "jac_norm_at_best"],
+            "tau_norm_at_z_norm_1e160": t_huge}
+
+
+# ----------------------------------------------------------------------------------------------
+# measure / judge / plot
+# ----------------------------------------------------------------------------------------------
+
+
+def measure(ctx) -> dict:
+    """Ball sups of ||Hess L|| vs R for each architecture, the tau_eps bounds and the ReLU kink."""
+    with _one_blas_thread():
+        return _measure(ctx)
+
+
+def _one_blas_thread():
+    """Many tiny dense eigh calls: NumPy's multi-threaded BLAS only adds contention (40x slower
+    on a loaded 2-core machine), so run them single-threaded."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
+def _measure(ctx) -> dict:
+    t0 = time.perf_counter()
+    st = _settings(ctx)
+    key = jax.random.PRNGKey(7000 + ctx.seed)
+    rng = np.random.default_rng(7000 + ctx.seed)
+    k_arch, k_relu, k_kink = jax.random.split(key, 3)
+    archs, families = [], set()
+    for a, spec in enumerate(st["archs"]):
+        t1, c1 = time.perf_counter(), time.process_time()
+        # the power-iteration cross-check: first architecture (all families in "full"; a compile each)
+        archs.append(_ball_sup(spec, st, jax.random.fold_in(k_arch, a), rng,
+                               cross_check=a == 0 or (ctx.preset == "full" and spec[1] not in families)))
+        families.add(spec[1])
+        log(f"[T7] {spec[0]}: S(R_max)/S(1) = {archs[-1]['ball_sup'][-1] / archs[-1]['ball_sup'][0]:.3g} "
+            f"({time.perf_counter() - t1:.1f}s wall, {time.process_time() - c1:.1f}s cpu)")
+    relu = _ball_sup(("shallow-relu", "shallow", 1, "relu"), st, k_relu, rng, cross_check=False) \
+        if st["relu_ball"] else None
+    c1 = time.process_time()
+    kink = _kink_quotients(st, k_kink)
+    c2 = time.process_time()
+    tau = _tau_probe(st, rng)
+    log(f"[T7] relu kink {c2 - c1:.1f}s cpu, tau_eps {time.process_time() - c2:.1f}s cpu")
+    return {"settings": {k: (list(map(list, v)) if k == "archs" else v) for k, v in st.items()},
+            "archs": archs, "relu_ae_hessian": relu, "kink": kink, "tau": tau,
+            "wall_s": time.perf_counter() - t0}
+
+
+def _degree_for(a: dict, degree):
+    if degree is None:
+        from theory.t07_poly_smooth import predicted_hessian_degree
+
+        return float(predicted_hessian_degree(a["arch"], a["depth"], activation=a["activation"]))
+    if callable(degree):
+        return float(degree(a["arch"], a["depth"], a["activation"]))
+    if isinstance(degree, dict):
+        return float(degree[a["label"]])
+    return float(degree)
+
+
+def _window(a: dict) -> np.ndarray:
+    R = np.asarray(a["radii"])
+    return R >= R[-1] / 10 * (1 - 1e-12)
+
+
+def _fit(a: dict) -> dict:
+    """Slope of log S on log(1 + ||theta*||) (theta* the point attaining S(R)) over R in [R_max/10, R_max]."""
+    S = np.asarray(a["ball_sup"])
+    x = 1 + np.asarray(a["theta_norm_at_sup"])
+    win = _window(a)
+    fit = fit_loglog_slope(x[win], S[win])
+    slope_R = fit_loglog_slope(np.asarray(a["radii"])[win], S[win])["slope"]
+    return {"slope": fit["slope"], "slope_vs_R": slope_R, "growth": float(S[-1] / S[0])}
+
+
+def _ray_slope(a: dict) -> float | None:
+    """Slope of log ||Hess L|| on log(1 + ||theta||) along the two-unit ray (shallow nets only)."""
+    ray = a.get("two_unit_ray")
+    if not ray:
+        return None
+    return fit_loglog_slope(1 + np.asarray(ray["theta_norm"]), np.asarray(ray["hess_norm"]))["slope"]
+
+
+def _ratio(q: list) -> float:
+    """q(delta = 1e-6) / q(delta = 1e-2) (the nearest measured deltas)."""
+    return float(q[-1] / q[0]) if len(q) >= 2 else float("nan")
+
+
+def judge(measured: dict, *, degree=None, slope_tol: float = SLOPE_TOL) -> Verdict:
+    """Apply the T7 rule (module docstring).
+
+    Args:
+        measured: the output of :func:`measure`.
+        degree: a false variant of the predicted degree p (a number for every architecture, a dict
+            {label: p}, or a callable (arch, depth, activation) -> p); None = the theory's
+            ``predicted_hessian_degree``.
+        slope_tol: the allowance on the fitted slope (rule (1)).
+    """
+    archs = measured["archs"]
+    if not archs:
+        raise InputError("T7 judge: no architectures measured")
+    per = {}
+    for a in archs:
+        f = _fit(a)
+        p = _degree_for(a, degree)
+        ray = _ray_slope(a)
+        ok = bool(np.isfinite(f["slope"]) and f["slope"] <= p + slope_tol)
+        if ray is not None:
+            ok = ok and bool(np.isfinite(ray) and ray <= p + slope_tol)
+        per[a["label"]] = {**f, "p": p, "ray": ray, "slope_ok": ok,
+                           "unbounded": bool(f["growth"] >= MIN_GROWTH and f["slope"] >= MIN_SLOPE)}
+    tau = measured["tau"]
+    rows = np.asarray(tau["rows"], dtype=np.float64)
+    c = {name: i for i, name in enumerate(tau["columns"])}
+    eps_col = rows[:, c["eps"]]
+    max_tau = float(rows[:, c["tau_norm"]].max())
+    resolvable = rows[:, c["gap_closed_form"]] > 1e-12
+    strict = bool(np.all(rows[resolvable, c["one_minus_tau_norm_sq"]] > 0))
+    jac_eps = rows[:, c["jac_norm"]] * eps_col
+    adv = np.asarray(tau["adversarial"], dtype=np.float64)
+    adv_eps = np.maximum(adv[:, 3], adv[:, 4]) * adv[:, 0]  # best Rayleigh quotient and ||D tau||_2 there
+    max_jac_eps = float(max(jac_eps.max(), adv_eps.max()))
+    jac_cf_err = float(np.max(np.abs(rows[:, c["jac_norm"]] / rows[:, c["jac_norm_closed_form"]] - 1)))
+    tau_ok = max_tau <= 1 + TAU_TOL and strict and max_jac_eps <= 1 + TAU_TOL
+    kink = measured["kink"]
+    relu_ratio, soft_ratio = _ratio(kink["relu"]), _ratio(kink["softplus"])
+    control_ok = relu_ratio >= RELU_MIN_RATIO and soft_ratio <= SMOOTH_MAX_RATIO
+    sub = {
+        "slope_le_p": HOLDS if all(v["slope_ok"] for v in per.values()) else VIOLATED,
+        "unbounded": HOLDS if all(v["unbounded"] for v in per.values()) else VIOLATED,
+        "tau_eps_bounds": HOLDS if tau_ok else VIOLATED,
+        "relu_control": HOLDS if control_ok else INCONCLUSIVE,
+    }
+    verdict = worst(list(sub.values()))
+    R_max = archs[0]["radii"][-1]
+    pname = "p = theory.t07_poly_smooth.predicted_hessian_degree" if degree is None else "p = VARIANT degree"
+    rule = (f"(1) for every analytic architecture ({', '.join(per)}): least-squares slope of log S(R) on "
+            f"log(1 + ||theta*(R)||) over R in [R_max/10, R_max] (R_max = {R_max:g}) <= p + {slope_tol:g}, and for the "
+            f"shallow nets the slope of log ||Hess L|| on log(1 + ||theta||) along the two-unit ray t = 1e2..1e4 <= p + "
+            f"{slope_tol:g}; {pname}; S(R) = max ||Hess L||_2 found on the ball ||theta - theta0|| <= R (dense float64 "
+            f"eigh), theta*(R) the point attaining it; (2) S(R_max)/S(1) >= {MIN_GROWTH:g} and that slope >= "
+            f"{MIN_SLOPE:g} (unbounded, no plateau); (3) max ||tau_eps(z)|| <= 1 + {TAU_TOL:g} with 1 - ||tau_eps(z)||^2 "
+            f"> 0 wherever eps^2/(||z||^2+eps^2) > 1e-12, and max eps ||D tau_eps(z)||_2 <= 1 + {TAU_TOL:g} over all "
+            f"probes (random + adversarial); (4) control: the ReLU gradient difference quotient across a kink grows "
+            f">= {RELU_MIN_RATIO:g}x from delta = {kink['deltas'][0]:g} to {kink['deltas'][-1]:g}, softplus changes <= "
+            f"{SMOOTH_MAX_RATIO:g}x. (1)-(3) fail -> violated; (4) fails -> inconclusive")
+    sharp_ratio = [s / b for a in archs for s, b in zip(a["power_iteration_sharpness"], a["sphere_max"])]
+    relu_slope = round(_fit(measured["relu_ae_hessian"])["slope"], 3) if measured.get("relu_ae_hessian") else None
+    numbers = {
+        "verdict_parts": sub,
+        "fitted_slope (log S vs log(1+||theta*||), large R)": {k: round(v["slope"], 3) for k, v in per.items()},
+        "two-unit ray slope (shallow)": {k: round(v["ray"], 3) for k, v in per.items() if v["ray"] is not None},
+        "predicted_degree_p": {k: v["p"] for k, v in per.items()},
+        "violating architectures": [k for k, v in per.items() if not v["slope_ok"]],
+        "growth S(R_max)/S(1)": {k: float(f"{v['growth']:.4g}") for k, v in per.items()},
+        "max ||tau_eps(z)||": max_tau,
+        "max eps*||D tau_eps(z)||_2 (bound 1)": max_jac_eps,
+        "D tau_eps vs closed form 1/sqrt(||z||^2+eps^2), max rel err": jac_cf_err,
+        "relu kink quotient ratio (delta 1e-2 -> small)": relu_ratio,
+        "softplus quotient ratio (same theta)": soft_ratio,
+        "relu a.e.-Hessian slope (autodiff, kinks ignored)": relu_slope,
+        "power-iteration |sharpness| / ||Hess||_2 at maximisers [min, max]": [float(np.min(sharp_ratio)),
+                                                                             float(np.max(sharp_ratio))],
+        "wall_s": measured.get("wall_s"),
+    }
+    notes = ("OURS (p derived in theory/t07_poly_smooth.py). The two-unit ray (w_1 = 0, a_1 = t, w_2 = t u, "
+             "a_2 = t) has ||Hess L|| ~ t^3 for the unbounded activations (softplus, GELU, SiLU) at width >= 2: the "
+             "residual r ~ t^2 comes from unit 2 while r a_1 sigma''(0) x x^T comes from unit 1, a cross-unit term a "
+             "width-1 count cannot see; with bounded tanh/sigmoid r = O(t) and the degree stays 2. "
+             "S(R) is a lower estimate of the true sup (sampled "
+             "candidates + projected ascent), so rule (1) can only catch a degree that is too small, and the measured "
+             "slope may stay below p where the extremal configuration is not found; rule (2) uses the theory's lower "
+             "degree 2 (readout scaling) to demand visible growth. Radii are distances from a random initialisation "
+             "theta0 (||theta0|| ~ sqrt(P)). ReLU is excluded by the analyticity hypothesis: its autodiff Hessian is "
+             "the a.e. Hessian (finite, ~R^2) but the gradient jumps across every kink, so no K, p exist near a kink. "
+             f"sims.models.tau_eps returns ||tau|| = {measured['tau']['tau_norm_at_z_norm_1e160']:.3g} at ||z|| = 1e160 "
+             "(||z||^2 overflows float64 above ~1.3e154; harmless for training, bounds still hold).")
+    return Verdict(ID, verdict, rule, numbers, notes=notes)
+
+
+def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
+    from sims.plotting import plt, save
+
+    pyplot = plt()
+    paths = []
+    fig, (ax, axr) = pyplot.subplots(1, 2, figsize=(12.5, 5.2), gridspec_kw={"width_ratios": [1.5, 1]})
+    slopes = verdict.numbers["fitted_slope (log S vs log(1+||theta*||), large R)"]
+    preds = verdict.numbers["predicted_degree_p"]
+    extra = [measured["relu_ae_hessian"]] if measured.get("relu_ae_hessian") else []
+    for i, a in enumerate(measured["archs"] + extra):
+        x, S = 1 + np.asarray(a["theta_norm_at_sup"]), np.asarray(a["ball_sup"])
+        col = f"C{i % 10}"
+        if a["label"] == "shallow-relu":
+            ax.loglog(x, S, "x:", color="0.4", lw=1, ms=4, label="shallow-relu (a.e. Hessian, kinks ignored)")
+            continue
+        p = preds[a["label"]]
+        ax.loglog(x, S, "o-", color=col, lw=1.2, ms=3,
+                  label=f"{a['label']}: slope {slopes[a['label']]:.2f} (p = {p:g})")
+        xr = x[_window(a)]
+        ax.loglog(xr, S[-1] * (xr / x[-1]) ** p, "--", color=col, lw=0.8, alpha=0.7)
+        ray = a.get("two_unit_ray")
+        if ray:
+            xt, h = 1 + np.asarray(ray["theta_norm"]), np.asarray(ray["hess_norm"])
+            axr.loglog(xt, h, "o-", color=col, ms=3, lw=1.2, label=f"{a['label']}: slope {_ray_slope(a):.2f}")
+    tt = np.logspace(2, 4.3, 10)
+    for q, ls in ((2, ":"), (3, "-.")):
+        axr.loglog(tt, 1e-2 * tt**q, ls, color="k", lw=0.8, label=f"reference (1+||theta||)^{q}")
+    ax.set_xlabel("1 + ||theta*||, theta* = the point attaining S(R) in the ball ||theta - theta0|| <= R")
+    ax.set_ylabel("S(R) = max ||Hess L||_2 found on the ball (float64)")
+    ax.set_title("measured ball sup (markers) vs predicted degree p (dashed, anchored at R_max)", fontsize=9)
+    ax.legend(fontsize=6, loc="upper left")
+    axr.set_xlabel("1 + ||theta(t)||, two-unit ray t = 1e2..1e4")
+    axr.set_ylabel("||Hess L(theta(t))||_2")
+    axr.set_title("shallow nets: w_1 = 0, a_1 = t, w_2 = t u, a_2 = t (predicted p = 2)", fontsize=9)
+    axr.legend(fontsize=6, loc="upper left")
+    fig.suptitle(f"T7: {verdict.verdict}. sup ||Hess L|| grows polynomially; violating: "
+                 f"{', '.join(verdict.numbers['violating architectures']) or 'none'}", fontsize=10)
+    paths.append(ctx.rel(save(fig, ctx.fig("t07_sharpness_vs_radius.png"))))
+
+    fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(12.0, 4.4))
+    tau = measured["tau"]
+    rows = np.asarray(tau["rows"], dtype=np.float64)
+    c = {name: i for i, name in enumerate(tau["columns"])}
+    floor = 1e-15
+    xx = np.logspace(-15, 16, 300)
+    for j, eps in enumerate(sorted(set(rows[:, c["eps"]]))):
+        sel = rows[:, c["eps"]] == eps
+        x = np.maximum(rows[sel, c["z_norm"]] / eps, floor)
+        ax1.loglog(x, rows[sel, c["jac_norm"]] * eps, "o", ms=3.5, color=f"C{j}", alpha=0.6,
+                   label=f"eps = {eps:g}: eps ||D tau_eps(z)||_2 (measured)")
+        gap = rows[sel, c["one_minus_tau_norm_sq"]]
+        ax1.loglog(x[gap > 0], gap[gap > 0], "^", ms=3.5, color=f"C{j}", alpha=0.6,
+                   label=f"eps = {eps:g}: 1 - ||tau_eps(z)||^2 (measured, > 0 shown)")
+    ax1.loglog(xx, 1 / np.sqrt(1 + xx**2), "-", color="k", lw=0.8, label="closed form 1/sqrt(1 + (||z||/eps)^2)")
+    ax1.loglog(xx, 1 / (1 + xx**2), ":", color="k", lw=0.8, label="closed form 1/(1 + (||z||/eps)^2)")
+    ax1.axhline(1.0, color="r", ls="--", lw=1, label="bound: both <= 1")
+    ax1.set_xlabel(f"||z|| / eps  (z = 0 and ||z|| = 1e-300 plotted at {floor:g})")
+    ax1.set_ylabel("eps ||D tau_eps(z)||_2  and  1 - ||tau_eps(z)||^2")
+    ax1.set_ylim(1e-28, 10)
+    ax1.set_title(f"tau_eps, dims {sorted(set(rows[:, c['dim']].astype(int).tolist()))}: max ||tau|| = "
+                  f"{verdict.numbers['max ||tau_eps(z)||']:.17g}, max eps||D tau|| = "
+                  f"{verdict.numbers['max eps*||D tau_eps(z)||_2 (bound 1)']:.17g}", fontsize=7)
+    ax1.legend(fontsize=5.5, loc="lower left")
+    kink = measured["kink"]
+    ax2.loglog(kink["deltas"], kink["relu"], "o-", color="C3", label="ReLU: jumps across the kink (~1/delta)")
+    ax2.loglog(kink["deltas"], kink["softplus"], "s-", color="C0", label="softplus, same theta: -> ||Hess L e||")
+    ax2.set_xlabel("half-width delta of the segment across the kink w_j . x_i = 0")
+    ax2.set_ylabel("||grad L(theta+delta e) - grad L(theta-delta e)|| / (2 delta)")
+    ax2.set_title("ReLU is not C^{1,1} near a kink (analyticity rejects it)", fontsize=8)
+    ax2.legend(fontsize=7)
+    fig.suptitle(f"T7: {verdict.verdict}. tau_eps bounds (predicted <= 1, measured markers) and the ReLU counterexample")
+    fig.tight_layout()
+    paths.append(ctx.rel(save(fig, ctx.fig("t07_tau_eps_relu.png"))))
+    return paths
+
+
+def check(ctx) -> Verdict:
+    """measure + judge + plot."""
+    import sys
+
+    from sims.checks import run_check
+
+    return run_check(sys.modules[__name__], ctx)[0]
