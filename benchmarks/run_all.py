@@ -69,7 +69,7 @@ class Table:
         if self.rows:
             out.append("| " + " | ".join(self.columns) + " |")
             out.append("|" + "|".join("---" for _ in self.columns) + "|")
-            out += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in self.rows]
+            out += ["| " + " | ".join(fmt(v).replace("|", "\\|") for v in r) + " |" for r in self.rows]
             out.append("")
         for n in self.notes:
             out += [n, ""]
@@ -446,6 +446,13 @@ in rotating order (so that a load spike from another process does not fall on on
 each call followed by `block_until_ready`; tables give the median and the minimum.  PyTorch uses
 as many threads as there are cores, and so does XLA.  "Peak RSS" is the growth of the
 process's resident memory during one warm call (kernel high-water mark reset before the call).
+
+Scale: `train_batch` (sweeps over seeds and sweep points) and `sims.sharding.sharded_maxmin`
+(greedy max-min selection) split their work across a `jax.sharding.Mesh` of every device JAX
+sees, with no change to user code; multi-host use goes through `jax.distributed.initialize()`
+(see the `sims.sharding` docstring).  Agreement with one device is tested on 4 simulated CPU
+devices (`tests/test_sharding.py`).  No multi-device timings are given here: simulated CPU
+devices share the same cores, so timing them would measure nothing about real devices.
 """
 
 
