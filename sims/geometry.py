@@ -358,7 +358,7 @@ def pairwise_distances(X: Any) -> np.ndarray:
         >>> pairwise_distances([[0, 0], [3, 4]]).tolist()
         [[0.0, 5.0], [5.0, 0.0]]
     """
-    A = validate_points(X, min_n=1, allow_duplicates=True)
+    A = validate_points(X, min_n=1, allow_duplicates=True, copy=False)
     n = A.shape[0]
     out = np.empty((n, n), dtype=np.float64)
     for i in range(n):
@@ -378,13 +378,39 @@ def _screen_constant(d: int) -> float:
     return (6.0 * d + 32.0) * _U64
 
 
-def _augment(Xc: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows A_i = [x_i, (1-c)|x_i|^2, 1], B_j = [-2 x_j, 1, (1-c)|x_j|^2]; A_i.B_j screens D_ij."""
-    n = np.einsum("ij,ij->i", Xc, Xc)
-    ones = np.ones((Xc.shape[0], 1))
-    A = np.concatenate([Xc, ((1.0 - c) * n)[:, None], ones], axis=1)
-    B = np.concatenate([-2.0 * Xc, ones, ((1.0 - c) * n)[:, None]], axis=1)
-    return A, B
+def _aligned_empty(shape: tuple[int, ...], align: int = 64) -> np.ndarray:
+    """An uninitialised float64 array whose data is 64-byte aligned: ``jax.device_put`` then
+    aliases it on the CPU instead of copying (measured: unaligned NumPy buffers are copied)."""
+    nbytes = int(np.prod(shape)) * 8
+    buf = np.empty(nbytes + align, dtype=np.uint8)
+    off = (-buf.ctypes.data) % align
+    return buf[off : off + nbytes].view(np.float64).reshape(shape)
+
+
+def _augmented(X: np.ndarray, mu: np.ndarray, c: float, rows: int, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """Screening rows, padded to ``rows``, without an N x d temporary.
+
+    side "A": a_i = [x_i - mu, (1-c)|x_i - mu|^2, 1]; side "B": b_j = [-2(x_j - mu), 1,
+    (1-c)|x_j - mu|^2], so that a_i . b_j is the screened lower bound of ||x_i - x_j||^2.  Padded
+    A rows are zero (their results are dropped); padded B rows are [0, 1, 1e300] (never a minimum).
+    Returns the array and the centred squared norms |x_i - mu|^2.
+    """
+    n, d = X.shape
+    out = _aligned_empty((rows, d + 2))
+    body = out[:n, :d]
+    np.subtract(X, mu, out=body)
+    nrm = np.einsum("ij,ij->i", body, body)
+    out[n:] = 0.0
+    if side == "A":
+        out[:n, d] = (1.0 - c) * nrm
+        out[:n, d + 1] = 1.0
+    else:
+        body *= -2.0
+        out[:n, d] = 1.0
+        out[:n, d + 1] = (1.0 - c) * nrm
+        out[n:, d] = 1.0
+        out[n:, d + 1] = 1e300
+    return out, nrm
 
 
 _KERNELS: dict = {}
@@ -456,18 +482,11 @@ def _hmin_blocked(X: np.ndarray, block: int) -> HminResult:
 
     n, d = X.shape
     c = _screen_constant(d)
-    Xc = X - X.mean(axis=0)
-    A, B = _augment(Xc, c)
     b = _block_size(n, block)
     nb = -(-n // b)
-    pad = nb * b - n
-    if pad:
-        # padded columns get a huge screened value (their norm entry), so they never win
-        A = np.concatenate([A, np.zeros((pad, d + 2))])
-        Bpad = np.zeros((pad, d + 2))
-        Bpad[:, d] = 1.0
-        Bpad[:, d + 1] = 1e300
-        B = np.concatenate([B, Bpad])
+    mu = X.mean(axis=0)
+    A, _ = _augmented(X, mu, c, nb * b, "A")
+    B, _ = _augmented(X, mu, c, nb * b, "B")
     kern = _kernels()["rowmin"]
     Aj = jax.device_put(A)
     Bj = jax.device_put(B)
@@ -483,6 +502,7 @@ def _hmin_blocked(X: np.ndarray, block: int) -> HminResult:
             last = now
             done = 1 - ((nb - I - 1) * (nb - I) / 2) / (nb * (nb + 1) / 2)
             log(f"[h_min] screened {done:.0%} of the pairs ({now - t0:.0f}s)")
+    del Aj, Bj
     lower = lower[:n]
     A = A[:n]
     B = B[:n]
@@ -568,7 +588,7 @@ def min_pairwise_distance(X: Any, *, block: int = 1024, method: str = "auto") ->
         >>> min_pairwise_distance([[0., 0], [3, 4], [0, 1]])
         HminResult(h_min=1.0, i=0, j=2)
     """
-    A = validate_points(X, allow_duplicates=True)
+    A = validate_points(X, allow_duplicates=True, copy=False)
     n, d = A.shape
     if method == "auto":
         method = "kdtree" if _use_kdtree(n, d) else "blocked"
@@ -607,8 +627,8 @@ def _knn_blocked(Q: np.ndarray, X: np.ndarray, k: int, *, self_mode: bool, block
     m = min(k + 8, n - (1 if self_mode else 0))
     c = _screen_constant(d)
     mu = X.mean(axis=0)
-    Qa, _ = _augment(Q - mu, c)
-    _, Xb = _augment(X - mu, c)
+    Qa, _ = _augmented(Q, mu, c, nq, "A")
+    Xb, _ = _augmented(X, mu, c, n, "B")
     b = _block_size(max(nq, n), block)
     D_out = np.empty((nq, k))
     I_out = np.empty((nq, k), dtype=np.int64)
@@ -654,96 +674,119 @@ def _knn_blocked(Q: np.ndarray, X: np.ndarray, k: int, *, self_mode: bool, block
     return np.sqrt(D_out), I_out
 
 
-def _pad_rows(M: np.ndarray, b: int, fill_row: np.ndarray | None = None) -> np.ndarray:
-    pad = -len(M) % b
-    if not pad:
-        return M
-    extra = np.zeros((pad, M.shape[1])) if fill_row is None else np.tile(fill_row, (pad, 1))
-    return np.concatenate([M, extra])
+class _NNIndex:
+    """Exact nearest-neighbour queries against a fixed point set X (built once, queried often).
+
+    Low d: ``cKDTree``.  Otherwise the fused screening: X's screening rows are built once (and
+    aliased, not copied, into JAX); ``query`` then runs two fused passes per query block:
+
+    1. each query's screened minimum m_i, a lower bound of its true NN squared distance; every
+       screened value is within 2c(|q_i|^2 + |x_j|^2) of the truth, so the NN lies among the
+       columns with screened value <= T_i = m_i + 2c(|q_i|^2 + max_j |x_j|^2);
+    2. a count of those candidates; with one, it is recomputed from differences; with more (ties,
+       lattices), all of them are, in NumPy, and the smallest (value, index) wins.
+    """
+
+    def __init__(self, X: np.ndarray, block: int = 1024, method: str = "auto"):
+        self.X = X
+        n, d = X.shape
+        self.n, self.d, self.block = n, d, block
+        self.tree = None
+        if method == "auto" and _use_kdtree(n, d):
+            from scipy.spatial import cKDTree
+
+            self.tree = cKDTree(X)
+            return
+        import jax
+
+        self.c = _screen_constant(d)
+        self.mu = X.mean(axis=0)
+        self.bx = _block_size(n, block)
+        B, nX = _augmented(X, self.mu, self.c, -(-n // self.bx) * self.bx, "B")
+        self.B, self.nXmax = B, float(nX.max())
+        self.Bj = jax.device_put(B)
+
+    def query(self, Q: np.ndarray, *, self_mode: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(distances, indices) of the nearest point of X to each row of Q (j != i if self_mode)."""
+        if self.tree is not None:
+            if not self_mode:
+                dist, idx = self.tree.query(Q, k=1, workers=-1)
+                return np.asarray(dist, dtype=np.float64), np.asarray(idx, dtype=np.int64)
+            D, I = _knn(Q, self.X, 1, self_mode=True, tree=self.tree)
+            return D[:, 0], I[:, 0]
+        return self._query_fused(np.asarray(Q), self_mode)
+
+    def _query_fused(self, Q, self_mode):
+        import jax
+
+        nq, n, d, c = len(Q), self.n, self.d, self.c
+        bq, bx = _block_size(nq, self.block), self.bx
+        nbq, nbx = -(-nq // bq), len(self.B) // bx
+        Qa, nQ = _augmented(Q, self.mu, c, nbq * bq, "A")
+        Aj = jax.device_put(Qa)
+        Bj = self.Bj
+        mask = _MASK_SELF if self_mode else _MASK_NONE
+        K = _kernels()
+        m = np.empty(nbq * bq)
+        for I in range(nbq):
+            a = Aj[I * bq : (I + 1) * bq]
+            parts = [K["rowmin"](a, Bj[J * bx : (J + 1) * bx], I * bq, J * bx, mask=mask) for J in range(nbx)]
+            m[I * bq : (I + 1) * bq] = np.min(np.stack([np.asarray(p) for p in parts]), axis=0)
+        T = np.zeros(nbq * bq)
+        T[:nq] = (m[:nq] + 2.0 * c * (nQ + self.nXmax)) * (1.0 + 8.0 * _U64) + 1e-300
+        code = np.zeros(nbq * bq, dtype=np.int64)
+        for I in range(nbq):
+            a = Aj[I * bq : (I + 1) * bq]
+            t = jax.device_put(T[I * bq : (I + 1) * bq])
+            parts = [K["codesum"](a, Bj[J * bx : (J + 1) * bx], t, I * bq, J * bx, mask=mask) for J in range(nbx)]
+            code[I * bq : (I + 1) * bq] = np.sum(np.stack([np.asarray(p) for p in parts]), axis=0)
+        del Aj
+        code = code[:nq]
+        count = code >> _CODE_SHIFT
+        idx = code & ((1 << _CODE_SHIFT) - 1)
+        one = count == 1
+        D = np.empty(nq)
+        rows = np.flatnonzero(one)
+        D[rows] = _sqdist_pairs(Q, rows, idx[rows], self.X)
+        tied = np.flatnonzero(~one)  # ties (lattices): exact over each row's candidates
+        if len(tied):
+            Xb = self.B[:n]
+            bestD = np.full(len(tied), np.inf)
+            bestJ = np.full(len(tied), n, dtype=np.int64)
+            for s in range(0, len(tied), bx):
+                R = tied[s : s + bx]
+                for t in range(0, n, bx):
+                    L = Qa[R] @ Xb[t : t + bx].T
+                    cols = np.arange(t, t + L.shape[1])
+                    if self_mode:
+                        L[R[:, None] == cols[None, :]] = np.inf
+                    ri, cj = np.nonzero(L <= T[R][:, None])
+                    if len(ri) == 0:
+                        continue
+                    J = cols[cj]
+                    Dc = _sqdist_pairs(Q, R[ri], J, self.X)
+                    o = np.lexsort((J, Dc, ri))  # per row: smallest value, then smallest index
+                    ri, J, Dc = ri[o], J[o], Dc[o]
+                    first = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+                    ri, J, Dc = ri[first] + s, J[first], Dc[first]
+                    better = (Dc < bestD[ri]) | ((Dc == bestD[ri]) & (J < bestJ[ri]))
+                    bestD[ri[better]], bestJ[ri[better]] = Dc[better], J[better]
+            D[tied], idx[tied] = bestD, bestJ
+        return np.sqrt(D), idx
 
 
 def _nn_fused(Q: np.ndarray, X: np.ndarray, *, self_mode: bool, block: int = 1024):
-    """Exact nearest neighbour (distance, index; smallest index on ties) of each row of Q in X.
-
-    Pass 1 (fused JAX) gives each row's screened minimum m_i <= its true NN squared distance;
-    every screened value is within 2c(|q_i|^2 + |x_j|^2) of the truth, so the NN lies among the
-    columns with screened value <= T_i = m_i + 2c(|q_i|^2 + max_j |x_j|^2).  Pass 2 counts
-    them; a row with one candidate gets it recomputed from differences, a row with more (ties,
-    lattices) is recomputed exactly over its candidates in NumPy.
-    """
-    import jax
-
-    nq, d = Q.shape
-    n = X.shape[0]
-    c = _screen_constant(d)
-    mu = X.mean(axis=0)
-    Qa, _ = _augment(Q - mu, c)
-    _, Xb = _augment(X - mu, c)
-    nQ = np.einsum("ij,ij->i", Q - mu, Q - mu)
-    nX = Xb[:, d + 1] / (1.0 - c)
-    b = _block_size(max(nq, n), block)
-    far = np.zeros(d + 2)
-    far[d], far[d + 1] = 1.0, 1e300
-    Aj = jax.device_put(_pad_rows(Qa, b))
-    Bj = jax.device_put(_pad_rows(Xb, b, far))
-    mask = _MASK_SELF if self_mode else _MASK_NONE
-    K = _kernels()
-    nbq, nbx = len(Aj) // b, len(Bj) // b
-    m = np.empty(nbq * b)
-    for I in range(nbq):
-        a = Aj[I * b : (I + 1) * b]
-        parts = [K["rowmin"](a, Bj[J * b : (J + 1) * b], I * b, J * b, mask=mask) for J in range(nbx)]
-        m[I * b : (I + 1) * b] = np.min(np.stack([np.asarray(p) for p in parts]), axis=0)
-    T = np.zeros(nbq * b)
-    T[:nq] = (m[:nq] + 2.0 * c * (nQ + nX.max())) * (1.0 + 8.0 * _U64) + 1e-300
-    code = np.zeros(nbq * b, dtype=np.int64)
-    for I in range(nbq):
-        a = Aj[I * b : (I + 1) * b]
-        t = jax.device_put(T[I * b : (I + 1) * b])
-        parts = [K["codesum"](a, Bj[J * b : (J + 1) * b], t, I * b, J * b, mask=mask) for J in range(nbx)]
-        code[I * b : (I + 1) * b] = np.sum(np.stack([np.asarray(p) for p in parts]), axis=0)
-    code = code[:nq]
-    count = code >> _CODE_SHIFT
-    idx = code & ((1 << _CODE_SHIFT) - 1)
-    one = count == 1
-    D = np.empty(nq)
-    rows = np.flatnonzero(one)
-    D[rows] = _sqdist_pairs(Q, rows, idx[rows], X)
-    tied = np.flatnonzero(~one)  # ties (lattices): exact over each row's candidates
-    if len(tied):
-        bestD = np.full(len(tied), np.inf)
-        bestJ = np.full(len(tied), n, dtype=np.int64)
-        for s in range(0, len(tied), b):
-            R = tied[s : s + b]
-            for t in range(0, n, b):
-                L = Qa[R] @ Xb[t : t + b].T
-                cols = np.arange(t, t + L.shape[1])
-                if self_mode:
-                    L[R[:, None] == cols[None, :]] = np.inf
-                ri, cj = np.nonzero(L <= T[R][:, None])
-                if len(ri) == 0:
-                    continue
-                J = cols[cj]
-                Dc = _sqdist_pairs(Q, R[ri], J, X)
-                o = np.lexsort((J, Dc, ri))  # per row: smallest value, then smallest index
-                ri, J, Dc = ri[o], J[o], Dc[o]
-                first = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
-                ri, J, Dc = ri[first] + s, J[first], Dc[first]
-                better = (Dc < bestD[ri]) | ((Dc == bestD[ri]) & (J < bestJ[ri]))
-                bestD[ri[better]], bestJ[ri[better]] = Dc[better], J[better]
-        D[tied], idx[tied] = bestD, bestJ
-    return np.sqrt(D), idx
+    """Exact nearest neighbour of each row of Q in X by the fused screening (see ``_NNIndex``)."""
+    return _NNIndex(X, block=block, method="fused").query(Q, self_mode=self_mode)
 
 
-def _knn(Q: np.ndarray, X: np.ndarray, k: int, *, self_mode: bool):
+def _knn(Q: np.ndarray, X: np.ndarray, k: int, *, self_mode: bool, tree=None):
     n, d = X.shape
-    if not _use_kdtree(n, d) and k == 1:
-        Dq, Iq = _nn_fused(Q, X, self_mode=self_mode)
-        return Dq[:, None], Iq[:, None]
     if _use_kdtree(n, d):
-        from scipy.spatial import cKDTree
+        if tree is None:
+            from scipy.spatial import cKDTree
 
-        tree = cKDTree(X)
+            tree = cKDTree(X)
         kk = k + (1 if self_mode else 0)
         dist, idx = tree.query(Q, k=kk, workers=-1)
         dist = dist.reshape(len(Q), kk)
@@ -757,12 +800,15 @@ def _knn(Q: np.ndarray, X: np.ndarray, k: int, *, self_mode: bool):
         keep = np.ones_like(is_self)
         keep[np.arange(len(Q)), drop] = False
         return dist[keep].reshape(len(Q), k), idx[keep].reshape(len(Q), k)
+    if k == 1:
+        Dq, Iq = _nn_fused(Q, X, self_mode=self_mode)
+        return Dq[:, None], Iq[:, None]
     return _knn_blocked(Q, X, k, self_mode=self_mode)
 
 
 def knn_distances(X: Any, *, k: int = 1) -> np.ndarray:
     """Distance from each point to its k-th nearest other point (exact, float64)."""
-    A = validate_points(X, min_n=k + 1, allow_duplicates=True)
+    A = validate_points(X, min_n=k + 1, allow_duplicates=True, copy=False)
     if k < 1:
         raise InputError(f"k must be >= 1, got {k}")
     D, _ = _knn(A, A, k, self_mode=True)
@@ -791,7 +837,7 @@ def cluster_term(X: Any, i: int, H: float) -> tuple[np.ndarray, float]:
         >>> idx.tolist(), s
         ([1], 1.0)
     """
-    A = validate_points(X, min_n=1, allow_duplicates=True)
+    A = validate_points(X, min_n=1, allow_duplicates=True, copy=False)
     n = A.shape[0]
     if not 0 <= int(i) < n:
         raise InputError(f"index i = {i} out of range for N = {n}")
@@ -891,12 +937,7 @@ class _Domain:
         return np.abs(r - self.R) <= half_diag
 
 
-def _nn_dist(P: np.ndarray, X: np.ndarray) -> np.ndarray:
-    D, _ = _knn(P, X, 1, self_mode=False)
-    return D[:, 0]
-
-
-def _branch_and_bound(dom: _Domain, X: np.ndarray, lb: float, lb_point, *, budget: int, rtol: float):
+def _branch_and_bound(dom: _Domain, nn: _NNIndex, lb: float, lb_point, *, budget: int, rtol: float):
     """Guaranteed bracket of h_fill in low d: cells of half-diagonal r with centre value g give
     sup over the cell <= dist(g, X) + r; cells that cannot beat the lower bound are dropped, the
     rest are split in 2^d.  Lower bound: the value at each centre projected into the domain."""
@@ -915,9 +956,9 @@ def _branch_and_bound(dom: _Domain, X: np.ndarray, lb: float, lb_point, *, budge
         if len(C) == 0:
             ub = lb
             break
-        g = _nn_dist(C, X)
+        g = nn.query(C)[0]
         Pin = dom.project(C)
-        gin = _nn_dist(Pin, X) if dom.kind != "cube" else g
+        gin = nn.query(Pin)[0] if dom.kind != "cube" else g
         used += len(C) * (2 if dom.kind != "cube" else 1)
         k = int(np.argmax(gin))
         if gin[k] > lb:
@@ -983,27 +1024,30 @@ def fill_distance(
         >>> round(r.estimate, 6), r.rigorous, r.upper_bound - r.estimate <= 1e-3 * r.estimate
         (0.707107, True, True)
     """
-    A = validate_points(X, min_n=1, allow_duplicates=True)
+    A = validate_points(X, min_n=1, allow_duplicates=True, copy=False)
     n, d = A.shape
     if n_probe < 2:
         raise InputError(f"n_probe must be >= 2, got {n_probe}")
     dom = _Domain("callable", A, bounds, domain) if callable(domain) else _Domain(domain, A, bounds)
     rng = np.random.default_rng(seed)
     P = dom.sample(int(n_probe), rng)
-    g = _nn_dist(P, A)
+    nn = _NNIndex(A)
+    g = nn.query(P)[0]
     half = len(g) // 2
     f_all = float(g.max())
     f_half = float(g[:half].max())
     k = int(np.argmax(g))
     est, arg = f_all, P[k].copy()
     # local ascent from the best probes
+    # at most ~n_probe extra queries (16 per step), so a huge high-d set is not queried 10x over
+    ascent_steps = min(int(ascent_steps), max(1, int(n_probe) // 16))
     if ascent_steps > 0 and dom.can_project:
         top = np.argsort(g)[::-1][:16]
         Y, gy = P[top].copy(), g[top].copy()
         sigma = np.full(len(Y), max(f_all, 1e-12) * 0.3)
         for _ in range(int(ascent_steps)):
             Z = dom.project(Y + sigma[:, None] * rng.standard_normal(Y.shape))
-            gz = _nn_dist(Z, A)
+            gz = nn.query(Z)[0]
             up = gz > gy
             Y[up], gy[up] = Z[up], gz[up]
             sigma = np.where(up, sigma * 1.5, sigma * 0.8)
@@ -1011,7 +1055,7 @@ def fill_distance(
         if gy[kk] > est:
             est, arg = float(gy[kk]), Y[kk].copy()
     if d <= bnb_max_dim and dom.can_project:
-        est, arg, ub = _branch_and_bound(dom, A, est, arg, budget=bnb_budget, rtol=rtol)
+        est, arg, ub = _branch_and_bound(dom, nn, est, arg, budget=bnb_budget, rtol=rtol)
         return FillResult(est, max(ub - est, 0.0), int(n_probe), arg, ub, True, dom.desc)
     # heuristic gap: how much the running maximum still grew over the second half of the probes,
     # or what the local ascent gained over the best probe, whichever is larger
@@ -1059,7 +1103,7 @@ def geometry_summary(
             N^2 d / 2 exceeds it, saying so in ``skipped``.
     """
     t0 = time.perf_counter()
-    A = validate_points(X, allow_duplicates=True)
+    A = validate_points(X, allow_duplicates=True, copy=False)
     n, d = A.shape
     out: dict[str, Any] = {"n": int(n), "d": int(d), "conventions": CONVENTIONS}
     skipped: dict[str, str] = {}

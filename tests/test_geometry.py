@@ -84,11 +84,12 @@ def test_screening_bound_is_needed_and_sufficient():
     margin (c = 0) it does for many pairs, so the margin is what makes the screening safe."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((400, 32)) * 3 + 5
-    Xc = X - X.mean(axis=0)
+    mu = X.mean(axis=0)
     I, J = np.triu_indices(len(X), 1)
     D = G._sqdist_pairs(X, I, J)
     for c, expect_violations in ((G._screen_constant(32), False), (0.0, True)):
-        A, B = G._augment(Xc, c)
+        A, _ = G._augmented(X, mu, c, len(X), "A")
+        B, _ = G._augmented(X, mu, c, len(X), "B")
         L = (A @ B.T)[I, J]
         assert bool(np.any(L > D)) is expect_violations
 
@@ -295,3 +296,13 @@ def test_load_points_formats_and_errors(tmp_path):
     (tmp_path / "bad.npy").write_bytes(b"not an npy file")
     with pytest.raises(InputError, match="not a valid .npy"):
         load_points(tmp_path / "bad.npy")
+
+
+def test_screening_kernels_do_not_recompile():
+    rng = np.random.default_rng(0)
+    X = rng.random((3000, 12))
+    min_pairwise_distance(X, method="blocked")
+    rowmin = G._kernels()["rowmin"]
+    n = rowmin._cache_size()
+    min_pairwise_distance(rng.random((3000, 12)), method="blocked")
+    assert rowmin._cache_size() == n

@@ -238,3 +238,15 @@ def test_pool_covering_radius_is_greedy_next_radius():
     rep = pool_covering_radius(X, X[idx[:20]])
     assert rep["value"] == pytest.approx(radii[-1], rel=1e-12)  # r_21 = covering radius of S_20
     assert rep["argmax_pool_index"] == idx[20]
+
+
+def test_greedy_kernel_does_not_recompile():
+    from sims.select import _sqdist_kernel
+
+    X = np.random.default_rng(0).random((300, 4))
+    select(X, 10, first=0)
+    kern = _sqdist_kernel()
+    n = kern._cache_size()
+    select(X, 20, first=5)
+    select(X + 1.0, 10, method="kmeans++")
+    assert kern._cache_size() == n

@@ -25,6 +25,8 @@ from sims.errors import InputError
 METHODS = ("maxmin", "random", "grid", "kmeans++", "herding")
 # pool reports above this many pair-coordinate operations (N^2 d / 2) skip the exact h_min
 POOL_PAIR_WORK = 2e11
+# fill-distance probes cost N d each (x ~4: two passes, plus the local ascent): budget of N d n_probe
+POOL_FILL_WORK = 5e10
 PLOT_MAX_POOL = 20000
 
 
@@ -158,7 +160,8 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
     idx = sel.indices
     Z = chordal_normalize(X) if metric == "cosine" else X
     dom, bounds = ("sphere", (np.zeros(X.shape[1]), 1.0)) if metric == "cosine" else ("cube", (Z.min(0), Z.max(0)))
-    n_probe = 4000
+    # fill-distance probes: 4000, fewer for a huge high-d pool (each probe costs N d); reported
+    n_probe = int(min(4000, max(200, POOL_FILL_WORK / (X.shape[0] * X.shape[1]))))
     pool_rep = uniformity_report(Z, labels=labels, domain=dom, bounds=bounds, seed=seed, n_probe=n_probe,
                                  max_pair_work=POOL_PAIR_WORK)
     sub_rep = uniformity_report(Z[idx], labels=None if labels is None else labels[idx], domain=dom,
@@ -188,7 +191,7 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
     if pair is not None:
         report["info"] = dict(sel.info, subset_argmin_pair=[int(orig[pair[0]]), int(orig[pair[1]])])
     h = "?" if sel.h_min is None else f"{sel.h_min:.4g}"
-    title = f"{method} selection ({metric}): k = {k} of N = {len(X)}; measured h_min(S_k) = {h}"
+    title = f"{method} selection ({metric}): k = {k} of N = {len(X):,}; measured h_min(S_k) = {h}"
     if sel.certificate is not None:
         c = sel.certificate
         title += f"\nT10 certificate (proven): r_k = {c['r_k']:.4g} = h_min(S_k), best possible OPT_k <= 2 r_k = {c['opt_upper']:.4g}"
