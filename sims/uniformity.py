@@ -36,8 +36,8 @@ def pool_covering_radius(pool: Any, subset: Any) -> dict:
         >>> pool_covering_radius([[0.], [1.], [3.]], [[0.], [3.]])["value"]
         1.0
     """
-    P = validate_points(pool, name="pool", min_n=1, allow_duplicates=True)
-    S = validate_points(subset, name="subset", min_n=1, allow_duplicates=True)
+    P = validate_points(pool, name="pool", min_n=1, allow_duplicates=True, copy=False)
+    S = validate_points(subset, name="subset", min_n=1, allow_duplicates=True, copy=False)
     if P.shape[1] != S.shape[1]:
         raise InputError(f"pool has d = {P.shape[1]} but the subset has d = {S.shape[1]}")
     D, _ = _knn(P, S, 1, self_mode=False)
@@ -134,7 +134,7 @@ def uniformity_report(
         A JSON-able dict: ``geometry_summary`` keys plus ``discrepancy`` (``value`` or None and
         ``reason``), ``labels`` (if given) and ``pool_covering_radius`` (if ``pool`` given).
     """
-    A = validate_points(X, allow_duplicates=True)
+    A = validate_points(X, allow_duplicates=True, copy=False)
     rep = geometry_summary(A, domain=domain, seed=seed, bounds=bounds, n_probe=n_probe,
                            max_pair_work=max_pair_work)
     rep["discrepancy"] = _discrepancy(A)

@@ -78,7 +78,7 @@ def main(args) -> int:
     if args.n_probe < 2:
         raise InputError(f"--n-probe must be >= 2, got {args.n_probe}")
     X = load_points(args.points)
-    X = validate_points(X, name=args.points, allow_duplicates=True)
+    X = validate_points(X, name=args.points, allow_duplicates=True, copy=False)
     groups = duplicate_groups(X)
     if groups and not args.allow_duplicates:
         i, j = int(groups[0][0]), int(groups[0][1])
