@@ -17,7 +17,8 @@ INTRO = (
     "Each row is one statement of THEORY.md (Wang & Gu, arXiv 2506.24120, as formalised by this project). "
     "**EXACT** = the paper's own formula or an identity; **OURS** = this project's formalisation that carries "
     "the paper's message (never the paper's wording). *Symbolic*: what sympy established "
-    "(proved / disproved / unproven; unproven is backed by a numeric counterexample search). *Numeric*: the "
+    "(proved / disproved / unproven; unproven is backed by a numeric counterexample search; claims marked "
+    "'[false variant, must be refuted]' are negative controls and must come out disproved). *Numeric*: the "
     "verdict of the measured check (holds / violated / inconclusive) under the rule shown. Distances are "
     "h_min (minimum pairwise distance) unless a number says q_X = h_min/2."
 )
@@ -87,7 +88,12 @@ def _md(results: dict) -> str:
             out += [f"**Symbolic: {sym.get('status')}**", ""]
             for s in sym["results"]:
                 m = "" if s.get("margin") is None else f" (margin {_fmt(s['margin'])})"
-                out.append(f"- *{s['status']}* ({s.get('method', '')}): {s['claim']}{m}")
+                tag = "control, " if s.get("control") else ""
+                out.append(f"- *{s['status']}* ({tag}{s.get('method', '')}): {s['claim']}{m}")
+            c = sym.get("counts", {})
+            if c.get("controls"):
+                out.append(f"- negative controls (deliberately false variants) refuted: "
+                           f"{c['controls_refuted']}/{c['controls']}")
             out.append("")
         elif sym.get("status") == "error":
             out += [f"**Symbolic: error** {sym.get('error')}", ""]
@@ -124,7 +130,8 @@ def _html(results: dict) -> str:
         r = results[i]
         sym = r.get("symbolic", {})
         syms = "".join(
-            f"<li>{_badge(s['status'])} <i>{e(s.get('method', ''))}</i> {e(s['claim'])}"
+            f"<li>{_badge(s['status'])} <i>{'control, ' if s.get('control') else ''}{e(s.get('method', ''))}</i> "
+            f"{e(s['claim'])}"
             + ("" if s.get("margin") is None else f" <small>(margin {e(_fmt(s['margin']))})</small>")
             + f"<div class='d'>{e(s.get('detail', ''))}</div></li>" for s in sym.get("results", []))
         figs = "".join(f"<figure><a href='{e(f)}'><img src='{e(f)}' alt='{i}'></a></figure>" for f in r.get("figures", []))

@@ -63,7 +63,17 @@ def _statement_info(sid: str) -> dict:
             "hypotheses": list(st.hypotheses)}
 
 
+CONTROL_PREFIX = "[false variant"
+
+
 def _symbolic(sid: str) -> dict:
+    """Run the statement's symbolic checks and summarise them.
+
+    Results whose claim starts with "[false variant" are negative controls (a deliberately false
+    version of the statement that the checker must refute): they are counted apart and do not make
+    the statement "disproved"; a control that is *not* refuted makes the status "error" (the
+    checker cannot tell true from false).
+    """
     import theory
 
     st = theory.STATEMENTS.get(sid)
@@ -71,16 +81,27 @@ def _symbolic(sid: str) -> dict:
         return {"status": "none", "results": []}
     t0 = time.perf_counter()
     results = [r.to_dict() for r in st.symbolic_checks()]
-    counts = {s: sum(r["status"] == s for r in results) for s in ("proved", "disproved", "unproven")}
-    if counts["disproved"]:
+    for r in results:
+        r["control"] = r["claim"].startswith(CONTROL_PREFIX)
+    own = [r for r in results if not r["control"]]
+    controls = [r for r in results if r["control"]]
+    counts = {s: sum(r["status"] == s for r in own) for s in ("proved", "disproved", "unproven")}
+    counts["controls_refuted"] = sum(r["status"] == "disproved" for r in controls)
+    counts["controls"] = len(controls)
+    if counts["controls_refuted"] < len(controls):
+        status = "error"
+    elif counts["disproved"]:
         status = "disproved"
     elif counts["unproven"]:
         status = "unproven"
-    elif results:
+    elif own:
         status = "proved"
     else:
         status = "none"
-    return {"status": status, "counts": counts, "results": results, "wall_s": time.perf_counter() - t0}
+    out = {"status": status, "counts": counts, "results": results, "wall_s": time.perf_counter() - t0}
+    if status == "error":
+        out["error"] = "a false-variant control was not refuted: the symbolic checker cannot tell true from false"
+    return out
 
 
 def _one(sid: str, ctx: CheckContext) -> dict:

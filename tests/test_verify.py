@@ -83,3 +83,34 @@ def test_cli_unknown_option_exits_nonzero(capsys):
     with pytest.raises(SystemExit) as e:
         main(["verify", "--bogus"])
     assert e.value.code == 2
+
+
+class _R:
+    def __init__(self, claim, status):
+        self.claim, self.status = claim, status
+
+    def to_dict(self):
+        return {"claim": self.claim, "status": self.status, "detail": "", "margin": None, "method": "sympy"}
+
+
+class _St:
+    def __init__(self, results):
+        self.results = results
+
+    def symbolic_checks(self):
+        return self.results
+
+
+@pytest.mark.parametrize("results,status", [
+    ([_R("true claim", "proved"), _R("[false variant, must be refuted] x", "disproved")], "proved"),
+    ([_R("true claim", "proved"), _R("[false variant, must be refuted] x", "proved")], "error"),
+    ([_R("true claim", "disproved"), _R("[false variant, must be refuted] x", "disproved")], "disproved"),
+    ([_R("true claim", "unproven")], "unproven"),
+])
+def test_symbolic_controls_do_not_count_as_disproof(monkeypatch, results, status):
+    import theory
+
+    monkeypatch.setitem(theory.STATEMENTS, "T99", _St(results))
+    out = verify._symbolic("T99")
+    assert out["status"] == status
+    assert out["counts"]["controls"] == sum(r.claim.startswith("[false") for r in results)
