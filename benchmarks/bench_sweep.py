@@ -333,7 +333,7 @@ def sweep_table(name: str, cfgd: dict, peak: dict, *, repeats: int, with_profile
     n_cal = 1024 if T < 1000 else 2048
     arms = {
         "hmin train_batch (record_every=10, the default)": engine_arm(model, X, Y, p0, T, 10),
-        f"hmin train_batch (record_every={T})": engine_arm(model, X, Y, p0, T, T),
+        "hmin train_batch (record_every=steps: one record at the end)": engine_arm(model, X, Y, p0, T, T),
     }
     loop1, loopB, step1, step_args = jax_loop_arms(model, X, Y, p0, T)
     arms["JAX jitted step, Python loop per data set"] = loop1
