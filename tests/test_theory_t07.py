@@ -122,3 +122,84 @@ def test_t7_symbolic_checks():
             assert r.status is Status.UNPROVEN and r.margin >= 0, r.claim
         else:
             assert r.status is Status.PROVED, r.claim
+
+
+# ---------------------------------------------------------------------------------------------- two-unit ray
+
+
+def test_corrected_hessian_degree():
+    for a in ("softplus", "gelu", "silu"):
+        assert t7.corrected_hessian_degree("shallow", 1, activation=a) == 3
+        assert t7.corrected_hessian_degree("mlp", 1, activation=a) == 3  # one hidden layer: the same model
+        assert t7.predicted_hessian_degree("shallow", 1, activation=a) == 2  # THEORY.md as written, unchanged
+    for a in ("tanh", "sigmoid"):
+        assert t7.corrected_hessian_degree("shallow", 1, activation=a) == 2
+    # everything else is delegated
+    for arch, D, a in (("mlp", 2, "tanh"), ("mlp", 3, "softplus"), ("residual", 2, "tanh")):
+        assert t7.corrected_hessian_degree(arch, D, activation=a) == t7.predicted_hessian_degree(arch, D, activation=a)
+    for bad in (dict(arch="shallow", depth=2), dict(arch="cnn", depth=1), dict(arch="shallow", depth=1, activation="relu"),
+                dict(arch="residual", depth=1, activation="gelu")):
+        with pytest.raises(TheoryInputError):
+            t7.corrected_hessian_degree(**bad)
+
+
+@pytest.mark.parametrize("activation,p", [("softplus", 3), ("tanh", 2)])
+def test_two_unit_ray_degree_and_false_variants(activation, p):
+    r = t7.check_two_unit_ray_degree(activation, p)
+    assert r.status is Status.PROVED and r.method == "sympy", r.detail
+    assert t7.two_unit_ray_exponent(activation)[:3] == (p, p, ("w1", "w1"))
+    # the false variants: degree 2 for softplus (THEORY.md's shallow claim), degree 3 for tanh
+    wrong = t7.check_two_unit_ray_degree(activation, 5 - p)
+    assert wrong.status is Status.DISPROVED and wrong.margin == -1.0
+    assert wrong.witness["ray_exponent"] == p and wrong.witness["w1"] == 1.0
+
+
+def test_two_unit_ray_below_the_count():
+    # gelu''(sqrt 2) = 0: on that ray the cross-unit term vanishes and the exact exponent (2) is found
+    # below the degree count (3) by limits of every entry
+    import sympy as sp
+
+    e, e_count, entry, c, _ = t7.two_unit_ray_exponent("gelu", w1=sp.sqrt(2))
+    assert (e, e_count) == (2, 3) and c != 0
+    assert t7.check_two_unit_ray_degree("gelu", 2, w1=sp.sqrt(2)).status is Status.PROVED
+
+
+def test_two_unit_ray_numeric_fallback():
+    # the numeric backing (local log-log slope of ||Hess L||_F) agrees with the exact exponents
+    ok = t7._ray_slope_fallback("claim", "tanh", 2)
+    assert ok.status is Status.UNPROVEN and ok.margin >= 0
+    assert t7._ray_slope_fallback("claim", "softplus", 2).status is Status.DISPROVED
+
+
+def test_two_unit_ray_growth_by_finite_differences():
+    # numpy only, independent of sympy: log-log slope of ||Hess L||_2 along theta(t) = (1, t, t, t)
+    acts = {"softplus": lambda z: np.logaddexp(0.0, z), "tanh": np.tanh, "silu": lambda z: z / (1 + np.exp(-z))}
+    x0, y0 = 1.0, 0.3
+
+    for name, sig in acts.items():
+        def loss(th):
+            w1, a1, w2, a2 = th
+            return ((a1 * sig(w1 * x0) + a2 * sig(w2 * x0)) / np.sqrt(2) - y0) ** 2 / 2
+
+        def hess(th, h=1e-3):
+            E = np.eye(4) * h
+            return np.array([[(loss(th + E[i] + E[j]) - loss(th + E[i] - E[j]) - loss(th - E[i] + E[j])
+                               + loss(th - E[i] - E[j])) / (4 * h * h) for j in range(4)] for i in range(4)])
+
+        ts = np.array([30.0, 100.0, 300.0])
+        norms = [np.linalg.norm(hess(np.array([1.0, t, t, t])), 2) for t in ts]
+        slope = np.polyfit(np.log(ts), np.log(norms), 1)[0]
+        assert slope == pytest.approx(t7.corrected_hessian_degree("shallow", 1, activation=name), abs=0.1), name
+
+
+@pytest.mark.slow
+def test_two_unit_ray_symbolic_results():
+    res = t7._check_two_unit_ray()
+    theory_md = [r for r in res if "THEORY.md T7 as written" in r.claim]
+    assert len(theory_md) == 3 and all(r.status is Status.DISPROVED and r.claim.startswith("[false variant")
+                                       and r.witness["ray_exponent"] == 3.0 for r in theory_md)
+    assert {a for a in ("softplus", "gelu", "silu") if any(f"sigma = {a}" in r.claim for r in theory_md)} == \
+        {"softplus", "gelu", "silu"}
+    rest = [r for r in res if r not in theory_md]
+    assert len(rest) == 4 and all(r.status is Status.PROVED for r in rest)
+    assert "NOTE (derived here, not in THEORY.md)" in t7.STATEMENT.text and "sigma bounded" in t7.STATEMENT.text

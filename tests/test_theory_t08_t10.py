@@ -36,7 +36,76 @@ def test_residual_block_det_numerically():
 
 def test_t8_symbolic_checks():
     res = t8.symbolic_checks()
-    assert res and all(r.status is Status.PROVED for r in res), [r.claim for r in res if r.status is not Status.PROVED]
+    bad = [r.claim for r in res if r.status is not (Status.DISPROVED if r.claim.startswith("[false") else Status.PROVED)]
+    assert res and not bad, bad
+    literal = [r for r in res if "THEORY.md T8 as written" in r.claim]
+    assert len(literal) == 1 and literal[0].claim.startswith("[false variant")
+    w = literal[0].witness
+    assert (w["N_k"], w["P"], w["so_m_dim"], w["rank_bound"], w["literal_min"]) == (8.0, 8.0, 1.0, 7.0, 8.0)
+    assert literal[0].margin == -1.0
+    assert "NOTE (derived here, not in THEORY.md)" in t8.STATEMENT.text and "P - m(m-1)/2" in t8.STATEMENT.text
+
+
+def test_symmetry_predictors():
+    assert t8.effective_param_count(8, 2) == 7 and t8.effective_param_count(100, 4) == 94
+    assert t8.symmetry_rank_bound(8, 1, 8, 2) == 7 < t8.expected_rank(8, 8)
+    assert t8.symmetry_rank_bound(3, 2, 100, 4) == 6 == t8.expected_rank(6, 100)  # N k small: no change
+    assert t8.expected_rank(8, 8) == 8  # THEORY.md's prediction, unchanged
+    for bad in ((3, 2), (0, 1), (8.5, 2), (8, 0)):
+        with pytest.raises(TheoryInputError):
+            t8.effective_param_count(*bad)
+    with pytest.raises(TheoryInputError):
+        t8.symmetry_rank_bound(0, 1, 8, 2)
+
+
+def test_stream_symmetry_symbolic_and_false_variants():
+    import sympy as sp
+
+    res = {r.claim: r for r in t8.symbolic_checks()}  # cached: the true claims, as run by run_symbolic
+    assert next(r for c, r in res.items() if c.startswith("tau_eps(Q z) = Q tau_eps(z)")).status is Status.PROVED
+    assert next(r for c, r in res.items() if "f is invariant under" in c).status is Status.PROVED
+    assert next(r for c, r in res.items() if "in the kernel of J" in c).status is Status.PROVED
+    wrong = t8.check_tau_equivariance(lambda Q, z: Q * z, what="Q z")
+    assert wrong.status is Status.DISPROVED and wrong.margin < 0
+    # a wrong action (U rotated the other way) is refuted at an exact rational point
+    bad_action = lambda th, Q: {"W_in": Q * th["W_in"], "U": Q.T * th["U"], "V": Q * th["V"], "w": Q * th["w"]}  # noqa: E731
+    r = t8.check_stream_invariance(bad_action, sigma=sp.tanh, what="U -> Q^T U")
+    assert r.status is Status.DISPROVED and r.margin < 0 and set(r.witness) >= {"phi", "x"}
+
+
+def _residual_np(p, X, eps=1.0):
+    """numpy twin of sims.models.residual (row storage), independent of sympy."""
+    tau = lambda z: z / np.sqrt(np.sum(z * z, axis=-1, keepdims=True) + eps**2)  # noqa: E731
+    z = X @ p["W_in"] / np.sqrt(X.shape[1])
+    L, h = p["U"].shape[0], p["U"].shape[2]
+    for U, V in zip(p["U"], p["V"]):
+        z = z + (np.tanh(tau(z) @ U) @ V / np.sqrt(h)) / L
+    return tau(z) @ p["w"]
+
+
+def test_stream_symmetry_numerically():
+    # numpy: f(W_in Q^T, Q U_l, V_l Q^T, Q w) = f for a random orthogonal Q (row storage), the generators are in
+    # the kernel of J (central differences), and a non-generator direction is not
+    rng = np.random.default_rng(5)
+    d, m, h, L, k, N = 3, 4, 5, 2, 2, 7
+    p = {"W_in": rng.standard_normal((d, m)), "U": rng.standard_normal((L, m, h)), "V": rng.standard_normal((L, h, m)),
+         "w": rng.standard_normal((m, k))}
+    X = rng.random((N, d))
+    Q = np.linalg.qr(rng.standard_normal((m, m)))[0]
+    pq = {"W_in": p["W_in"] @ Q.T, "U": np.einsum("ab,lbc->lac", Q, p["U"]), "V": p["V"] @ Q.T, "w": Q @ p["w"]}
+    f0 = _residual_np(p, X)
+    np.testing.assert_allclose(_residual_np(pq, X), f0, rtol=0, atol=1e-12)
+    s = 1e-5
+    for i, j in ((0, 1), (1, 3)):
+        A = np.zeros((m, m))
+        A[i, j], A[j, i] = -1.0, 1.0
+        v = {"W_in": p["W_in"] @ A.T, "U": np.einsum("ab,lbc->lac", A, p["U"]), "V": p["V"] @ A.T, "w": A @ p["w"]}
+        dd = (_residual_np({n: p[n] + s * v[n] for n in p}, X) - _residual_np({n: p[n] - s * v[n] for n in p}, X)) / (2 * s)
+        assert np.max(np.abs(dd)) < 1e-8
+    S = A + np.eye(m)  # not skew: a generic direction moves f
+    v = {"W_in": p["W_in"] @ S.T, "U": np.einsum("ab,lbc->lac", S, p["U"]), "V": p["V"] @ S.T, "w": S @ p["w"]}
+    dd = (_residual_np({n: p[n] + s * v[n] for n in p}, X) - _residual_np({n: p[n] - s * v[n] for n in p}, X)) / (2 * s)
+    assert np.max(np.abs(dd)) > 1e-3
 
 
 # ---------------------------------------------------------------------------------------------- T9

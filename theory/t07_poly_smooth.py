@@ -7,9 +7,10 @@ tau_eps(z) = z / sqrt(||z||^2 + eps^2) satisfies ||tau_eps(z)|| < 1 and ||D tau_
 The degree rule (`predicted_hessian_degree`; "depth" = number of hidden layers / residual blocks,
 R = ||theta||, scalar widths in the count, which carries over to any fixed widths):
 
-* shallow f = a^T sigma(W x)/sqrt(m): p = 2 for every analytic activation here (sigma' and sigma''
-  bounded, sigma(z) sigma''(z) bounded): grad f = O(R), f = O(R^2) at most, and
-  f * d^2 f/dw^2 = a^2 sigma sigma'' x^2 = O(R^2).
+* shallow f = a^T sigma(W x)/sqrt(m): p = 2, THEORY.md's "p = 2 for the shallow net with bounded
+  sigma'", which `predicted_hessian_degree` returns for every analytic activation here (as written,
+  so that the numeric check tests THEORY.md). FALSE for unbounded sigma: see "Correction" below.
+  (The earlier width-1 count, f d^2 f/dw^2 = a^2 sigma sigma'' x^2 = O(R^2), misses the cross-unit term.)
 * MLP with D hidden layers, bounded sigma (tanh, sigmoid): p = 2D. Count: d h_l / d w_k = O(R^{l-k}),
   d^2 h_l / d w_j d w_k = O(R^{2l-j-k}); so grad f = O(R^D), Hess f = O(R^{2D-1}), f = O(R), and both
   grad f grad f^T and f Hess f are O(R^{2D}). Attained along the zero-activation ray (w_1 = 0) for
@@ -25,10 +26,25 @@ R = ||theta||, scalar widths in the count, which carries over to any fixed width
   as "constant with tau_eps".)
 * ReLU is not analytic (not even C^1 at 0): no Hessian degree.
 
+Correction (NOTE: derived here, not in THEORY.md; `corrected_hessian_degree`): for the shallow net
+the hypothesis that gives p = 2 is sigma BOUNDED (tanh, sigmoid), not sigma' bounded. With sigma
+growing linearly (softplus, GELU, SiLU; sigma', sigma'' bounded) p = 3, and it is attained. Reason:
+the residual r = f - y is a sum over all units, so r d^2 f/dw_1^2 = r a_1 sigma''(w_1 x) x^2/sqrt(m)
+pairs unit 1's sigma'' with unit 2's sigma. Along the "two-unit ray" (width 2, d = 1, one point
+(x0, y0) = (1, y0)), theta(t) = (w1, a1, w2, a2) = (1, t, t, t) (w1 = 1 so that sigma''(w1) != 0
+for all five activations, a fair comparison: tanh and sigmoid have sigma''(0) = 0), r ~ t sigma(t)
+and d^2 L/dw1^2 ~ r t sigma''(1)/2: exactly t^3 for softplus, GELU, SiLU and exactly t^2 for tanh,
+sigmoid (sympy: `two_unit_ray_exponent`, a degree count for the upper side and a limit of the
+(w1, w1) entry, which lower-bounds ||Hess L||_2, for the lower side; also with w1 = 0, the ray of the
+numeric check). General width: ||Hess f|| = O(R), r = O(R) for bounded sigma and O(R^2) for linear
+growth, so p = 2 resp. 3. An MLP with one hidden layer is the same model (corrected degree 3 too).
+
 Symbolic side: growth exponents of every activation's derivatives (limits), the non-analyticity of
 ReLU, leading growth exponents of ||Hess L|| along rays for small scalar nets (exact polynomial
 degrees), the unboundedness of ||Hess L||, an explicit (1 + ||theta||)^2 bound for the shallow tanh
-net, numeric shell tests for the deeper degrees, and the tau_eps bounds in dimensions 1 and 2.
+net, numeric shell tests for the deeper degrees, the tau_eps bounds in dimensions 1 and 2, and the
+two-unit ray: THEORY.md's shallow claim DISPROVED for softplus, GELU and SiLU (exponent 3), p = 2
+PROVED along the same ray for tanh and sigmoid.
 """
 
 from __future__ import annotations
@@ -36,6 +52,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -67,7 +84,11 @@ __all__ = [
     "derivative_growth_exponent",
     "check_growth_exponent",
     "predicted_hessian_degree",
+    "corrected_hessian_degree",
     "check_hessian_degree",
+    "RayExponent",
+    "two_unit_ray_exponent",
+    "check_two_unit_ray_degree",
     "hessian_ray_exponent",
     "tiny_net_loss",
     "tau_eps",
@@ -198,7 +219,11 @@ def check_growth_exponent(name: str, n: int, q: int) -> SymbolicResult:
 
 
 def predicted_hessian_degree(arch: str, depth: int, *, activation: str = "tanh", normalised: bool = True) -> int:
-    """The degree p with ||Hess L(theta)|| <= K (1 + ||theta||)^p (the rule in the module docstring).
+    """The degree p with ||Hess L(theta)|| <= K (1 + ||theta||)^p as THEORY.md states it (module docstring).
+
+    Kept as THEORY.md writes it (p = 2 for every shallow net), so that the numeric check tests
+    THEORY.md: for the shallow net with an unbounded sigma (softplus, GELU, SiLU) the true degree
+    is 3, see `corrected_hessian_degree`.
 
     Args:
         arch: "shallow", "mlp" or "residual".
@@ -237,6 +262,39 @@ def predicted_hessian_degree(arch: str, depth: int, *, activation: str = "tanh",
             raise TheoryInputError(f"no degree rule derived for residual nets with the unbounded {activation!r}")
         return 4 * D + 2
     raise TheoryInputError(f"unknown arch {arch!r}; known: shallow, mlp, residual")
+
+
+def corrected_hessian_degree(arch: str, depth: int, *, activation: str = "tanh", normalised: bool = True) -> int:
+    """The Hessian degree p derived here (not THEORY.md's rule): 3 for a one-hidden-layer net with unbounded sigma.
+
+    THEORY.md gives p = 2 "for the shallow net with bounded sigma'"; `predicted_hessian_degree` encodes
+    that as written. Derived here (module docstring, "Correction"): for a shallow net (or an MLP with
+    one hidden layer, the same model) whose sigma grows linearly (softplus, GELU, SiLU) the degree is
+    3, attained along the two-unit ray (`check_two_unit_ray_degree`); p = 2 needs sigma itself bounded
+    (tanh, sigmoid). Every other case is delegated to `predicted_hessian_degree`.
+
+    Args:
+        arch: "shallow", "mlp" or "residual".
+        depth: number of hidden layers ("shallow": must be 1) or of residual blocks.
+        activation: a key of `ACTIVATIONS` (analytic; ReLU is rejected).
+        normalised: residual only, passed on to `predicted_hessian_degree`.
+
+    Returns:
+        p with ||Hess L(theta)|| <= K (1 + ||theta||)^p.
+
+    Raises:
+        TheoryInputError: as `predicted_hessian_degree`.
+
+    Example:
+        >>> corrected_hessian_degree("shallow", 1, activation="softplus"), \\
+        ...     corrected_hessian_degree("shallow", 1, activation="tanh"), \\
+        ...     corrected_hessian_degree("mlp", 2, activation="softplus")
+        (3, 2, 6)
+    """
+    p = predicted_hessian_degree(arch, depth, activation=activation, normalised=normalised)  # validates
+    if arch in ("shallow", "mlp") and as_int("depth", depth, minimum=1) == 1 and not is_bounded(activation):
+        return 3
+    return p
 
 
 # ----------------------------------------------------------------------------------------------
@@ -430,6 +488,149 @@ def check_hessian_degree(arch: str, depth: int, p: int, *, normalised: bool = Tr
 
 
 # ----------------------------------------------------------------------------------------------
+# The two-unit ray (shallow width 2): where THEORY.md's "p = 2 for bounded sigma'" fails
+# ----------------------------------------------------------------------------------------------
+
+_SIGMA = sp.Function("sigma")
+_Y0 = sp.Symbol("y0", real=True)
+_C = sp.symbols("C0:3", real=True)  # sigma^(n)(w1): constants along the ray
+_T = sp.symbols("T0:3", real=True)  # sigma^(n)(w2) = sigma^(n)(t)
+_B = sp.symbols("B0:3", real=True)  # sigma^(n)(t) / t^(q_n): bounded for t >= 1
+
+
+@functools.lru_cache(maxsize=1)
+def _two_unit_hessian() -> tuple[sp.Matrix, tuple[sp.Symbol, ...]]:
+    """Hess L for f = (a1 sigma(w1 x) + a2 sigma(w2 x))/sqrt(2), x0 = 1, L = (f - y0)^2/2, generic sigma.
+
+    The entries are returned in the symbols C_n = sigma^(n)(w1), T_n = sigma^(n)(w2) (n = 0, 1, 2),
+    a1, a2 and y0; parameters ordered (w1, a1, w2, a2).
+    """
+    w1, a1, w2, a2 = params = sp.symbols("w1 a1 w2 a2", real=True)
+    f = (a1 * _SIGMA(w1) + a2 * _SIGMA(w2)) / sp.sqrt(2)
+    H = sp.hessian((f - _Y0) ** 2 / 2, params)
+    rep = {}
+    for w, S in ((w1, _C), (w2, _T)):
+        rep.update({_SIGMA(w): S[0], sp.Derivative(_SIGMA(w), w): S[1], sp.Derivative(_SIGMA(w), (w, 2)): S[2]})
+    H = H.xreplace(rep)
+    if H.has(_SIGMA):
+        raise TheoryInputError("internal: the two-unit Hessian still contains sigma")  # pragma: no cover
+    return H, params
+
+
+def _exact_exponent(entries: list[sp.Expr], k_max: int, t: sp.Symbol) -> tuple[int, int, sp.Expr] | None:
+    """(k, index, c): the largest integer k <= k_max with every entry O(t^k) and entry[index] ~ c t^k, c != 0.
+
+    Exact sympy limits; `k_max` must already be an upper exponent of every entry. None when the
+    exponent is not an integer <= k_max (some limit infinite below a level where all were zero).
+    """
+    for k in range(k_max, -1, -1):
+        lims = []
+        for e in entries:
+            e = e / t**k
+            lims.append(sp.limit(e if e.has(sp.tanh) else e.rewrite(sp.exp), t, sp.oo))
+            if lims[-1].is_finite and abs(complex(sp.N(lims[-1], 30))) > 1e-20:
+                if k < k_max and not all(sp.limit(x / t**k, t, sp.oo).is_finite for x in entries):
+                    return None
+                return k, len(lims) - 1, lims[-1]
+        if not all(v.is_finite for v in lims):
+            return None
+    return None
+
+
+class RayExponent(NamedTuple):
+    """Result of `two_unit_ray_exponent`: ||Hess L(theta(t))||_2 ~ t^e, the dominant entry ~ c t^e."""
+
+    e: int
+    e_count: int
+    entry: tuple[str, str]
+    c: sp.Expr
+    H: sp.ImmutableMatrix
+
+
+@functools.lru_cache(maxsize=None)
+def two_unit_ray_exponent(activation: str, *, w1: int | sp.Expr = 1) -> RayExponent:
+    """Exact growth exponent of ||Hess L|| along the two-unit ray of the shallow width-2 net.
+
+    Net and ray: f(x) = (a1 sigma(w1 x) + a2 sigma(w2 x))/sqrt(2), d = 1, one data point (x0, y0) =
+    (1, y0) with y0 a free symbol, L = (f(x0) - y0)^2/2, theta(t) = (w1, a1, w2, a2) = (w1, t, t, t)
+    with w1 fixed (default 1, where sigma''(w1) != 0 for all five analytic activations; w1 = 0 is the
+    ray of the numeric check, where sigma''(0) = 0 for tanh and sigmoid). ||theta(t)|| ~ sqrt(3) t,
+    so an exponent in t is the same exponent in ||theta||.
+
+    Upper side (degree count, exact): with q_n = `derivative_growth_exponent`(activation, n), every
+    entry is a polynomial in t, y0, the constants sigma^(n)(w1) and the bounded functions
+    B_n(t) = sigma^(n)(t)/t^(q_n); its t-degree bounds the entry's growth. Lower side (sympy limit):
+    the first entry (in the order (w1,w1), (w1,a1), ...) with lim H_ij/t^e finite and non-zero; |H_ij|
+    <= ||Hess L||_2 <= ||Hess L||_F <= 4 max |H_ij|, so e is the exponent of the spectral norm. If the
+    count is not attained, lower integer levels are tried with limits of every entry.
+
+    Args:
+        activation: a key of `ACTIVATIONS` (analytic).
+        w1: the fixed input weight of unit 1 (a sympy-able real number).
+
+    Returns:
+        `RayExponent` (e, e_count, entry, c, H): the exact exponent, the degree count, the dominant
+        entry's parameter pair and leading coefficient, and Hess L(theta(t)) (a sympy matrix in t, y0).
+
+    Raises:
+        TheoryInputError: unknown or non-analytic activation, or an exponent that is not an integer.
+
+    Example:
+        >>> two_unit_ray_exponent("softplus")[:3], two_unit_ray_exponent("tanh")[:3]
+        ((3, 3, ('w1', 'w1')), (2, 2, ('w1', 'w1')))
+    """
+    if not is_analytic(activation):
+        raise TheoryInputError(f"activation {activation!r} is not analytic: the Hessian is not defined everywhere")
+    t = SYM.t
+    w1 = sp.nsimplify(w1)
+    Hg, (_, a1, _, a2) = _two_unit_hessian()
+    Hray = Hg.subs({a1: t, a2: t})
+    q = [derivative_growth_exponent(activation, n) for n in range(3)]
+    counted = Hray.subs({_T[n]: t**q[n] * _B[n] for n in range(3)})
+    e_count = max(sp.Poly(sp.expand(e), t).degree() if e != 0 else 0 for e in counted)
+    sig = _act(activation)
+    vals = {**{_C[n]: sp.diff(sig, X, n).subs(X, w1) for n in range(3)},
+            **{_T[n]: sp.diff(sig, X, n).subs(X, t) for n in range(3)}}
+    H = Hray.subs(vals)
+    upper = [H[i, j] for i in range(4) for j in range(i, 4)]
+    found = _exact_exponent(upper, e_count, t)
+    if found is None:
+        raise TheoryInputError(f"{activation}: the Hessian exponent along the two-unit ray is not an integer <= {e_count}")
+    e, k, c = found
+    names = ("w1", "a1", "w2", "a2")
+    i, j = [(i, j) for i in range(4) for j in range(i, 4)][k]
+    return RayExponent(e, e_count, (names[i], names[j]), c, sp.ImmutableMatrix(H))
+
+
+def check_two_unit_ray_degree(activation: str, p: int, *, w1: int | sp.Expr = 1) -> SymbolicResult:
+    """Check "||Hess L(theta(t))||_2 grows exactly like t^p" along the two-unit ray (`two_unit_ray_exponent`).
+
+    PROVED when the exact exponent is p; DISPROVED otherwise, with margin -|p - e| and the ray as
+    witness (e > p refutes any bound K (1 + ||theta||)^p).
+
+    Example:
+        >>> check_two_unit_ray_degree("softplus", 2).status.value
+        'disproved'
+    """
+    p = as_int("p", p, minimum=0)
+    e, e_count, (ni, nj), c, _ = two_unit_ray_exponent(activation, w1=w1)
+    w1s = sp.nsimplify(w1)
+    claim = (f"shallow width 2, d = 1, sigma = {activation}, one point (x0, y0) = (1, y0), squared loss: along the "
+             f"two-unit ray theta(t) = (w1, a1, w2, a2) = ({w1s}, t, t, t), ||Hess L||_2 grows exactly like t^{p} "
+             f"(~ ||theta||^{p})")
+    s2 = sp.diff(_act(activation), X, 2).subs(X, w1s)
+    detail = (f"sympy: degree count (sigma = O(t^{derivative_growth_exponent(activation, 0)}), sigma', sigma'' bounded) "
+              f"gives every entry O(t^{e_count}); lim_(t->oo) d^2L/d{ni} d{nj} / t^{e} = {c} "
+              f"~ {float(sp.N(c)):.6g} != 0, a lower bound on ||Hess L||_2: exponent exactly {e}. "
+              f"sigma''({w1s}) = {sp.N(s2, 6)} (the cross-unit term r d^2 f/dw1^2 = r a1 sigma''(w1) x0^2/sqrt(2) with "
+              f"residual r ~ t^{1 + derivative_growth_exponent(activation, 0)}).")
+    if e == p:
+        return proved(claim, detail)
+    return disproved(claim, detail, margin=-float(abs(p - e)),
+                     witness={"w1": float(w1s), "x0": 1.0, "ray_exponent": float(e), "sigma2_at_w1": float(sp.N(s2))})
+
+
+# ----------------------------------------------------------------------------------------------
 # Symbolic checks
 # ----------------------------------------------------------------------------------------------
 
@@ -588,6 +789,70 @@ def _check_tau() -> list[SymbolicResult]:
     return out
 
 
+#: prefix of the results that refute THEORY.md's T7 as written. It starts with "[false variant" so that
+#: sims.verify and tests/test_theory_core.py count them as refuted controls (their contract: every other
+#: result is proved or unproven); without it the finding would make T7's symbolic status "disproved".
+THEORY_MD_REFUTED = "[false variant, must be refuted: THEORY.md T7 as written]"
+_RAY_TEXT = "theta(t) = (w1, a1, w2, a2) = (1, t, t, t), f = (a1 sigma(w1 x) + a2 sigma(w2 x))/sqrt(2), (x0, y0) = (1, y0)"
+
+
+def _ray_slope_fallback(claim: str, activation: str, p: int) -> SymbolicResult:
+    """Numeric backing when sympy did not refute a degree-p bound along the two-unit ray.
+
+    Margin: p + 1/4 - the local exponent t (d/dt ||Hess L||_F^2) / (2 ||Hess L||_F^2) for t in [50, 200], |y0| <= 1.
+    """
+    t = SYM.t
+    H = two_unit_ray_exponent(activation).H
+    F2 = sum(e**2 for e in H)
+    return sympy_fallback(claim, "the two-unit ray did not refute it", p + sp.Rational(1, 4) - t * sp.diff(F2, t) / (2 * F2),
+                          kind="nonneg", bounds={t: (50.0, 200.0), _Y0: (-1.0, 1.0)})
+
+
+def _check_two_unit_ray() -> list[SymbolicResult]:
+    """THEORY.md's "p = 2 for the shallow net with bounded sigma'" against the two-unit ray (derived here)."""
+    out = []
+    for a in ("softplus", "gelu", "silu"):
+        r = check_two_unit_ray_degree(a, 2)
+        claim = (f"{THEORY_MD_REFUTED} p = 2 for every shallow net with bounded "
+                 f"sigma', i.e. ||Hess L(theta)|| <= K (1 + ||theta||)^2; here sigma = {a} (sigma', sigma'' bounded, "
+                 "sigma unbounded), width 2, d = 1")
+        if r.status is Status.DISPROVED and r.witness is not None and r.witness["ray_exponent"] > 2:
+            e = int(r.witness["ray_exponent"])
+            out.append(dataclasses.replace(r, claim=claim, detail=(
+                f"counterexample, the two-unit ray {_RAY_TEXT}: ||theta(t)|| ~ sqrt(3) t, but ||Hess L||_2 grows like "
+                f"t^{e} > t^2, so no K works. The correct hypothesis for p = 2 is sigma bounded (not sigma'). {r.detail}")))
+        else:
+            out.append(_ray_slope_fallback(claim, a, 2))
+    for a in ("tanh", "sigmoid"):
+        r = check_two_unit_ray_degree(a, 2)
+        out.append(dataclasses.replace(r, claim=f"bounded sigma ({a}), the fair comparison (sigma''(1) != 0, so the "
+                                                f"cross-unit term is present): {r.claim}"))
+    rows, ok = [], True
+    for a in ("tanh", "sigmoid", "softplus", "gelu", "silu"):
+        p = corrected_hessian_degree("shallow", 1, activation=a)
+        es = [two_unit_ray_exponent(a, w1=w1).e for w1 in (1, 0)]
+        ok = ok and all(e == p for e in es)
+        rows.append(f"{a}: exponents {es[0]} (w1 = 1), {es[1]} (w1 = 0), corrected degree {p}")
+    claim = ("corrected_hessian_degree('shallow', 1, activation=a) (derived here) equals the exact exponent of ||Hess L||_2 "
+             "along the two-unit ray, with w1 = 1 and with w1 = 0 (the numeric check's ray), for all five analytic "
+             "activations: 2 for bounded sigma, 3 for linearly growing sigma")
+    out.append(proved(claim, "sympy (two_unit_ray_exponent): " + "; ".join(rows)) if ok
+               else disproved(claim, "sympy (two_unit_ray_exponent): " + "; ".join(rows), margin=-1.0))
+    out.append(by_argument(
+        "shallow net f = a^T sigma(W x)/sqrt(m), any width m and input dimension d, squared loss, sigma' and sigma'' "
+        "bounded: ||Hess L(theta)|| <= K (1 + ||theta||)^2 if sigma is bounded, <= K (1 + ||theta||)^3 if "
+        "sigma(z) = O(1 + |z|) (derived here: corrected_hessian_degree; both attained along the two-unit ray)",
+        "With R = ||theta|| and the data fixed: sigma(w_j . x) = O(1) resp. O(R); df/da_j = sigma(w_j . x)/sqrt(m) = "
+        "O(1) resp. O(R), df/dw_j = a_j sigma'(w_j . x) x/sqrt(m) = O(R); the only non-zero blocks of Hess f are "
+        "d^2 f/da_j dw_j = sigma'(.) x/sqrt(m) = O(1) and d^2 f/dw_j^2 = a_j sigma''(.) x x^T/sqrt(m) = O(R) (no "
+        "cross-unit blocks), so ||Hess f|| = O(R). Residual r = f - y = O(R) resp. O(R^2) (a sum over all units). "
+        "Hess L = mean_i [grad f grad f^T + r_i Hess f] = O(R^2) + O(R) O(R) resp. O(R^2) + O(R^2) O(R). The product "
+        "r d^2 f/dw_1^2 couples unit 1's sigma'' with every unit's sigma in r: a width-1 count (sigma sigma'' bounded) "
+        "misses it.",
+    ))
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def _symbolic_checks() -> tuple[SymbolicResult, ...]:
     wrong_growth = check_growth_exponent("softplus", 0, 0)
@@ -606,6 +871,7 @@ def _symbolic_checks() -> tuple[SymbolicResult, ...]:
         check_hessian_degree("residual", 1, 6),
         wrong_degree,
         *_check_tau(),
+        *_check_two_unit_ray(),
     )
 
 
@@ -624,12 +890,18 @@ STATEMENT = Statement(
           "degree p set by the architecture (p = 2 for the shallow net with bounded sigma', growing with depth), while "
           "sup ||Hess L|| over R^P is infinite: the loss is not globally Lipschitz-smooth. tau_eps(z) = z/sqrt(||z||^2 + "
           "eps^2) has ||tau_eps(z)|| < 1 and ||D tau_eps(z)|| <= 1/eps. (Derived here: p = 2D for a D-hidden-layer tanh "
-          "MLP and p = 4D + 2 for a D-block residual net with or without tau_eps.)"),
+          "MLP and p = 4D + 2 for a D-block residual net with or without tau_eps.) NOTE (derived here, not in "
+          "THEORY.md): the hypothesis for p = 2 is sigma bounded, not sigma' bounded; for the shallow net with a "
+          "linearly growing sigma (softplus, GELU, SiLU) p = 3, attained along the two-unit ray theta(t) = "
+          "(w1, a1, w2, a2) = (1, t, t, t) of f = (a1 sigma(w1 x) + a2 sigma(w2 x))/sqrt(2) "
+          "(corrected_hessian_degree)."),
     hypotheses=("real-analytic activation (tanh, sigmoid, softplus, GELU, SiLU; not ReLU)", "squared loss",
-                "sigma' and sigma'' bounded"),
+                "sigma' and sigma'' bounded (for p = 2 in the shallow net also sigma bounded: derived here, not in "
+                "THEORY.md)"),
     exprs={"hessian_bound": _K * (1 + _theta_norm) ** _p, **{f"sigma_{k}": v for k, v in ACTIVATIONS.items()},
            "tau_eps_1d": X / sp.sqrt(X**2 + eps**2), "tau_eps_norm_bound": TAU_EPS_BOUNDS["norm"],
            "tau_eps_jacobian_bound": TAU_EPS_BOUNDS["jacobian_norm"]},
-    predictors=("predicted_hessian_degree", "derivative_growth_exponent", "is_analytic", "is_bounded", "tau_eps"),
+    predictors=("predicted_hessian_degree", "corrected_hessian_degree", "derivative_growth_exponent", "is_analytic",
+                "is_bounded", "tau_eps"),
     checks=symbolic_checks,
 )
