@@ -45,13 +45,19 @@ def make_loss(model: Model, loss: str = "mse") -> Callable:
 def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None) -> jax.Array:
     """J(theta) of shape (N k, P): row (i, c) is grad_theta f_c(x_i; theta) (flattened params).
 
-    ``chunk`` computes the rows a chunk of points at a time (``lax.map``), bounding the memory
-    of reverse-mode intermediates (the neural-tangents lesson) when N is large.
+    Per-example: ``vmap`` over points of the reverse-mode Jacobian of the single-point output, so
+    each row costs one backward pass through one point (``jacrev`` of the whole batch output would
+    push every row's cotangent through all N points: N times the work).  ``chunk`` computes the
+    rows a chunk of points at a time (``lax.map``), bounding memory when N is large (the
+    neural-tangents lesson).
     """
     flat, unravel = ravel_pytree(params)
 
+    def point_rows(x):  # (k, P)
+        return jax.jacrev(lambda th: model.apply(unravel(th), x[None, :])[0])(flat)
+
     def rows(Xc):
-        return jax.jacrev(lambda th: model.apply(unravel(th), Xc).reshape(-1))(flat)
+        return jax.vmap(point_rows)(Xc).reshape(-1, flat.size)
 
     n = X.shape[0]
     if chunk is None or chunk >= n:

@@ -49,8 +49,12 @@ class GDConfig:
 
     Attributes:
         lr: learning rate eta (full-batch GD: theta <- theta - eta grad L).
-        steps: number of GD steps (rounded up to a multiple of ``record_every``).
-        record_every: diagnostics interval k (the loss is recorded at every step).
+        steps: number of GD steps (run exactly; the last interval may be shorter).
+        record_every: diagnostics interval k (the loss is recorded at every step).  The default,
+            1000, keeps the full diagnostics (a float64 Gram matrix, its eigenvalues and 20
+            Hessian-vector products: about 130 GD steps of work per record on the benchmark's wide
+            configuration, BENCHMARKS.md) near 10% of a run; record more often when the
+            trajectory of mu or of the sharpness is what you study.
         loss: "mse" (THEORY.md's squared loss) or "ce".
         gram: record Gram-matrix eigenvalues (costs N k backward passes per record).
         sharpness: record the sharpness by ``sharpness_iters`` Hessian-vector products.
@@ -59,7 +63,7 @@ class GDConfig:
 
     lr: float
     steps: int
-    record_every: int = 10
+    record_every: int = 1000
     loss: str = "mse"
     gram: bool = True
     sharpness: bool = True
@@ -78,11 +82,23 @@ class GDConfig:
 
     @property
     def n_chunks(self) -> int:
-        return -(-int(self.steps) // int(self.record_every))
+        """Number of full recording intervals."""
+        return int(self.steps) // int(self.record_every)
+
+    @property
+    def tail(self) -> int:
+        """Steps after the last full interval (0 when record_every divides steps)."""
+        return int(self.steps) % int(self.record_every)
 
     @property
     def total_steps(self) -> int:
-        return self.n_chunks * int(self.record_every)
+        return int(self.steps)
+
+    @property
+    def record_steps(self) -> np.ndarray:
+        """The steps at which diagnostics are recorded: 0, k, 2k, ..., and the last step."""
+        full = np.arange(self.n_chunks + 1) * int(self.record_every)
+        return np.append(full, int(self.steps)) if self.tail else full
 
 
 @dataclasses.dataclass
@@ -193,10 +209,18 @@ def _build_run(model: Model, cfg: GDConfig):
         div0 = jnp.asarray(-1, dtype=jnp.int32)
         t0s = (jnp.arange(cfg.n_chunks) * k).astype(jnp.int32)
         (p, s, div, ck), (diags, losses) = jax.lax.scan(chunk, (params0, opt_state, div0, key), t0s)
-        d_last = diag(p, jax.random.fold_in(ck, 1))
-        diags = {name: jnp.concatenate([v, d_last[name][None]]) for name, v in diags.items()}
+        losses = losses.reshape(-1)
+        extra = []
+        if cfg.tail:  # the last, shorter interval: steps are run exactly, never rounded up
+            extra.append(diag(p, jax.random.fold_in(ck, 2)))
+            t_tail = cfg.n_chunks * k + jnp.arange(cfg.tail, dtype=jnp.int32)
+            (p, s, div), tail_losses = jax.lax.scan(gd_step, (p, s, div), t_tail)
+            losses = jnp.concatenate([losses, tail_losses])
+        extra.append(diag(p, jax.random.fold_in(ck, 1)))
+        d_last = extra[-1]
+        diags = {name: jnp.concatenate([v] + [e[name][None] for e in extra]) for name, v in diags.items()}
         last = jnp.where(div >= 0, jnp.nan, d_last["loss"])
-        losses = jnp.concatenate([losses.reshape(-1), last[None]])
+        losses = jnp.concatenate([losses, last[None]])
         return {"loss": losses, "diag": diags, "diverged_step": div, "params": p}
 
     return run
@@ -226,7 +250,7 @@ def _to_traj(out, cfg: GDConfig, lr, n: int) -> Trajectory:
     out = jax.device_get(out)
     return Trajectory(
         loss=np.asarray(out["loss"]),
-        record_steps=np.arange(cfg.n_chunks + 1) * int(cfg.record_every),
+        record_steps=cfg.record_steps,
         diag={k: np.asarray(v) for k, v in out["diag"].items()},
         diverged_step=np.asarray(out["diverged_step"]),
         lr=np.asarray(lr),

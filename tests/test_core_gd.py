@@ -104,3 +104,13 @@ def test_bad_data(problem):
         gd.train(m, X[:, :3], Y, cfg, key=jax.random.PRNGKey(0))
     with pytest.raises(InputError, match="N = 2"):
         gd.train(m, X[:1], Y[:1], cfg, key=jax.random.PRNGKey(0))
+
+
+@pytest.mark.parametrize("steps,every,expected", [(25, 10, [0, 10, 20, 25]), (30, 10, [0, 10, 20, 30]),
+                                                  (7, 1000, [0, 7])])
+def test_steps_are_run_exactly(problem, steps, every, expected):
+    m, X, Y = problem
+    tr = gd.train(m, X, Y, gd.GDConfig(lr=0.5, steps=steps, record_every=every, sharpness=False),
+                  key=jax.random.PRNGKey(0))
+    assert tr.loss.shape == (steps + 1,) and tr.record_steps.tolist() == expected
+    np.testing.assert_allclose(tr.diag["loss"], tr.loss[tr.record_steps], rtol=1e-12)

@@ -277,8 +277,8 @@ def calibrate_eta(cfg: RealDataConfig, data: dict) -> dict:
 
 
 def _total_steps(cfg: RealDataConfig) -> int:
-    """The steps actually run: ``steps`` rounded up to a multiple of ``record_every`` (sims.gd)."""
-    return -(-cfg.steps // cfg.record_every) * cfg.record_every
+    """The steps actually run (sims.gd runs exactly ``steps``)."""
+    return cfg.steps
 
 
 def _arm_name(arm: str, frac: float | None) -> str:
@@ -675,7 +675,7 @@ def report(summary: dict) -> str:
     """The terminal table: per loss and subset size, each arm with 95% CIs, then the verdicts."""
     cfg = summary["config"]
     lines = [f"real-data: digits, N_train = {summary['data']['n_train']}, held-out = {summary['data']['n_heldout']}, "
-             f"{len(cfg['seeds'])} seeds, {-(-cfg['steps'] // cfg['record_every']) * cfg['record_every']} GD steps ({summary.get('wall_time_s', float('nan')):.1f}s)",
+             f"{len(cfg['seeds'])} seeds, {cfg['steps']} GD steps ({summary.get('wall_time_s', float('nan')):.1f}s)",
              summary["conventions"], ""]
     for loss, per_frac in summary["results"].items():
         e = summary["eta"][loss]
