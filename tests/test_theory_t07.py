@@ -116,7 +116,7 @@ def test_tau_eps_bounds_in_high_dimension():
 def test_t7_symbolic_checks():
     res = t7.symbolic_checks()
     for r in res:
-        if r.claim.startswith("[false"):
+        if r.claim.startswith("[false") or r.claim.startswith("[THEORY.md"):
             assert r.status is Status.DISPROVED, r.claim
         elif r.method == "numeric-search":
             assert r.status is Status.UNPROVEN and r.margin >= 0, r.claim
@@ -196,7 +196,7 @@ def test_two_unit_ray_growth_by_finite_differences():
 def test_two_unit_ray_symbolic_results():
     res = t7._check_two_unit_ray()
     theory_md = [r for r in res if "THEORY.md T7 as written" in r.claim]
-    assert len(theory_md) == 3 and all(r.status is Status.DISPROVED and r.claim.startswith("[false variant")
+    assert len(theory_md) == 3 and all(r.status is Status.DISPROVED and r.claim.startswith("[THEORY.md T7 as written, refuted]")
                                        and r.witness["ray_exponent"] == 3.0 for r in theory_md)
     assert {a for a in ("softplus", "gelu", "silu") if any(f"sigma = {a}" in r.claim for r in theory_md)} == \
         {"softplus", "gelu", "silu"}

@@ -792,7 +792,7 @@ def _check_tau() -> list[SymbolicResult]:
 #: prefix of the results that refute THEORY.md's T7 as written. It starts with "[false variant" so that
 #: sims.verify and tests/test_theory_core.py count them as refuted controls (their contract: every other
 #: result is proved or unproven); without it the finding would make T7's symbolic status "disproved".
-THEORY_MD_REFUTED = "[false variant, must be refuted: THEORY.md T7 as written]"
+THEORY_MD_REFUTED = "[THEORY.md T7 as written, refuted]"
 _RAY_TEXT = "theta(t) = (w1, a1, w2, a2) = (1, t, t, t), f = (a1 sigma(w1 x) + a2 sigma(w2 x))/sqrt(2), (x0, y0) = (1, y0)"
 
 
