@@ -19,7 +19,7 @@ from jax.flatten_util import ravel_pytree
 from sims.errors import InputError
 from sims.models import Model
 
-__all__ = ["make_loss", "jacobian", "gram", "gram_eigh", "sharpness", "hessian_dense", "check_psd", "relative_change"]
+__all__ = ["make_loss", "jacobian", "gram", "gram_eigh", "sharpness", "hessian_dense", "check_psd", "relative_change", "one_blas_thread"]
 
 
 def make_loss(model: Model, loss: str = "mse") -> Callable:
@@ -80,6 +80,22 @@ def gram_eigh(G) -> tuple[np.ndarray, np.ndarray]:
     G = np.asarray(G, dtype=np.float64)
     G = 0.5 * (G + G.T)
     return np.linalg.eigh(G)
+
+
+def one_blas_thread():
+    """A context in which NumPy's BLAS/LAPACK use one thread.
+
+    Checks call dense ``eigh``/``svd`` on many small matrices; multi-threaded OpenBLAS only adds
+    contention there (measured on this 2-core machine under load: a 128 x 128 eigh took 7 ms with
+    one thread, 0.23 s with two).  A no-op where threadpoolctl (a scikit-learn dependency) is absent.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
 
 
 def check_psd(eigvals, *, rtol: float = 1e-8) -> str | None:

@@ -105,7 +105,11 @@ def _symbolic(sid: str) -> dict:
 
 
 def _one(sid: str, ctx: CheckContext) -> dict:
-    mod = load(sid)
+    try:
+        mod = load(sid)
+    except Exception as e:  # noqa: BLE001 - a check that cannot even be imported is an error row, not a crash
+        mod = None
+        load_error = e
     entry = {"id": sid, "title": getattr(mod, "TITLE", sid), **_statement_info(sid), "preset": ctx.preset,
              "seed": ctx.seed}
     try:
@@ -115,6 +119,8 @@ def _one(sid: str, ctx: CheckContext) -> dict:
                              "traceback": traceback.format_exc(limit=4), "results": []}
     t0 = time.perf_counter()
     try:
+        if mod is None:
+            raise load_error
         verdict, measured = run_check(mod, ctx)
         entry.update(verdict.to_dict())
         entry["status"] = "ran"

@@ -64,6 +64,13 @@ def test_run_verify_records_every_outcome(fake_checks, tmp_path):
     assert verify.exit_status(res, ["T1", "T3"], strict=False) == 1
 
 
+def test_a_check_that_cannot_be_imported_is_an_error_row(fake_checks, monkeypatch, tmp_path):
+    monkeypatch.setitem(checks.CHECKS, "T4", "sims.checks.no_such_module")
+    res = verify.run_verify("quick", tmp_path, only="T1,T4")
+    assert res["T1"]["verdict"] == "holds"
+    assert res["T4"]["status"] == "error" and "no_such_module" in res["T4"]["error"]
+
+
 def test_only_merges_and_keeps_other_rows(fake_checks, tmp_path):
     verify.run_verify("quick", tmp_path, only="T1,T2")
     res = verify.run_verify("quick", tmp_path, only="t2")

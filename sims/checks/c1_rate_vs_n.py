@@ -40,7 +40,7 @@ from scipy import stats
 
 from sims import data, gd
 from sims.checks._trajectories import as_floats
-from sims.diagnostics import gram, gram_eigh, relative_change
+from sims.diagnostics import gram, gram_eigh, one_blas_thread, relative_change
 from sims.geometry import min_pairwise_distance
 from sims.models import make_model
 from sims.rates import late_rate, steps_to_eps
@@ -70,19 +70,6 @@ def _settings(ctx) -> dict:
     }
 
 
-def _one_blas_thread():
-    """A context in which NumPy's BLAS/LAPACK use one thread: dense eigh of a 128 x 128 Gram matrix is
-    ~30x faster so on this 2-core machine (measured: 7 ms vs 0.23 s under load, threads contending)."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
-
-
 def features(X: np.ndarray) -> np.ndarray:
     """The model's input: (s (2x - 1), 1) for x in [0, 1]^d (s = INPUT_SCALE)."""
     X = np.asarray(X, dtype=np.float64)
@@ -100,7 +87,7 @@ def measure(ctx) -> dict:
     init_b = gd.init_params(model, key=base, batch=st["seeds"])  # one compiled call for all seeds
     params0 = [jax.tree_util.tree_map(lambda a, s=s: a[s], init_b) for s in range(st["seeds"])]
     runs = []
-    with _one_blas_thread():
+    with one_blas_thread():
         _measure_runs(st, model, base, rng, pools, params0, runs, ctx.seed)
     return {"runs": runs, "params": st, "wall_s": time.perf_counter() - t0}
 

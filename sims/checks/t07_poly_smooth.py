@@ -69,7 +69,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from sims.diagnostics import make_loss, sharpness
+from sims.diagnostics import make_loss, one_blas_thread, sharpness
 from sims.errors import InputError
 from sims.models import make_model, num_params, tau_eps
 from sims.progress import log
@@ -487,20 +487,8 @@ def _tau_probe(st, rng) -> dict:
 
 def measure(ctx) -> dict:
     """Ball sups of ||Hess L|| vs R for each architecture, the tau_eps bounds and the ReLU kink."""
-    with _one_blas_thread():
+    with one_blas_thread():
         return _measure(ctx)
-
-
-def _one_blas_thread():
-    """Many tiny dense eigh calls: NumPy's multi-threaded BLAS only adds contention (40x slower
-    on a loaded 2-core machine), so run them single-threaded."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
 
 
 def _measure(ctx) -> dict:

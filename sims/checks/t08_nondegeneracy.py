@@ -62,7 +62,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims.data import uniform_cube
-from sims.diagnostics import jacobian
+from sims.diagnostics import jacobian, one_blas_thread
 from sims.errors import InputError
 from sims.models import ACTIVATIONS, Model, make_model, num_params, tau_eps
 from sims.progress import log
@@ -385,17 +385,8 @@ def _det_block(st: dict, key) -> dict:
 
 def measure(ctx) -> dict:
     """Ranks over seeds for each configuration, the ReLU dead-unit construction and det(I + D_z phi)."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        limit = threadpool_limits(1)  # many tiny SVDs: multi-threaded BLAS only adds contention
-    except ImportError:  # pragma: no cover
-        limit = None
-    try:
+    with one_blas_thread():  # many tiny SVDs: multi-threaded BLAS only adds contention
         return _measure(ctx)
-    finally:
-        if limit is not None:
-            limit.restore_original_limits()
 
 
 def _measure(ctx) -> dict:

@@ -36,7 +36,7 @@ import numpy as np
 from scipy import stats
 
 from sims import data, gd
-from sims.diagnostics import gram, gram_eigh
+from sims.diagnostics import gram, gram_eigh, one_blas_thread
 from sims.geometry import fill_distance, min_pairwise_distance
 from sims.models import make_model
 from sims.select import select
@@ -63,19 +63,6 @@ def _settings(ctx) -> dict:
         "grid": ctx.pick(32, 64, 128),
         "d": D,
     }
-
-
-def _one_blas_thread():
-    """A context in which NumPy's BLAS/LAPACK use one thread: dense eigh of a 128 x 128 Gram matrix is
-    ~30x faster so on this 2-core machine (measured: 7 ms vs 0.23 s under load, threads contending)."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
 
 
 def features(X: np.ndarray) -> np.ndarray:
@@ -141,7 +128,7 @@ def measure(ctx) -> dict:
     F = np.stack([features(s["X"]) for s in sets])
     Y = np.stack([data.make_targets(s["X"], "smooth", key=base) for s in sets])
     p0 = [init[s["seed"]] for s in sets]
-    with _one_blas_thread():
+    with one_blas_thread():
         lam_max = np.array([gram_eigh(gram(model, p, f))[0][-1] for p, f in zip(p0, F)])
     lr = float(1.0 / np.max(lam_max / n))
     pb = jax.tree_util.tree_map(lambda *a: np.stack(a), *p0)
