@@ -121,3 +121,14 @@ def test_symbolic_controls_do_not_count_as_disproof(monkeypatch, results, status
     out = verify._symbolic("T99")
     assert out["status"] == status
     assert out["counts"]["controls"] == sum(r.claim.startswith("[false") for r in results)
+
+
+def test_atomic_writes_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    from sims.store import atomic_write_text
+
+    p = atomic_write_text(tmp_path / "a.txt", "x")
+    mode = stat.S_IMODE(os.stat(p).st_mode)
+    assert mode == 0o666 & ~os.umask(os.umask(0))
