@@ -131,4 +131,6 @@ def test_atomic_writes_are_readable_by_others(tmp_path):
 
     p = atomic_write_text(tmp_path / "a.txt", "x")
     mode = stat.S_IMODE(os.stat(p).st_mode)
-    assert mode == 0o666 & ~os.umask(os.umask(0))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask and mode & stat.S_IRGRP
