@@ -37,14 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hmin", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, modname in COMMANDS.items():
-        try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as e:  # a command still being built
-            if e.name != modname:
-                raise
-            continue
-        mod.register(sub)
+    for modname in COMMANDS.values():
+        importlib.import_module(modname).register(sub)
     return parser
 
 
