@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from benchmarks.run_all import available_bytes, run_case
 
 FULL_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000, 100_000)
@@ -96,28 +97,8 @@ def estimate_bytes(arm: str, n: int, d: int) -> float:
     return 8.0 * n * (3 * d + 8)  # hmin: centred copy, augmented rows, O(N) vectors
 
 
-def available_bytes() -> float:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024.0
-    except OSError:
-        pass
-    return 8 * 2.0**30
-
-
 def _run_subprocess(arm, n, d, timeout):
-    cmd = [sys.executable, "-m", "benchmarks.bench_hmin", "--_case", arm, str(n), str(d)]
-    env = dict(os.environ, HMIN_QUIET="1")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root, env=env)
-    except subprocess.TimeoutExpired:
-        return {"skipped": f"timed out after {timeout:.0f} s"}
-    if r.returncode != 0:
-        return {"skipped": f"failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}"}
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return run_case("benchmarks.bench_hmin", [arm, n, d], timeout)
 
 
 def rows(sizes=FULL_SIZES, dims=DIMS, *, max_seconds: float = 300.0, log=print) -> list[list]:

@@ -27,11 +27,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from benchmarks.run_all import available_bytes, run_case
 
 ARMS = ("hmin", "numpy loop", "k x N matrix")
 FULL_SIZES = (10_000, 100_000, 1_000_000)
@@ -136,28 +137,8 @@ def _size(b: float) -> str:
     return f"{b / 2**30:.1f} GiB" if b >= 2**30 else f"{b / 2**20:.0f} MiB"
 
 
-def available_bytes() -> float:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024.0
-    except OSError:
-        pass
-    return 8 * 2.0**30
-
-
 def _run_subprocess(arm, n, d, k, timeout):
-    cmd = [sys.executable, "-m", "benchmarks.bench_select", "--_case", arm, str(n), str(d), str(k)]
-    env = dict(os.environ, HMIN_QUIET="1")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root, env=env)
-    except subprocess.TimeoutExpired:
-        return {"skipped": f"timed out after {timeout:.0f} s"}
-    if r.returncode != 0:
-        return {"skipped": f"failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}"}
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return run_case("benchmarks.bench_select", [arm, n, d, k], timeout)
 
 
 def rows(sizes=FULL_SIZES, *, d: int = 256, k: int = 100, max_seconds: float = 600.0, log=print,

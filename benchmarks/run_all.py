@@ -52,6 +52,39 @@ __all__ = ["Table", "Timing", "time_arms", "PeakRSS", "matmul_throughput", "mach
 # Tables
 
 
+def available_bytes() -> float:
+    """MemAvailable from /proc/meminfo (8 GiB if unreadable): what a benchmark case may use."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    return 8 * 2.0**30
+
+
+def run_case(module: str, args: list, timeout: float) -> dict:
+    """Run ``python -m module --_case *args`` in a fresh process; its last stdout line is a JSON dict.
+
+    A case that times out or fails returns ``{"skipped": reason}`` instead of raising, so one
+    case out of memory or time does not lose the table.
+    """
+    import json
+    import subprocess
+
+    cmd = [sys.executable, "-m", module, "--_case", *map(str, args)]
+    env = dict(os.environ, HMIN_QUIET="1")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root, env=env)
+    except subprocess.TimeoutExpired:
+        return {"skipped": f"timed out after {timeout:.0f} s"}
+    if r.returncode != 0:
+        return {"skipped": f"failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}"}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 @dataclasses.dataclass
 class Table:
     """A result table: printed aligned on the terminal, written as markdown to BENCHMARKS.md."""
