@@ -198,7 +198,7 @@ def tables(quick: bool = False) -> list:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_diagnostics", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="50 steps instead of 200")
+    ap.add_argument("--quick", action="store_true", help="1000 steps instead of 2000")
     args = ap.parse_args(argv)
     for t in tables(quick=args.quick):
         print("\n" + t.text(), flush=True)

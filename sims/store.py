@@ -24,6 +24,7 @@ __all__ = [
     "atomic_save_npz",
     "config_hash",
     "to_jsonable",
+    "as_float",
     "RunStore",
 ]
 
@@ -86,6 +87,16 @@ def to_jsonable(obj: Any) -> Any:
             return "inf" if obj > 0 else "-inf"
         return obj
     return obj
+
+
+def as_float(x) -> float:
+    """A number read back from JSON written by :func:`to_jsonable`: None -> NaN, "inf"/"-inf" -> +-inf.
+
+    Examples:
+        >>> as_float(None), as_float("inf"), as_float(2)
+        (nan, inf, 2.0)
+    """
+    return float("nan") if x is None else float(x)
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:

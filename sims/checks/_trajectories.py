@@ -25,6 +25,7 @@ from sims.errors import InputError
 from sims.models import Model, make_model
 from sims.progress import log
 from sims.rates import linearise, steps_to_eps
+from sims.store import as_float
 
 __all__ = [
     "UNIT_ROUNDOFF",
@@ -42,13 +43,6 @@ __all__ = [
 
 #: unit round-off of float64 (2^-52): the scale of every "to round-off" tolerance below.
 UNIT_ROUNDOFF = float(np.finfo(np.float64).eps)
-
-
-def as_float(x) -> float:
-    """A float from a measured value that may have been through JSON ("inf" strings, None = NaN)."""
-    if x is None:
-        return float("nan")
-    return float(x)
 
 
 def as_floats(xs) -> np.ndarray:

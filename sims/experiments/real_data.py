@@ -57,7 +57,7 @@ from sims.models import make_model
 from sims.progress import log
 from sims.rates import steps_to_eps
 from sims.select import chordal_normalize, select
-from sims.store import RunStore, atomic_write_json
+from sims.store import RunStore, as_float, atomic_write_json
 from sims.uniformity import pool_covering_radius
 
 __all__ = ["RealDataConfig", "PRESETS", "ARMS", "run", "report", "load_digits_split", "t_interval",
@@ -374,11 +374,6 @@ def _run_unit(cfg: RealDataConfig, data: dict, loss: str, arm: str, frac: float 
 # ------------------------------------------------------------------------------------------
 
 
-def _num(x) -> float:
-    """A stored number back as a float: JSON keeps NaN as null and +-inf as "inf" / "-inf" (sims.store)."""
-    return float("nan") if x is None else float(x)
-
-
 def t_interval(values, level: float = 0.95) -> dict:
     """Mean and Student-t confidence interval over seeds (inf/NaN values make the mean NaN).
 
@@ -389,7 +384,7 @@ def t_interval(values, level: float = 0.95) -> dict:
     """
     from scipy import stats
 
-    v = np.array([_num(x) for x in values], dtype=np.float64)
+    v = np.array([as_float(x) for x in values], dtype=np.float64)
     n = v.size
     if n == 0 or not np.all(np.isfinite(v)):
         return {"mean": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": int(n),
@@ -409,8 +404,8 @@ def paired_ratio(num, den, level: float = 0.95) -> dict:
         >>> round(r["ratio"], 6), round(r["lo"], 6), round(r["hi"], 6)
         (2.0, 2.0, 2.0)
     """
-    a = np.array([_num(x) for x in num], dtype=np.float64)
-    b = np.array([_num(x) for x in den], dtype=np.float64)
+    a = np.array([as_float(x) for x in num], dtype=np.float64)
+    b = np.array([as_float(x) for x in den], dtype=np.float64)
     ok = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
     if not ok.all():
         return {"ratio": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": int(a.size),
@@ -516,10 +511,10 @@ def _rows(cfg: RealDataConfig, r: dict, sec_step: float, eps: float) -> list[dic
 
 def _arm_stats(rows: list[dict], m: dict, sec_step: float) -> dict:
     out = {"k": m["k"], "sec_per_step": sec_step, "batch_wall_s": m["batch_wall_s"],
-           "censored": int(sum(not np.isfinite(_num(r["steps_to_threshold"])) for r in rows)),
+           "censored": int(sum(not np.isfinite(as_float(r["steps_to_threshold"])) for r in rows)),
            "diverged": int(sum(r["diverged_step"] >= 0 for r in rows))}
     for s in _STATS:
-        vals = [_num(r[s]) for r in rows]
+        vals = [as_float(r[s]) for r in rows]
         out[s] = {**t_interval(vals), "per_seed": vals}
     return out
 

@@ -55,13 +55,13 @@ from sims import gd
 from sims.data import smooth_function
 from sims.diagnostics import gram
 from sims.errors import InputError
-from sims.experiments.real_data import _num, paired_ratio, t_interval
+from sims.experiments.real_data import paired_ratio, t_interval
 from sims.geometry import fill_distance
 from sims.models import shallow
 from sims.progress import log
 from sims.rates import steps_to_eps
 from sims.select import METHODS, select
-from sims.store import RunStore, atomic_write_json
+from sims.store import RunStore, as_float, atomic_write_json
 from sims.uniformity import coverage, pool_covering_radius
 
 __all__ = ["SelectionConfig", "PRESETS", "make_pool", "trace_measures", "run", "report"]
@@ -389,15 +389,15 @@ def summarise(cfg: SelectionConfig, results: dict) -> dict:
             rows = [results[s]["metrics"]["rows"][m][str(k)] for s in cfg.seeds]
             out = {}
             for name in _SCALARS:
-                vals = [_num(r[name]) for r in rows]
+                vals = [as_float(r[name]) for r in rows]
                 out[name] = {**t_interval(vals), "per_seed": vals}
             for g in ("dense", "background", "rare"):
-                vals = [_num(r["representation"][g]) for r in rows]
+                vals = [as_float(r["representation"][g]) for r in rows]
                 out[f"representation_{g}"] = {**t_interval(vals), "per_seed": vals}
             for c in rows[0]["representation_per_cluster"]:
-                vals = [_num(r["representation_per_cluster"][c]) for r in rows]
+                vals = [as_float(r["representation_per_cluster"][c]) for r in rows]
                 out[f"representation_{c}"] = {**t_interval(vals), "per_seed": vals}
-            out["censored"] = int(sum(not np.isfinite(_num(r["steps_to_threshold"])) for r in rows))
+            out["censored"] = int(sum(not np.isfinite(as_float(r["steps_to_threshold"])) for r in rows))
             out["diverged"] = int(sum(r["diverged_step"] >= 0 for r in rows))
             per_k[str(k)] = out
         tr = [results[s]["metrics"]["trace"][m] for s in cfg.seeds]
