@@ -1,12 +1,13 @@
-"""Errors that the command line turns into a one-line message and a non-zero exit."""
+"""Errors that the command line turns into a one-line message and a non-zero exit.
 
+`HminError` and `InputError` are defined in `theory.errors` (``theory`` cannot import ``sims``) and
+re-exported here, so a bad input found by a `theory` predictor and one found by `sims` are the same
+class.
+"""
 
-class HminError(Exception):
-    """Base class of every error hmin reports to a user (exit status 2)."""
+from theory.errors import HminError, InputError, PluginError
 
-
-class InputError(HminError, ValueError):
-    """Bad input: NaN/inf, duplicate points, N < 2, shape mismatch, unknown option ..."""
+__all__ = ["HminError", "InputError", "PluginError", "DivergedError"]
 
 
 class DivergedError(HminError, FloatingPointError):

@@ -9,17 +9,19 @@ from sims.store import atomic_write_text
 
 __all__ = ["write_reports", "summary_table", "format_numbers"]
 
-ORDER = ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "C1", "C3"]
 BADGE = {"holds": "#2e7d32", "violated": "#c62828", "inconclusive": "#ef6c00", "error": "#6a1b9a",
          "proved": "#2e7d32", "disproved": "#c62828", "unproven": "#ef6c00", "none": "#757575"}
 
 INTRO = (
-    "Each row is one statement of THEORY.md (Wang & Gu, arXiv 2506.24120, as formalised by this project). "
+    "Each row is one registered statement (Wang & Gu, arXiv 2506.24120, as formalised by this project; the full "
+    "statements are in docs/statements.md and `hmin statements`). "
     "**EXACT** = the paper's own formula or an identity; **OURS** = this project's formalisation that carries "
-    "the paper's message (never the paper's wording). *Symbolic*: what sympy established "
-    "(proved / disproved / unproven; unproven is backed by a numeric counterexample search; claims marked "
-    "'[false variant, must be refuted]' are negative controls and must come out disproved). *Numeric*: the "
-    "verdict of the measured check (holds / violated / inconclusive) under the rule shown. Distances are "
+    "the paper's message (never the paper's wording); **QUESTION** = a reviewers' question answered by measurement. "
+    "*Symbolic*: what sympy established (proved / disproved / unproven; unproven is backed by a numeric "
+    "counterexample search). *Numeric*: the "
+    "verdict of the measured check (holds / violated / inconclusive) under the rule shown. Negative controls "
+    "(deliberately false variants) must come out disproved; refuted drafts are earlier wordings of a statement "
+    "that the toolkit refutes, shown with their counterexamples. Distances are "
     "h_min (minimum pairwise distance) unless a number says q_X = h_min/2."
 )
 
@@ -40,25 +42,49 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def format_numbers(numbers: dict, limit: int = 12) -> list[str]:
-    """``key = value`` strings for the key numbers of a check."""
-    return [f"{k} = {_fmt(v)}" for k, v in list((numbers or {}).items())[:limit]]
+def format_numbers(numbers: dict, limit: int = 12, labels: dict | None = None) -> list[str]:
+    """``label = value`` strings for the key numbers of a check (the machine key where no label is given)."""
+    labels = labels or {}
+    return [f"{labels.get(k, k)} = {_fmt(v)}" for k, v in list((numbers or {}).items())[:limit]]
 
 
 def _ids(results: dict, ids=None) -> list[str]:
-    ids = ids or [i for i in ORDER if i in results] + [i for i in results if i not in ORDER and i != "meta"]
+    from theory import statement_sort_key
+
+    ids = ids or sorted((i for i in results if i != "meta"), key=statement_sort_key)
     return [i for i in ids if i in results]
+
+
+def _stability(r: dict) -> str:
+    """Per-seed verdicts in one short string, e.g. "5/5 holds" or "3 holds, 2 inconclusive -> inconclusive"."""
+    c = r.get("combined")
+    if not c:
+        return "1 seed"
+    per = list(c.get("per_seed", {}).values())
+    counts = {v: per.count(v) for v in dict.fromkeys(per)}
+    if len(counts) == 1:
+        return f"{len(per)}/{len(per)} {per[0]}"
+    return ", ".join(f"{n} {v}" for v, n in counts.items()) + f" -> {c.get('verdict')}"
+
+
+def _role(s: dict) -> str:
+    role = s.get("role", "claim")
+    return "" if role == "claim" else ("negative control, " if role == "control" else "refuted draft, ")
 
 
 def summary_table(results: dict, ids=None) -> str:
     """A plain-text report card for the terminal."""
-    lines = [f"{'id':4s} {'kind':6s} {'symbolic':10s} {'numeric':13s} {'time':>7s}  title"]
+    multi = any(results.get(i, {}).get("combined") for i in _ids(results, ids))
+    lines = [f"{'id':6s} {'kind':8s} {'symbolic':10s} {'numeric':13s}" + (f" {'seeds':24s}" if multi else "")
+             + f" {'time':>7s}  title"]
     for i in _ids(results, ids):
         r = results[i]
-        lines.append(f"{i:4s} {r.get('kind', '-'):6s} {r.get('symbolic', {}).get('status', '-'):10s} "
-                     f"{r.get('verdict', '-'):13s} {r.get('wall_s', 0):6.1f}s  {r.get('title', '')}")
+        wall = sum(float(s.get("wall_s") or 0) for s in r.get("seeds", {}).values()) or float(r.get("wall_s") or 0)
+        lines.append(f"{i:6s} {r.get('kind', '-'):8s} {r.get('symbolic', {}).get('status', '-'):10s} "
+                     f"{r.get('verdict', '-'):13s}" + (f" {_stability(r)[:24]:24s}" if multi else "")
+                     + f" {wall:6.1f}s  {r.get('title', '')}")
         if r.get("status") == "error":
-            lines.append(f"     error: {r.get('error')}")
+            lines.append(f"       error: {r.get('error')}")
     return "\n".join(lines)
 
 
@@ -68,13 +94,17 @@ def _md(results: dict) -> str:
            f"Preset **{meta.get('preset', '?')}**, seed {meta.get('seed', 0)}, {meta.get('date', '')}; "
            f"last run {meta.get('wall_s_last_run', 0):.0f} s on {meta.get('machine', '?')}; "
            + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()), "", INTRO, "",
-           "| id | statement | kind | paper | symbolic | numeric | key numbers |",
-           "|---|---|---|---|---|---|---|"]
+           "| id | statement | kind | paper | symbolic | numeric | seeds | key numbers |",
+           "|---|---|---|---|---|---|---|---|"]
+    if meta.get("combined_rule"):
+        out[out.index(INTRO) + 1:out.index(INTRO) + 1] = [f"Seeds {', '.join(map(str, meta.get('seeds', [])))}; "
+                                                            f"*numeric* is seed {meta.get('seed', 0)}'s verdict, "
+                                                            f"*seeds* the stability over all of them ({meta['combined_rule']}).", ""]
     for i in _ids(results):
         r = results[i]
-        nums = "; ".join(format_numbers(r.get("numbers", {}), 4)).replace("|", "\\|")
+        nums = "; ".join(format_numbers(r.get("numbers", {}), 4, r.get("labels"))).replace("|", "\\|")
         out.append(f"| [{i}](#{i.lower()}) | {r.get('title', '')} | {r.get('kind', '—')} | {r.get('paper_ref') or '—'} "
-                   f"| {r.get('symbolic', {}).get('status', '—')} | **{r.get('verdict', '—')}** | {nums} |")
+                   f"| {r.get('symbolic', {}).get('status', '—')} | **{r.get('verdict', '—')}** | {_stability(r)} | {nums} |")
     for i in _ids(results):
         r = results[i]
         out += ["", f"## {i}", "", f"**{r.get('title', '')}** ({r.get('kind', 'question')}"
@@ -88,12 +118,15 @@ def _md(results: dict) -> str:
             out += [f"**Symbolic: {sym.get('status')}**", ""]
             for s in sym["results"]:
                 m = "" if s.get("margin") is None else f" (margin {_fmt(s['margin'])})"
-                tag = "control, " if s.get("control") else ""
-                out.append(f"- *{s['status']}* ({tag}{s.get('method', '')}): {s['claim']}{m}")
+                out.append(f"- *{s['status']}* ({_role(s)}{s.get('method', '')}): {s['claim']}{m}")
+                if s.get("role") == "refuted draft":
+                    out.append(f"  - counterexample: {s.get('detail', '')}")
             c = sym.get("counts", {})
             if c.get("controls"):
                 out.append(f"- negative controls (deliberately false variants) refuted: "
                            f"{c['controls_refuted']}/{c['controls']}")
+            if c.get("drafts"):
+                out.append(f"- refuted drafts (earlier wordings) refuted: {c['drafts_refuted']}/{c['drafts']}")
             out.append("")
         elif sym.get("status") == "error":
             out += [f"**Symbolic: error** {sym.get('error')}", ""]
@@ -102,7 +135,13 @@ def _md(results: dict) -> str:
             out += ["```", r.get("traceback", r.get("error", "")), "```", ""]
         if r.get("rule"):
             out += [f"Rule: {r['rule']}", ""]
-        for line in format_numbers(r.get("numbers", {}), 30):
+        if r.get("power"):
+            out += [f"Power: {r['power']}", ""]
+        if r.get("combined"):
+            c = r["combined"]
+            out += [f"Over seeds: **{c['verdict']}** ({_stability(r)}; "
+                    + ", ".join(f"seed {k}: {v}" for k, v in c.get("per_seed", {}).items()) + ")", ""]
+        for line in format_numbers(r.get("numbers", {}), 30, r.get("labels")):
             out.append(f"- {line}")
         if r.get("notes"):
             out += ["", f"Notes: {r['notes']}"]
@@ -121,21 +160,25 @@ def _html(results: dict) -> str:
     rows = []
     for i in _ids(results):
         r = results[i]
-        nums = "<br>".join(e(x) for x in format_numbers(r.get("numbers", {}), 4))
+        nums = "<br>".join(e(x) for x in format_numbers(r.get("numbers", {}), 4, r.get("labels")))
         rows.append(f"<tr><td><a href='#{i}'>{i}</a></td><td>{e(r.get('title', ''))}</td><td>{e(r.get('kind', '—'))}</td>"
                     f"<td>{e(r.get('paper_ref') or '—')}</td><td>{_badge(r.get('symbolic', {}).get('status', 'none'))}</td>"
-                    f"<td>{_badge(r.get('verdict', 'none'))}</td><td class='n'>{nums}</td></tr>")
+                    f"<td>{_badge(r.get('verdict', 'none'))}</td><td>{e(_stability(r))}</td><td class='n'>{nums}</td></tr>")
     sections = []
     for i in _ids(results):
         r = results[i]
         sym = r.get("symbolic", {})
         syms = "".join(
-            f"<li>{_badge(s['status'])} <i>{'control, ' if s.get('control') else ''}{e(s.get('method', ''))}</i> "
+            f"<li>{_badge(s['status'])} <i>{e(_role(s))}{e(s.get('method', ''))}</i> "
             f"{e(s['claim'])}"
             + ("" if s.get("margin") is None else f" <small>(margin {e(_fmt(s['margin']))})</small>")
             + f"<div class='d'>{e(s.get('detail', ''))}</div></li>" for s in sym.get("results", []))
         figs = "".join(f"<figure><a href='{e(f)}'><img src='{e(f)}' alt='{i}'></a></figure>" for f in r.get("figures", []))
-        nums = "".join(f"<li>{e(x)}</li>" for x in format_numbers(r.get("numbers", {}), 30))
+        nums = "".join(f"<li>{e(x)}</li>" for x in format_numbers(r.get("numbers", {}), 30, r.get("labels")))
+        if r.get("combined"):
+            c = r["combined"]
+            nums = (f"<p><b>Over seeds:</b> {_badge(c['verdict'])} {e(_stability(r))}: "
+                    + e(", ".join(f"seed {k}: {v}" for k, v in c.get("per_seed", {}).items())) + "</p>" + nums)
         err = f"<pre>{e(r.get('traceback', r.get('error', '')))}</pre>" if r.get("status") == "error" else ""
         sections.append(
             f"<section id='{i}'><h2>{i}: {e(r.get('title', ''))} {_badge(r.get('verdict', 'none'))}</h2>"
@@ -146,12 +189,17 @@ def _html(results: dict) -> str:
             + (f"<h3>Symbolic {_badge(sym.get('status', 'none'))}</h3><ul>{syms}</ul>" if syms else "")
             + f"<h3>Numeric {_badge(r.get('verdict', 'none'))}</h3>{err}"
             + (f"<p><b>Rule:</b> {e(r['rule'])}</p>" if r.get("rule") else "")
+            + (f"<p><b>Power:</b> {e(r['power'])}</p>" if r.get("power") else "")
             + f"<ul class='n'>{nums}</ul>"
             + (f"<p><b>Notes:</b> {e(r['notes'])}</p>" if r.get("notes") else "")
             + figs + "</section>")
     versions = ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
     intro = e(INTRO).replace("**EXACT**", "<b>EXACT</b>").replace("**OURS**", "<b>OURS</b>")
     intro = intro.replace("*Symbolic*", "<i>Symbolic</i>").replace("*Numeric*", "<i>Numeric</i>")
+    intro = intro.replace("**QUESTION**", "<b>QUESTION</b>")
+    if meta.get("combined_rule"):
+        intro += (f"</p><p>Seeds {e(', '.join(map(str, meta.get('seeds', []))))}: <i>numeric</i> is seed "
+                  f"{meta.get('seed', 0)}'s verdict, <i>seeds</i> the stability over all of them ({e(meta['combined_rule'])}).")
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>hmin report card</title>
 <style>
 body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}}
@@ -165,7 +213,7 @@ img{{max-width:100%;border:1px solid #eee}} section{{margin-top:2.5em}} pre{{bac
 <p class="m">Preset <b>{e(str(meta.get('preset', '?')))}</b>, seed {meta.get('seed', 0)}, {e(meta.get('date', ''))};
 last run {meta.get('wall_s_last_run', 0):.0f} s on {e(meta.get('machine', '?'))}; {e(versions)}</p>
 <p>{intro}</p>
-<table><tr><th>id</th><th>statement</th><th>kind</th><th>paper</th><th>symbolic</th><th>numeric</th><th>key numbers</th></tr>
+<table><tr><th>id</th><th>statement</th><th>kind</th><th>paper</th><th>symbolic</th><th>numeric</th><th>seeds</th><th>key numbers</th></tr>
 {''.join(rows)}</table>
 {''.join(sections)}
 </body></html>

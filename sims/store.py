@@ -99,8 +99,10 @@ def as_float(x) -> float:
     return float("nan") if x is None else float(x)
 
 
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    return atomic_write_text(path, json.dumps(to_jsonable(obj), indent=2, sort_keys=True) + "\n")
+def atomic_write_json(path: str | os.PathLike, obj: Any, *, sort_keys: bool = True) -> Path:
+    """Write ``obj`` as JSON atomically (NaN/inf encoded by `to_jsonable`); ``sort_keys=False`` keeps the
+    order of the dicts (the report card's "most telling number first")."""
+    return atomic_write_text(path, json.dumps(to_jsonable(obj), indent=2, sort_keys=sort_keys) + "\n")
 
 
 def atomic_save_npz(path: str | os.PathLike, **arrays: Any) -> Path:

@@ -14,7 +14,10 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
+import re
+
 HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
+_KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
 VerdictName = Literal["holds", "violated", "inconclusive"]
 
 __all__ = [
@@ -37,21 +40,44 @@ class Verdict:
         id: statement id, e.g. ``"T4"`` or ``"C3"``.
         verdict: ``"holds"``, ``"violated"`` or ``"inconclusive"``.
         rule: the comparison rule, in words, exactly as the code applies it.
-        numbers: the key numbers behind the verdict (JSON-able).
+        numbers: the key numbers behind the verdict (JSON-able), under stable machine keys
+            (lower_snake_case: ``slope_band``, ``max_ratio``); code and tests look values up by key.
+        labels: key -> the label a reader sees in the report (units, convention, the bound it is
+            compared with); a key without a label is shown as itself. Most telling numbers first.
         figures: paths of figures, relative to the report directory.
         notes: anything a reader must know to interpret the numbers.
+        power: what the rule can detect: the smallest error in the prediction that it would catch
+            (e.g. "a prediction 1.25x off"), and parts that can only hold (exploratory).
+
+    Example:
+        >>> v = Verdict("T4", "holds", "slope in [1.7, 2.3]", {"slope": 2.0}, {"slope": "slope of log mu on log h_min"})
+        >>> v.label("slope"), v.numbers["slope"]
+        ('slope of log mu on log h_min', 2.0)
     """
 
     id: str
     verdict: VerdictName
     rule: str
     numbers: dict[str, Any] = dataclasses.field(default_factory=dict)
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
     figures: tuple[str, ...] = ()
     notes: str = ""
+    power: str = ""
 
     def __post_init__(self):
         if self.verdict not in (HOLDS, VIOLATED, INCONCLUSIVE):
             raise ValueError(f"unknown verdict {self.verdict!r}")
+        bad = [k for k in self.numbers if not isinstance(k, str) or not _KEY_RE.fullmatch(k)]
+        if bad:
+            raise ValueError(f"verdict {self.id}: number keys must be lower_snake_case machine keys "
+                             f"(put the prose in labels): {bad[:3]}")
+        stray = [k for k in self.labels if k not in self.numbers]
+        if stray:
+            raise ValueError(f"verdict {self.id}: labels for keys that are not numbers: {stray[:3]}")
+
+    def label(self, key: str) -> str:
+        """The display label of a number (the key itself when none was given)."""
+        return self.labels.get(key, key)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

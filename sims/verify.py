@@ -1,41 +1,76 @@
-"""``hmin verify`` as a library function: every statement's symbolic and numeric check, one report.
+"""``hmin verify`` as a library function: every registered statement's symbolic and numeric check.
 
-``run_verify(preset, outdir)`` runs, for each id in ``sims.checks.CHECKS`` (T1..T10, C1, C3):
-the symbolic checks of ``theory.STATEMENTS[id]`` (sympy; three-valued) and the numeric check
-(``sims.checks.<module>``: measure -> judge -> plot).  A check that crashes is recorded as an
-error with its message and the others still run.  After every check ``results.json`` and the
-reports are rewritten atomically, so an interrupted run keeps what it finished; ``--only`` merges
-into an existing ``results.json`` instead of discarding the other rows.
+`run_verify` runs, for each statement of the registry (`sims.registry`: the built-in T1..T10, C1,
+C3, ..., plus plug-ins) and each requested seed, the symbolic checks of the statement (sympy;
+three-valued; once per statement) and the numeric check (measure -> judge -> plot). A check that
+crashes, or a plug-in that cannot be loaded, is an error row with its message; the others still run.
+After every check ``results.json`` and the reports are rewritten atomically, so an interrupted run
+keeps what it finished, and the same command started again reuses those checks (each is keyed by
+statement, preset, seed and the code's version); ``--only`` merges into an existing
+``results.json`` instead of discarding the other rows.
+
+With several seeds (``--seeds 0-4``) each check runs once per seed and its row carries every seed's
+verdict and one combined verdict under `COMBINED_RULE`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import platform
+import re
 import time
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
 
-from sims.checks import CHECKS, CheckContext, load, run_check
 from sims.errors import InputError
 from sims.progress import log
+from sims.registry import Entry, Registry, registry, run_check
 from sims.store import atomic_write_json, to_jsonable
 
-__all__ = ["run_verify", "parse_only", "exit_status"]
+__all__ = ["run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
+           "code_version", "COMBINED_RULE"]
 
 RESULTS = "results.json"
 
+COMBINED_RULE = ("combined over seeds: holds if the check holds on every seed; violated if it ran on every seed and "
+                 "is violated on at least half of them (each 'violated' is certain by the check's own rule, and it "
+                 "must recur); otherwise inconclusive (the verdict depends on the seed)")
 
-def parse_only(only: str | None) -> list[str]:
-    """Parse ``--only T4,T6`` into ids (case-insensitive); unknown ids are an InputError."""
-    if not only:
-        return list(CHECKS)
-    ids = [s.strip().upper() for s in only.split(",") if s.strip()]
-    unknown = [s for s in ids if s not in CHECKS]
-    if unknown or not ids:
-        raise InputError(f"unknown statement id(s) {unknown or only!r} in --only; choose from {', '.join(CHECKS)}")
-    return [i for i in CHECKS if i in ids]
+
+def parse_only(only: str | None, reg: Registry | None = None) -> list[str]:
+    """Parse ``--only T4,T6`` into ids (case-insensitive), in report order; unknown ids are an InputError."""
+    return (reg if reg is not None else registry()).parse_only(only)
+
+
+def parse_seeds(text: str | Iterable[int] | None) -> list[int]:
+    """Parse ``--seeds`` ("0-4", "0,2,5", "1-3,7") into a list of distinct non-negative seeds, in order.
+
+    Examples:
+        >>> parse_seeds("0-2,7"), parse_seeds("5")
+        ([0, 1, 2, 7], [5])
+    """
+    if text is None:
+        return [0]
+    if not isinstance(text, str):
+        seeds = [int(s) for s in text]
+    else:
+        seeds = []
+        for part in (p.strip() for p in text.split(",")):
+            m = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
+            if not m:
+                raise InputError(f"--seeds {text!r}: use non-negative integers and ranges such as 0-4 or 0,2,5")
+            a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+            if b < a:
+                raise InputError(f"--seeds {text!r}: the range {part} is empty")
+            if b - a > 1000:
+                raise InputError(f"--seeds {text!r}: more than 1000 seeds in {part}")
+            seeds.extend(range(a, b + 1))
+    if not seeds or any(s < 0 for s in seeds):
+        raise InputError(f"--seeds {text!r}: seeds must be non-negative integers")
+    return list(dict.fromkeys(seeds))
 
 
 def _versions() -> dict:
@@ -50,45 +85,62 @@ def _versions() -> dict:
     return out
 
 
-def _statement_info(sid: str) -> dict:
-    try:
+_CODE_VERSION: str | None = None
+
+
+def code_version() -> str:
+    """A hash of every source file of the ``sims`` and ``theory`` packages (the resume key's code part)."""
+    global _CODE_VERSION
+    if _CODE_VERSION is None:
+        import sims
         import theory
 
-        st = theory.STATEMENTS.get(sid)
-    except Exception:  # theory incomplete: the report says so rather than crashing
-        st = None
-    if st is None:
-        return {}
-    return {"title": st.title, "kind": st.kind, "paper_ref": st.paper_ref, "text": st.text,
-            "hypotheses": list(st.hypotheses)}
+        h = hashlib.sha256()
+        for pkg in (sims, theory):
+            root = Path(pkg.__file__).parent
+            for f in sorted(root.rglob("*.py")):
+                h.update(str(f.relative_to(root.parent)).encode())
+                h.update(f.read_bytes())
+        _CODE_VERSION = h.hexdigest()[:16]
+    return _CODE_VERSION
 
 
-CONTROL_PREFIX = "[false variant"
+def _cache_key(entry: Entry, preset: str, seed: int) -> str:
+    h = hashlib.sha256(f"{code_version()}|{entry.id}|{preset}|{seed}|{entry.source}".encode())
+    for f in entry.files:
+        try:
+            h.update(Path(f).read_bytes())
+        except OSError:
+            pass
+    return h.hexdigest()[:16]
 
 
-def _symbolic(sid: str) -> dict:
-    """Run the statement's symbolic checks and summarise them.
+def summarise_symbolic(results: list[dict]) -> dict:
+    """Status of a statement's symbolic side from its results (dicts with ``status`` and ``role``).
 
-    Results whose claim starts with "[false variant" are negative controls (a deliberately false
-    version of the statement that the checker must refute): they are counted apart and do not make
-    the statement "disproved"; a control that is *not* refuted makes the status "error" (the
-    checker cannot tell true from false).
+    Claims decide the status (any disproved -> "disproved"; else any unproven -> "unproven"; else
+    "proved"; no claims -> "none"). Negative controls and refuted drafts are counted apart and must
+    come out disproved; one that does not makes the status "error" (the checker cannot tell true from
+    false, or a refuted draft is no longer refuted).
+
+    Example:
+        >>> summarise_symbolic([{"status": "proved", "role": "claim"},
+        ...                     {"status": "disproved", "role": "control"}])["status"]
+        'proved'
     """
-    import theory
-
-    st = theory.STATEMENTS.get(sid)
-    if st is None:
-        return {"status": "none", "results": []}
-    t0 = time.perf_counter()
-    results = [r.to_dict() for r in st.symbolic_checks()]
+    by_role = {"claim": [], "control": [], "refuted draft": []}
     for r in results:
-        r["control"] = r["claim"].startswith(CONTROL_PREFIX)
-    own = [r for r in results if not r["control"]]
-    controls = [r for r in results if r["control"]]
+        by_role.setdefault(r.get("role", "claim"), []).append(r)
+    own, controls, drafts = by_role["claim"], by_role["control"], by_role["refuted draft"]
     counts = {s: sum(r["status"] == s for r in own) for s in ("proved", "disproved", "unproven")}
-    counts["controls_refuted"] = sum(r["status"] == "disproved" for r in controls)
-    counts["controls"] = len(controls)
-    if counts["controls_refuted"] < len(controls):
+    counts.update(controls=len(controls), controls_refuted=sum(r["status"] == "disproved" for r in controls),
+                  drafts=len(drafts), drafts_refuted=sum(r["status"] == "disproved" for r in drafts))
+    error = ""
+    if counts["controls_refuted"] < counts["controls"]:
+        error = "a negative control (a deliberately false variant) was not refuted: the checker cannot tell true from false"
+    elif counts["drafts_refuted"] < counts["drafts"]:
+        error = "a refuted draft was not refuted by its counterexample"
+    if error:
         status = "error"
     elif counts["disproved"]:
         status = "disproved"
@@ -98,88 +150,201 @@ def _symbolic(sid: str) -> dict:
         status = "proved"
     else:
         status = "none"
-    out = {"status": status, "counts": counts, "results": results, "wall_s": time.perf_counter() - t0}
-    if status == "error":
-        out["error"] = "a false-variant control was not refuted: the symbolic checker cannot tell true from false"
+    out = {"status": status, "counts": counts}
+    if error:
+        out["error"] = error
     return out
 
 
-def _one(sid: str, ctx: CheckContext) -> dict:
-    try:
-        mod = load(sid)
-    except Exception as e:  # noqa: BLE001 - a check that cannot even be imported is an error row, not a crash
-        mod = None
-        load_error = e
-    entry = {"id": sid, "title": getattr(mod, "TITLE", sid), **_statement_info(sid), "preset": ctx.preset,
-             "seed": ctx.seed}
-    try:
-        entry["symbolic"] = _symbolic(sid)
-    except Exception as e:  # noqa: BLE001 - recorded, reported, never hidden
-        entry["symbolic"] = {"status": "error", "error": f"{type(e).__name__}: {e}",
-                             "traceback": traceback.format_exc(limit=4), "results": []}
+def _symbolic(entry: Entry) -> dict:
     t0 = time.perf_counter()
+    results = [r.to_dict() for r in entry.symbolic_checks()]
+    out = summarise_symbolic(results)
+    out.update(results=results, wall_s=time.perf_counter() - t0)
+    return out
+
+
+def _statement_info(entry: Entry) -> dict:
+    st = entry.statement
+    info = {"id": entry.id, "title": entry.title, "source": entry.source}
+    if st is not None:
+        info.update(kind=st.kind, paper_ref=st.paper_ref, text=st.text, hypotheses=list(st.hypotheses))
+    return info
+
+
+def _numeric(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
+    """One numeric check at one seed: the verdict's fields, status, wall time; an error row on failure."""
+    t0 = time.perf_counter()
+    out: dict = {"seed": seed}
     try:
-        if mod is None:
-            raise load_error
-        verdict, measured = run_check(mod, ctx)
-        entry.update(verdict.to_dict())
-        entry["status"] = "ran"
-        atomic_write_json(ctx.outdir / "measured" / f"{sid}.json", measured)
-    except Exception as e:  # noqa: BLE001
-        entry.update(verdict="error", status="error", error=f"{type(e).__name__}: {e}",
-                     traceback=traceback.format_exc(limit=6), numbers={}, figures=[], rule="", notes="")
-    entry["wall_s"] = time.perf_counter() - t0
-    entry["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    return entry
+        if entry.check is None:
+            raise RuntimeError(entry.error or f"statement {entry.id} has no check")
+        ctx = entry.context(preset, outdir, seed)
+        verdict, measured = run_check(entry.check, ctx)
+        out.update(verdict.to_dict())
+        out["id"] = entry.id
+        out["status"] = "ran"
+        atomic_write_json(outdir / "measured" / f"{entry.id}.json", measured)
+    except Exception as e:  # noqa: BLE001 - recorded and reported, never hidden
+        msg = str(e) if entry.check is None else f"{type(e).__name__}: {e}"
+        out.update(verdict="error", status="error", error=msg,
+                   traceback="" if entry.check is None else traceback.format_exc(limit=6),
+                   numbers={}, labels={}, figures=[], rule="", notes="", power="")
+    out["wall_s"] = time.perf_counter() - t0
+    out["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return out
+
+
+def combine_verdicts(verdicts: list[str]) -> str:
+    """The combined verdict over seeds under `COMBINED_RULE`.
+
+    Examples:
+        >>> combine_verdicts(["holds"] * 5), combine_verdicts(["holds", "violated", "holds"])
+        ('holds', 'inconclusive')
+        >>> combine_verdicts(["violated", "violated", "holds"]), combine_verdicts(["holds", "error"])
+        ('violated', 'error')
+    """
+    if not verdicts:
+        return "inconclusive"
+    if any(v == "error" for v in verdicts):
+        return "error"
+    if all(v == "holds" for v in verdicts):
+        return "holds"
+    if 2 * sum(v == "violated" for v in verdicts) >= len(verdicts):
+        return "violated"
+    return "inconclusive"
+
+
+def _seed_outdir(outdir: Path, seed: int, primary: bool) -> Path:
+    return outdir if primary else outdir / "seeds" / f"seed{seed}"
 
 
 def exit_status(results: dict, ids: list[str], strict: bool) -> int:
     """0 when every requested check ran; 1 when one could not run; with ``strict`` also 1 on violated."""
     rows = [results[i] for i in ids if i in results]
-    if any(r.get("status") == "error" or r.get("symbolic", {}).get("status") == "error" for r in rows):
+    if any(r.get("status") == "error" or r.get("symbolic", {}).get("status") == "error"
+           or r.get("combined", {}).get("verdict") == "error" for r in rows):
         return 1
-    if strict and any(r.get("verdict") == "violated" or r.get("symbolic", {}).get("status") == "disproved"
-                      for r in rows):
+    if strict and any(r.get("verdict") == "violated" or r.get("combined", {}).get("verdict") == "violated"
+                      or r.get("symbolic", {}).get("status") == "disproved" for r in rows):
         return 1
     return 0
 
 
+def _load_results(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        res = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        log(f"[verify] {path} is not readable JSON (an interrupted write?); starting a new one")
+        return {}
+    return res if isinstance(res, dict) else {}
+
+
 def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only: str | None = None,
-               seed: int = 0) -> dict:
+               seed: int = 0, seeds: Iterable[int] | str | None = None, plugins: Iterable[str] = (),
+               reg: Registry | None = None) -> dict:
     """Run the checks, write ``results.json``, ``report.md``, ``report.html``; return the results.
 
     Args:
         preset: "quick", "default" or "full".
         outdir: the report directory (figures under ``outdir/figures``).
-        only: comma-separated statement ids (e.g. "T4,T6"); default all.
-        seed: base seed of every check.
+        only: comma-separated statement ids (e.g. "T4,T6"); default all. Error rows of plug-ins that
+            could not be loaded are always included.
+        seed: the base seed when ``seeds`` is not given.
+        seeds: several base seeds ("0-4", or a list): every check runs on each, and each row gets the
+            per-seed verdicts and a combined verdict (`COMBINED_RULE`). The first seed's figures and
+            numbers are the row's own.
+        plugins: plug-in specs (``.py`` files or module names) added to the registry.
+        reg: the registry to use (default: built-in statements, ``plugins`` and installed entry points).
+
+    Returns:
+        The results dict (as written to ``results.json``): id -> row, and "meta".
     """
     from sims.report import write_reports
 
-    ids = parse_only(only)
-    ctx = CheckContext(preset=preset, outdir=Path(outdir), seed=seed)
-    ctx.outdir.mkdir(parents=True, exist_ok=True)
-    path = ctx.outdir / RESULTS
-    results: dict = {}
-    if path.exists():
-        try:
-            results = json.loads(path.read_text())
-        except json.JSONDecodeError:
-            results = {}
+    if preset not in ("quick", "default", "full"):
+        raise InputError(f"unknown preset {preset!r}; choose from quick, default, full")
+    seed_list = parse_seeds(seeds) if seeds is not None else parse_seeds([seed])
+    reg = reg if reg is not None else registry(plugins)
+    ids = reg.parse_only(only)
+    ids += [sid for sid in reg if reg[sid].error and reg[sid].source != "built-in" and sid not in ids]
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    path = outdir / RESULTS
+    results = _load_results(path)
+    prev_meta = results.get("meta", {})
+    run_args = {"preset": preset, "seeds": seed_list, "ids": ids}
+    resumable = prev_meta.get("state") == "running" and prev_meta.get("args") == run_args
+    meta = {
+        "preset": preset, "seed": seed_list[0], "seeds": seed_list, "ids_last_run": ids, "args": run_args,
+        "state": "running", "combined_rule": COMBINED_RULE if len(seed_list) > 1 else "",
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "wall_s_last_run": 0.0, "machine": platform.platform(), "versions": _versions(),
+        "code_version": code_version(),
+    }
     t_start = time.perf_counter()
+    reused_total = 0
+
+    def flush():
+        meta["wall_s_last_run"] = time.perf_counter() - t_start
+        results["meta"] = dict(meta)
+        atomic_write_json(path, to_jsonable(results), sort_keys=False)
+        write_reports(results, outdir)
+
     for n, sid in enumerate(ids, 1):
-        log(f"[verify] {sid} ({n}/{len(ids)}) running, preset {preset} ...")
-        entry = _one(sid, ctx)
-        results[sid] = to_jsonable(entry)
-        sym = entry["symbolic"].get("status")
-        log(f"[verify] {sid}: numeric {entry['verdict']}, symbolic {sym} ({entry['wall_s']:.1f}s"
-            f"{'; ' + entry['error'] if entry.get('error') else ''})")
-        results["meta"] = {
-            "preset": preset, "seed": seed, "ids_last_run": ids,
-            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "wall_s_last_run": time.perf_counter() - t_start, "machine": platform.platform(),
-            "versions": _versions(),
-        }
-        atomic_write_json(path, results)
-        write_reports(results, ctx.outdir)
+        entry = reg[sid]
+        old = results.get(sid, {}) if resumable else {}
+        row = {**_statement_info(entry), "preset": preset}
+        try:
+            row["symbolic"] = old["symbolic"] if old.get("symbolic") and old.get("code_version") == code_version() \
+                else _symbolic(entry)
+        except Exception as e:  # noqa: BLE001 - recorded, reported, never hidden
+            row["symbolic"] = {"status": "error", "error": f"{type(e).__name__}: {e}",
+                               "traceback": traceback.format_exc(limit=4), "results": []}
+        per_seed: dict[str, dict] = {}
+        old_seeds = old.get("seeds", {}) if isinstance(old.get("seeds"), dict) else {}
+        for k, s in enumerate(seed_list):
+            key = _cache_key(entry, preset, s)
+            prev = old_seeds.get(str(s))
+            if prev and prev.get("cache_key") == key and prev.get("status") == "ran":
+                per_seed[str(s)] = prev
+                reused_total += 1
+                log(f"[verify] {sid} seed {s}: reusing the result of the interrupted run ({prev.get('verdict')})")
+                continue
+            log(f"[verify] {sid} ({n}/{len(ids)}) seed {s} ({k + 1}/{len(seed_list)}) running, preset {preset} ...")
+            res = _numeric(entry, preset, _seed_outdir(outdir, s, k == 0), s)
+            if k > 0 and res.get("figures"):
+                sub = _seed_outdir(outdir, s, False).relative_to(outdir)
+                res["figures"] = [str(sub / f) for f in res["figures"]]
+            res["cache_key"] = key
+            per_seed[str(s)] = res
+            log(f"[verify] {sid} seed {s}: numeric {res['verdict']}, symbolic {row['symbolic'].get('status')} "
+                f"({res['wall_s']:.1f}s{'; ' + res['error'] if res.get('error') else ''})")
+            row["seeds"] = per_seed
+            results[sid] = to_jsonable({**row, **per_seed[str(seed_list[0])]} if str(seed_list[0]) in per_seed
+                                       else {**row, "verdict": "error", "status": "running"})
+            results[sid]["code_version"] = code_version()
+            flush()
+        first = per_seed[str(seed_list[0])]
+        row.update({k: v for k, v in first.items() if k not in ("seed",)})
+        row["seed"] = seed_list[0]
+        row["seeds"] = per_seed
+        row["code_version"] = code_version()
+        if len(seed_list) > 1:
+            verdicts = [per_seed[str(s)]["verdict"] for s in seed_list]
+            combined = combine_verdicts(verdicts)
+            row["combined"] = {
+                "verdict": combined, "per_seed": dict(zip(map(str, seed_list), verdicts)),
+                "stability": f"{sum(v == first['verdict'] for v in verdicts)}/{len(verdicts)} seeds agree with seed "
+                             f"{seed_list[0]}",
+                "rule": COMBINED_RULE,
+            }
+        results[sid] = to_jsonable(row)
+        flush()
+    meta["state"] = "complete"
+    meta["reused_checks"] = reused_total
+    flush()
     return results
+

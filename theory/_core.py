@@ -25,7 +25,13 @@ import numpy as np
 import sympy as sp
 from scipy import optimize
 
+from theory.errors import InputError
+
 __all__ = [
+    "Role",
+    "KINDS",
+    "negative_control",
+    "refuted_draft",
     "Status",
     "SymbolicResult",
     "Statement",
@@ -43,12 +49,10 @@ __all__ = [
 ]
 
 
-class TheoryInputError(ValueError):
-    """Bad input to a `theory` predictor (NaN/inf, non-positive where positivity is required...).
-
-    A ``ValueError``; `theory` cannot import ``sims``, so the command line should catch this too
-    (or ``sims.errors.InputError`` can list it among its bases).
-    """
+#: Bad input to a `theory` predictor (NaN/inf, non-positive where positivity is required...). The same
+#: class as ``sims.errors.InputError`` (both are `theory.errors.InputError`), so the command line
+#: catches every bad input by class.
+TheoryInputError = InputError
 
 
 class Status(str, enum.Enum):
@@ -59,6 +63,26 @@ class Status(str, enum.Enum):
     UNPROVEN = "unproven"
 
     def __str__(self) -> str:  # "proved", not "Status.PROVED", in reports
+        return self.value
+
+
+class Role(str, enum.Enum):
+    """What a symbolic result is *for* (typed, never a prefix of its claim).
+
+    * ``CLAIM``: part of the statement; its status makes the statement proved / unproven / disproved.
+    * ``CONTROL``: a negative control, a deliberately false variant of the statement that the checker
+      must refute. A control that comes out anything but DISPROVED means the checker cannot tell true
+      from false (the report shows an error).
+    * ``REFUTED_DRAFT``: an earlier wording of the statement (e.g. the first draft of T7) that the
+      toolkit refutes; shown with its counterexample, never counted against the corrected claim. A
+      refuted draft that is not DISPROVED is reported as an error too.
+    """
+
+    CLAIM = "claim"
+    CONTROL = "control"
+    REFUTED_DRAFT = "refuted draft"
+
+    def __str__(self) -> str:
         return self.value
 
 
@@ -77,6 +101,8 @@ class SymbolicResult:
         method: "sympy", "argument" (a proof written out in `detail`) or "numeric-search".
         witness: for DISPROVED, the counterexample (name -> value); for UNPROVEN, the point of
             smallest margin.
+        role: `Role.CLAIM` (default), `Role.CONTROL` or `Role.REFUTED_DRAFT`; set it with
+            `negative_control` / `refuted_draft`, never by editing the claim's words.
     """
 
     claim: str
@@ -85,6 +111,7 @@ class SymbolicResult:
     margin: float | None = None
     method: str = "sympy"
     witness: Mapping[str, float] | None = None
+    role: Role = Role.CLAIM
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (plain str/float/None values).
@@ -100,7 +127,35 @@ class SymbolicResult:
             "margin": None if self.margin is None else float(self.margin),
             "method": self.method,
             "witness": None if self.witness is None else {str(k): float(v) for k, v in self.witness.items()},
+            "role": Role(self.role).value,
         }
+
+
+def negative_control(result: SymbolicResult) -> SymbolicResult:
+    """Mark `result` as a negative control: a deliberately false variant that must come out DISPROVED.
+
+    Example:
+        >>> r = negative_control(SymbolicResult("1 + 1 = 3", Status.DISPROVED, "sympy: 1 != 0"))
+        >>> r.role.value, r.claim
+        ('control', '1 + 1 = 3')
+    """
+    return dataclasses.replace(result, role=Role.CONTROL)
+
+
+def refuted_draft(result: SymbolicResult) -> SymbolicResult:
+    """Mark `result` as a refuted draft: an earlier wording of the statement, shown with its counterexample.
+
+    Example:
+        >>> refuted_draft(SymbolicResult("p = 2", Status.DISPROVED, "ray: t^3")).role.value
+        'refuted draft'
+    """
+    return dataclasses.replace(result, role=Role.REFUTED_DRAFT)
+
+
+#: The kinds of statement: the paper's own formula or an identity; this project's formalisation of the
+#: paper's message; a reviewers' question answered by measurement (no symbolic side).
+KINDS = ("EXACT", "OURS", "QUESTION")
+_ID_RE = __import__("re").compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,10 +163,11 @@ class Statement:
     """One statement T1..T10 of THEORY.md: its words, its hypotheses, its sympy form, its checks.
 
     Attributes:
-        id: "T1" .. "T10".
+        id: "T1" .. "T10", "C1", ... or a plug-in's own id (letters, digits, '_', '-').
         title: a short title.
-        kind: "EXACT" (the paper's own formula, or an identity) or "OURS" (this project's
-            formalisation carrying the paper's message; never to be quoted as the paper's wording).
+        kind: "EXACT" (the paper's own formula, or an identity), "OURS" (this project's
+            formalisation carrying the paper's message; never to be quoted as the paper's wording) or
+            "QUESTION" (a reviewers' question answered by measurement).
         paper_ref: the paper's numbering (v1 / v2) where known, "" otherwise.
         text: the precise statement in words.
         hypotheses: the hypotheses, one per entry.
@@ -133,8 +189,15 @@ class Statement:
     )
 
     def __post_init__(self) -> None:
-        if self.kind not in ("EXACT", "OURS"):
-            raise TheoryInputError(f"Statement {self.id}: kind must be 'EXACT' or 'OURS', got {self.kind!r}")
+        if not isinstance(self.id, str) or not _ID_RE.fullmatch(self.id):
+            raise TheoryInputError(f"Statement id {self.id!r}: use letters, digits, '_' or '-', starting with a letter "
+                                   "(e.g. 'T4', 'C3', 'RELU1')")
+        if self.kind not in KINDS:
+            raise TheoryInputError(f"Statement {self.id}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        for name in ("title", "text"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                raise TheoryInputError(f"Statement {self.id}: {name} must be a non-empty string")
+        object.__setattr__(self, "hypotheses", tuple(self.hypotheses))
 
     def symbolic_checks(self) -> list[SymbolicResult]:
         """Run (or fetch the cached) symbolic checks of this statement."""

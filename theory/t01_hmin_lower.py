@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 
 from theory._core import (
+    negative_control,
     Statement,
     SymbolicResult,
     as_float_array,
@@ -274,7 +275,7 @@ def _union_bound_argument() -> SymbolicResult:
 def _symbolic_checks() -> tuple[SymbolicResult, ...]:
     true_radius = check_t1_radius(radius_expr)
     wrong = check_t1_radius(10 * radius_expr)
-    wrong = dataclasses.replace(wrong, claim=f"[false variant, must be refuted] {wrong.claim}")
+    wrong = negative_control(wrong)
     return (
         _union_bound_argument(),
         _check_pairs(),

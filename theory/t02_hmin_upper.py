@@ -23,6 +23,7 @@ import numpy as np
 import sympy as sp
 
 from theory._core import (
+    negative_control,
     Statement,
     SymbolicResult,
     TheoryInputError,
@@ -237,7 +238,7 @@ def _check_scaling() -> list[SymbolicResult]:
 @functools.lru_cache(maxsize=1)
 def _symbolic_checks() -> tuple[SymbolicResult, ...]:
     wrong = check_t2_radius(radius_expr / 10)
-    wrong = dataclasses.replace(wrong, claim=f"[false variant, must be refuted] {wrong.claim}")
+    wrong = negative_control(wrong)
     return (
         _argument(),
         _check_exp_inequality(),

@@ -24,6 +24,7 @@ import numpy as np
 import sympy as sp
 
 from theory._core import (
+    negative_control,
     Statement,
     SymbolicResult,
     TheoryInputError,
@@ -281,7 +282,7 @@ def _nonquadratic_argument(seed: int = 11) -> SymbolicResult:
 @functools.lru_cache(maxsize=1)
 def _symbolic_checks() -> tuple[SymbolicResult, ...]:
     wrong = check_t5_factor(1 - eta * mu)
-    wrong = dataclasses.replace(wrong, claim=f"[false variant, must be refuted] {wrong.claim}")
+    wrong = negative_control(wrong)
     return (
         _check_descent_algebra(),
         _check_quadratic_taylor(),

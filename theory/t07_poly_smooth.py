@@ -26,7 +26,7 @@ R = ||theta||, scalar widths in the count, which carries over to any fixed width
   as "constant with tau_eps".)
 * ReLU is not analytic (not even C^1 at 0): no Hessian degree.
 
-Correction (NOTE: derived here, not in THEORY.md; `corrected_hessian_degree`): for the shallow net
+Correction (the revised T7; `corrected_hessian_degree`): for the shallow net
 the hypothesis that gives p = 2 is sigma BOUNDED (tanh, sigmoid), not sigma' bounded. With sigma
 growing linearly (softplus, GELU, SiLU; sigma', sigma'' bounded) p = 3, and it is attained. Reason:
 the residual r = f - y is a sum over all units, so r d^2 f/dw_1^2 = r a_1 sigma''(w_1 x) x^2/sqrt(m)
@@ -58,6 +58,8 @@ import numpy as np
 import sympy as sp
 
 from theory._core import (
+    negative_control,
+    refuted_draft,
     Statement,
     Status,
     SymbolicResult,
@@ -789,10 +791,8 @@ def _check_tau() -> list[SymbolicResult]:
     return out
 
 
-#: prefix of the results that refute THEORY.md's T7 as written. It starts with "[false variant" so that
-#: sims.verify and tests/test_theory_core.py count them as refuted controls (their contract: every other
-#: result is proved or unproven); without it the finding would make T7's symbolic status "disproved".
-THEORY_MD_REFUTED = "[THEORY.md T7 as written, refuted]"
+#: the first draft of T7, which this project refuted; its results carry `Role.REFUTED_DRAFT`
+DRAFT_T7 = "first draft of T7:"
 _RAY_TEXT = "theta(t) = (w1, a1, w2, a2) = (1, t, t, t), f = (a1 sigma(w1 x) + a2 sigma(w2 x))/sqrt(2), (x0, y0) = (1, y0)"
 
 
@@ -809,20 +809,20 @@ def _ray_slope_fallback(claim: str, activation: str, p: int) -> SymbolicResult:
 
 
 def _check_two_unit_ray() -> list[SymbolicResult]:
-    """THEORY.md's "p = 2 for the shallow net with bounded sigma'" against the two-unit ray (derived here)."""
+    """T7's first draft, "p = 2 for the shallow net with bounded sigma'", against the two-unit ray (a refuted draft)."""
     out = []
     for a in ("softplus", "gelu", "silu"):
         r = check_two_unit_ray_degree(a, 2)
-        claim = (f"{THEORY_MD_REFUTED} p = 2 for every shallow net with bounded "
+        claim = (f"{DRAFT_T7} p = 2 for every shallow net with bounded "
                  f"sigma', i.e. ||Hess L(theta)|| <= K (1 + ||theta||)^2; here sigma = {a} (sigma', sigma'' bounded, "
                  "sigma unbounded), width 2, d = 1")
         if r.status is Status.DISPROVED and r.witness is not None and r.witness["ray_exponent"] > 2:
             e = int(r.witness["ray_exponent"])
-            out.append(dataclasses.replace(r, claim=claim, detail=(
+            out.append(refuted_draft(dataclasses.replace(r, claim=claim, detail=(
                 f"counterexample, the two-unit ray {_RAY_TEXT}: ||theta(t)|| ~ sqrt(3) t, but ||Hess L||_2 grows like "
-                f"t^{e} > t^2, so no K works. The correct hypothesis for p = 2 is sigma bounded (not sigma'). {r.detail}")))
+                f"t^{e} > t^2, so no K works. The correct hypothesis for p = 2 is sigma bounded (not sigma'). {r.detail}"))))
         else:
-            out.append(_ray_slope_fallback(claim, a, 2))
+            out.append(refuted_draft(_ray_slope_fallback(claim, a, 2)))
     for a in ("tanh", "sigmoid"):
         r = check_two_unit_ray_degree(a, 2)
         out.append(dataclasses.replace(r, claim=f"bounded sigma ({a}), the fair comparison (sigma''(1) != 0, so the "
@@ -856,9 +856,9 @@ def _check_two_unit_ray() -> list[SymbolicResult]:
 @functools.lru_cache(maxsize=1)
 def _symbolic_checks() -> tuple[SymbolicResult, ...]:
     wrong_growth = check_growth_exponent("softplus", 0, 0)
-    wrong_growth = dataclasses.replace(wrong_growth, claim=f"[false variant, must be refuted] {wrong_growth.claim}")
+    wrong_growth = negative_control(wrong_growth)
     wrong_degree = check_hessian_degree("residual", 1, 4)
-    wrong_degree = dataclasses.replace(wrong_degree, claim=f"[false variant, must be refuted] {wrong_degree.claim}")
+    wrong_degree = negative_control(wrong_degree)
     return (
         *_check_analyticity(),
         *_check_growth(),
@@ -887,17 +887,17 @@ STATEMENT = Statement(
     kind="OURS",
     paper_ref="",
     text=("For the analytic architectures with squared loss, ||Hess L(theta)|| <= K (1 + ||theta||)^p with a finite "
-          "degree p set by the architecture (p = 2 for the shallow net with bounded sigma', growing with depth), while "
-          "sup ||Hess L|| over R^P is infinite: the loss is not globally Lipschitz-smooth. tau_eps(z) = z/sqrt(||z||^2 + "
-          "eps^2) has ||tau_eps(z)|| < 1 and ||D tau_eps(z)|| <= 1/eps. (Derived here: p = 2D for a D-hidden-layer tanh "
-          "MLP and p = 4D + 2 for a D-block residual net with or without tau_eps.) NOTE (derived here, not in "
-          "THEORY.md): the hypothesis for p = 2 is sigma bounded, not sigma' bounded; for the shallow net with a "
-          "linearly growing sigma (softplus, GELU, SiLU) p = 3, attained along the two-unit ray theta(t) = "
-          "(w1, a1, w2, a2) = (1, t, t, t) of f = (a1 sigma(w1 x) + a2 sigma(w2 x))/sqrt(2) "
-          "(corrected_hessian_degree)."),
+          "degree p set by the architecture, while sup ||Hess L|| over R^P is infinite: the loss is not globally "
+          "Lipschitz-smooth. The degree: p = 2 for the shallow net with sigma itself bounded (tanh, sigmoid); p = 3 for "
+          "the shallow net with sigma growing linearly and sigma', sigma'' bounded (softplus, GELU, SiLU), attained "
+          "along the two-unit ray theta(t) = (w1, a1, w2, a2) = (1, t, t, t) of f = (a1 sigma(w1 x) + a2 sigma(w2 x))"
+          "/sqrt(2) (the residual f - y grows like ||theta||^2 and multiplies a second derivative of f that grows like "
+          "||theta||); p grows with depth (derived here: p = 2D for a D-hidden-layer tanh MLP, p = 4D + 2 for a "
+          "D-block residual net). tau_eps(z) = z/sqrt(||z||^2 + eps^2) has ||tau_eps(z)|| < 1 and "
+          "||D tau_eps(z)|| <= 1/eps. Refuted draft: 'p = 2 for the shallow net with bounded sigma'' (the two-unit "
+          "ray gives degree 3 for softplus, GELU and SiLU)."),
     hypotheses=("real-analytic activation (tanh, sigmoid, softplus, GELU, SiLU; not ReLU)", "squared loss",
-                "sigma' and sigma'' bounded (for p = 2 in the shallow net also sigma bounded: derived here, not in "
-                "THEORY.md)"),
+                "sigma' and sigma'' bounded; for p = 2 in the shallow net also sigma bounded"),
     exprs={"hessian_bound": _K * (1 + _theta_norm) ** _p, **{f"sigma_{k}": v for k, v in ACTIVATIONS.items()},
            "tau_eps_1d": X / sp.sqrt(X**2 + eps**2), "tau_eps_norm_bound": TAU_EPS_BOUNDS["norm"],
            "tau_eps_jacobian_bound": TAU_EPS_BOUNDS["jacobian_norm"]},

@@ -8,7 +8,7 @@ Counterexamples the hypotheses must allow: plain stacks that are degenerate ever
 even with P >= N k, e.g. a linear scalar bottleneck), and ReLU nets whose Gram matrix is singular
 on an open set (dead units) without being singular everywhere: impossible for an analytic function.
 
-NOTE (derived here, not in THEORY.md): the residual stream of `sims.models.residual`
+The revised T8: the residual stream of `sims.models.residual`
 (z_0 = W_in x/sqrt(d); z_l = z_{l-1} + (1/L) V_l sigma(U_l^T tau_eps(z_{l-1}))/sqrt(h); f = w^T tau_eps(z_L),
 column convention, stream width m) has a continuous O(m) symmetry. tau_eps(Q z) = Q tau_eps(z) for
 orthogonal Q, and the stream meets only linear maps, so (W_in, U_l, V_l, w) -> (Q W_in, Q U_l, Q V_l, Q w)
@@ -40,6 +40,7 @@ import sympy as sp
 from collections.abc import Callable
 
 from theory._core import (
+    refuted_draft,
     Statement,
     Status,
     SymbolicResult,
@@ -247,13 +248,11 @@ def _check_tiny_nets() -> list[SymbolicResult]:
 
 
 # ----------------------------------------------------------------------------------------------
-# The O(m) symmetry of the residual stream (derived here, not in THEORY.md)
+# The O(m) symmetry of the residual stream (the revised T8)
 # ----------------------------------------------------------------------------------------------
 
-#: prefix of the results that refute THEORY.md's T8 as written. It starts with "[false variant" so that
-#: sims.verify and tests/test_theory_core.py count them as refuted controls (their contract: every other
-#: result is proved or unproven); without it the finding would make T8's symbolic status "disproved".
-THEORY_MD_REFUTED = "[THEORY.md T8 as written, refuted]"
+#: the first draft of T8, which this project refuted; its result carries `Role.REFUTED_DRAFT`
+DRAFT_T8 = "first draft of T8:"
 PHI = sp.Symbol("phi", real=True)
 _SIGMA = sp.Function("sigma")
 _X = sp.Symbol("x", real=True)
@@ -427,7 +426,7 @@ def _check_literal_rank(gen: SymbolicResult) -> SymbolicResult:
     th = tiny_residual()
     P = sum(len(v) for v in th.values())
     m, N, k = 2, P, 1
-    claim = (f"{THEORY_MD_REFUTED} rank J = min(N k, P) for almost every theta "
+    claim = (f"{DRAFT_T8} rank J = min(N k, P) for almost every theta "
              f"for residual nets; here the tiny residual net (m = {m}, d = 1, one block, hidden 1, P = {P}) on N = {N} "
              f"points, k = {k}: min(N k, P) = {expected_rank(N * k, P)}")
     bound = symmetry_rank_bound(N, k, P, m)
@@ -448,7 +447,7 @@ def _symbolic_checks() -> tuple[SymbolicResult, ...]:
     gen = _check_generator()
     return (_check_residual_det(2), _check_residual_det(3), _analytic_argument(), *_check_tiny_nets(),
             check_tau_equivariance(), check_stream_invariance(), gen, _check_rank_bound_argument(),
-            _check_literal_rank(gen))
+            refuted_draft(_check_literal_rank(gen)))
 
 
 def symbolic_checks() -> list[SymbolicResult]:
@@ -464,16 +463,17 @@ STATEMENT = Statement(
     paper_ref="",
     text=("theta -> det(J J^T) is real-analytic, so if G is non-singular at one theta it is non-singular for almost "
           "every theta. A residual block z + phi(z; W) has det(I + D_z phi) = 1 at W = 0, so it is non-zero for a.e. W. "
-          "Plain (non-residual) stacks can be degenerate on a positive-measure set (e.g. a bottleneck narrower than "
-          "needed), and ReLU nets can have a Gram matrix singular on open sets. NOTE (derived here, not in "
-          "THEORY.md): a residual net with stream width m has a continuous O(m) symmetry (tau_eps(Q z) = Q tau_eps(z); "
-          "(W_in, U_l, V_l, w) -> (Q W_in, Q U_l, Q V_l, Q w) leaves f unchanged), so rank J <= min(N k, P - m(m-1)/2) "
-          "at every theta and the claim rank J = min(N k, P) fails when N k > P - m(m-1)/2. The paper's non-degeneracy "
-          "argument holds modulo this symmetry: G = J J^T is non-singular only when N k <= P - m(m-1)/2."),
+          "Parameter symmetries cap the rank: the tau_eps residual net with a stream of width m is invariant under "
+          "rotating the stream, (W_in, U_l, V_l, w) -> (Q W_in, Q U_l, Q V_l, Q w) for every orthogonal Q "
+          "(tau_eps(Q z) = Q tau_eps(z)), so the m(m-1)/2 generator directions lie in the kernel of J (once P >= m^2). "
+          "The claim: rank J = min(N k, P_eff) for almost every theta, P_eff = P - m(m-1)/2; G is non-singular a.e. iff "
+          "N k <= P_eff. Plain (non-residual) stacks can be degenerate on a positive-measure set (e.g. a bottleneck "
+          "narrower than needed), and ReLU nets can have a Gram matrix singular on open sets. Refuted draft: "
+          "'rank J = min(N k, P) for a.e. theta' (the stream symmetry gives rank P - m(m-1)/2 < min(N k, P) on tall "
+          "residual nets)."),
     hypotheses=("real-analytic activations (not ReLU)", "residual blocks z + phi(z; W) with phi(., 0) = 0",
                 "G non-singular at one theta (for the a.e. conclusion)",
-                "derived here, not in THEORY.md: for a residual net with stream width m, N k <= P - m(m-1)/2 "
-                "(the O(m) stream symmetry removes m(m-1)/2 directions)"),
+                "for a residual net with stream width m: N k <= P - m(m-1)/2 for G to be non-singular"),
     exprs={"residual_block_jacobian_2d": _Jz2[0], "expected_rank": sp.Min(sp.Symbol("N_k"), sp.Symbol("P")),
            "symmetry_rank_bound": sp.Min(sp.Symbol("N_k"), sp.Symbol("P") - sp.Symbol("m") * (sp.Symbol("m") - 1) / 2)},
     predictors=("expected_rank", "effective_param_count", "symmetry_rank_bound"),

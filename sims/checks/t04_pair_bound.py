@@ -27,11 +27,13 @@ e.g. 0.05; the factor 1/2 is sharp only over all gradients), ``slope=s`` (band [
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import jax
 import numpy as np
 
+from sims.registry import Check
 from sims.checks._trajectories import (UNIT_ROUNDOFF, as_float, as_floats, planted_pair_family, segment_lipschitz,
                                        small_models)
 from sims.data import planted_cluster
@@ -41,27 +43,35 @@ from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, band_verdict, f
 from theory.t04_pair_bound import cluster_bound, lipschitz_pair_bound, pair_bound, pl_slope_in_hmin
 
 ID = "T4"
-TITLE = "close pair caps lambda_min(G) and mu (slope 2); clusters create |D| small eigenvalues"
 
 SLOPE_HALF_WIDTH = 0.3
 LIP_REL_TOL = 1e-9
 ROUND_C = 64.0
 
 
-def _settings(ctx):
-    return {
-        "n": 8, "d": 8,
-        "eps_values": [float(x) for x in ctx.pick(np.logspace(-4, -2, 3), np.logspace(-4, -2, 5),
-                                                  np.logspace(-5, -2, 7))],
-        "seeds": ctx.pick((0,), (0, 1), (0, 1, 2, 3)),
-        "archs": ctx.pick(("shallow",), ("shallow", "mlp", "residual", "transformer"),
-                          ("shallow", "mlp", "residual", "transformer")),
-        "seg_points_pair": ctx.pick(4, 8, 16),
-        "seg_points_base": ctx.pick(8, 16, 32),
-        "base_pairs": ctx.pick(1, 3, 5),
-        "cluster_size": 3,
-        "cluster_H": [float(x) for x in ctx.pick((1e-2,), (1e-3, 1e-2), (1e-4, 1e-3, 1e-2))],
-    }
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the T4 check (one instance per preset in `SETTINGS`)."""
+
+    n: int = 8                      # points per set (on S^(d-1))
+    d: int = 8
+    eps_values: tuple[float, ...] = tuple(np.logspace(-4, -2, 5).tolist())  # planted h_min values
+    seeds: tuple[int, ...] = (0, 1)
+    archs: tuple[str, ...] = ("shallow", "mlp", "residual", "transformer")
+    seg_points_pair: int = 8        # samples of ||D_x grad f|| on the planted segment
+    seg_points_base: int = 16       # ... on the closest unplanted segments
+    base_pairs: int = 3             # closest unplanted pairs sampled
+    cluster_size: int = 3           # |D|
+    cluster_H: tuple[float, ...] = (1e-3, 1e-2)
+
+
+SETTINGS = {
+    "quick": Settings(eps_values=tuple(np.logspace(-4, -2, 3).tolist()), seeds=(0,), archs=("shallow",),
+                      seg_points_pair=4, seg_points_base=8, base_pairs=1, cluster_H=(1e-2,)),
+    "default": Settings(),
+    "full": Settings(eps_values=tuple(np.logspace(-5, -2, 7).tolist()), seeds=(0, 1, 2, 3), seg_points_pair=16,
+                     seg_points_base=32, base_pairs=5, cluster_H=(1e-4, 1e-3, 1e-2)),
+}
 
 
 def _gram(model, params, X):
@@ -84,24 +94,24 @@ def _closest_pairs(X: np.ndarray, k: int, exclude: tuple[int, int]) -> list[tupl
 def measure(ctx) -> dict:
     """Gram spectra, pair terms, sampled L_x and cluster spectra at initialisation."""
     t0 = time.perf_counter()
-    st = _settings(ctx)
-    n, d = st["n"], st["d"]
+    st = ctx.settings
+    n, d = st.n, st.d
     models = small_models(d)
     pair_rows, lip_rows, cluster_rows = [], [], []
-    for seed in st["seeds"]:
-        key = jax.random.fold_in(jax.random.PRNGKey(4000 + ctx.seed), seed)
+    for seed in st.seeds:
+        key = ctx.key(seed)
         k_data, k_init, k_cl = jax.random.split(key, 3)
-        X, pair, h_base, psets, base = planted_pair_family(n, d, st["eps_values"], key=k_data)
+        X, pair, h_base, psets, base = planted_pair_family(n, d, st.eps_values, key=k_data)
         i0, j0 = pair
-        for arch in st["archs"]:
+        for arch in st.archs:
             model = models[arch]
             p0 = jax.jit(model.init)(jax.random.fold_in(k_init, len(arch)))
-            for b, e in enumerate(st["eps_values"]):
+            for b, e in enumerate(st.eps_values):
                 J, ev = _gram(model, p0, X[b])
                 iu, ju = np.triu_indices(n, 1)
                 pb_all = pair_bound(J[iu], J[ju])
                 h_all = np.linalg.norm(X[b][iu] - X[b][ju], axis=1)
-                Lx = segment_lipschitz(model, p0, X[b][i0], X[b][j0], n_points=st["seg_points_pair"])
+                Lx = segment_lipschitz(model, p0, X[b][i0], X[b][j0], n_points=st.seg_points_pair)
                 k_pl = int(np.nonzero((iu == min(i0, j0)) & (ju == max(i0, j0)))[0][0])
                 pair_rows.append({
                     "arch": arch, "seed": seed, "eps": e, "h_min": float(h_all.min()), "n": n,
@@ -114,31 +124,31 @@ def measure(ctx) -> dict:
                 lip_rows.append({"arch": arch, "seed": seed, "kind": "planted", "h": float(h_all[k_pl]),
                                  "pair_term": float(pb_all[k_pl]), "L_x": Lx,
                                  "lipschitz_term": float(lipschitz_pair_bound(Lx, h_all[k_pl])),
-                                 "seg_points": st["seg_points_pair"]})
+                                 "seg_points": st.seg_points_pair})
             # the closest unplanted pairs of the set with the largest eps (long segments: more samples)
             Xl = X[-1]
             J, _ = _gram(model, p0, Xl)
-            for (i, j, h) in _closest_pairs(Xl, st["base_pairs"], exclude=(i0, j0)):
-                Lx = segment_lipschitz(model, p0, Xl[i], Xl[j], n_points=st["seg_points_base"])
+            for (i, j, h) in _closest_pairs(Xl, st.base_pairs, exclude=(i0, j0)):
+                Lx = segment_lipschitz(model, p0, Xl[i], Xl[j], n_points=st.seg_points_base)
                 lip_rows.append({"arch": arch, "seed": seed, "kind": "base", "h": h,
                                  "pair_term": float(pair_bound(J[i], J[j])), "L_x": Lx,
                                  "lipschitz_term": float(lipschitz_pair_bound(Lx, h)),
-                                 "seg_points": st["seg_points_base"]})
+                                 "seg_points": st.seg_points_base})
             # cluster form
-            for H in st["cluster_H"]:
+            for H in st.cluster_H:
                 # the |D| nearest neighbours of x_0 in the (unplanted) base set moved into B(x_0, H)
-                cs = planted_cluster(base, 0, st["cluster_size"], H,
+                cs = planted_cluster(base, 0, st.cluster_size, H,
                                      key=jax.random.fold_in(k_cl, int(round(-np.log10(H) * 10))))
                 Xc = cs.X
                 D, _ = cluster_term(Xc, 0, H)
                 h_ij = np.linalg.norm(Xc[D] - Xc[0], axis=1)
-                Lx = max(segment_lipschitz(model, p0, Xc[0], Xc[j], n_points=st["seg_points_pair"]) for j in D)
+                Lx = max(segment_lipschitz(model, p0, Xc[0], Xc[j], n_points=st.seg_points_pair) for j in D)
                 _, ev = _gram(model, p0, Xc)
                 cluster_rows.append({"arch": arch, "seed": seed, "H": H, "D_size": int(len(D)),
                                      "h_ij": h_ij.tolist(), "L_x": Lx,
                                      "bound": float(cluster_bound(Lx, h_ij)),
                                      "eigvals": ev.tolist()})
-    return {"settings": st, "pairs": pair_rows, "lipschitz": lip_rows, "clusters": cluster_rows,
+    return {"settings": dataclasses.asdict(st), "pairs": pair_rows, "lipschitz": lip_rows, "clusters": cluster_rows,
             "wall_s": time.perf_counter() - t0}
 
 
@@ -197,24 +207,34 @@ def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = Non
             f"eigenvalues of G <= L_x^2 sum_(j in D) h_ij^2 for every planted cluster")
     numbers = {
         "verdict_parts": sub,
-        "slopes (log mu vs log h_min)": {k: round(v["slope"], 4) for k, v in slopes.items()},
+        "slopes": {k: round(v["slope"], 4) for k, v in slopes.items()},
         "slope_band": [lo, hi],
-        "max lambda_min / min_pair (1/2)||g_i-g_j||^2 (<= 1)": float(max(ratio_a)),
-        "max (1/2)||g_i-g_j||^2 / ((1/2) L_x^2 h^2) (<= 1)": float(max(ratio_b)),
-        "cluster counts (count / |D|)": [f"{c['arch']}/s{c['seed']}/H={c['H']:.0e}: {c['count']}/{c['D']}"
-                                         for c in counts][:12],
-        "min over clusters of lambda_(|D|+1) / bound (> 1: the count is exactly |D|)":
-            float(min(c["next_eig_over_bound"] for c in counts)) if counts else float("nan"),
-        "pairs_tested (a)": int(sum(len(r["pair_terms_all"]) for r in measured["pairs"])),
-        "segments_sampled (b)": len(measured["lipschitz"]),
+        "max_ratio_middle": float(max(ratio_a)),
+        "max_ratio_lipschitz": float(max(ratio_b)),
+        "cluster_counts": [f"{c['arch']}/s{c['seed']}/H={c['H']:.0e}: {c['count']}/{c['D']}" for c in counts][:12],
+        "min_next_eig_over_bound": float(min(c["next_eig_over_bound"] for c in counts)) if counts else float("nan"),
+        "pairs_tested": int(sum(len(r["pair_terms_all"]) for r in measured["pairs"])),
+        "segments_sampled": len(measured["lipschitz"]),
         "wall_s": measured.get("wall_s"),
+    }
+    labels = {
+        "verdict_parts": "verdict of each part",
+        "slopes": "slopes of log mu vs log h_min, per (architecture, seed)",
+        "slope_band": "slope band",
+        "max_ratio_middle": "max lambda_min / min_pair (1/2)||g_i-g_j||^2 (<= 1)",
+        "max_ratio_lipschitz": "max (1/2)||g_i-g_j||^2 / ((1/2) L_x^2 h^2) (<= 1)",
+        "cluster_counts": "cluster counts (count / |D|)",
+        "min_next_eig_over_bound": "min over clusters of lambda_(|D|+1) / bound (> 1: the count is exactly |D|)",
+        "pairs_tested": "pairs tested (a)",
+        "segments_sampled": "segments sampled (b)",
+        "wall_s": "wall time (s)",
     }
     notes = ("OURS (mechanism of the paper's v2 Corollary 3).  h_min is the minimum pairwise distance (not q_X).  "
              "L_x is sampled (the max of the operator norm at evenly spaced points of the segment), so it is a lower "
              "estimate of the supremum in the statement: (b) can only fail by under-sampling, and a pass is "
              "evidence, not proof.  The middle term (a) is exact (Rayleigh quotient at v = (e_i - e_j)/sqrt 2).  "
              "All at initialisation; slope fits in the style of diffrax's order tests.")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
@@ -223,7 +243,7 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     pyplot = plt()
     colors = {"shallow": "C0", "mlp": "C1", "residual": "C2", "transformer": "C3"}
     fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(11, 4.3))
-    slopes = verdict.numbers["slopes (log mu vs log h_min)"]
+    slopes = verdict.numbers["slopes"]
     for key in sorted({(r["arch"], r["seed"]) for r in measured["pairs"]}):
         rows = sorted([r for r in measured["pairs"] if (r["arch"], r["seed"]) == key], key=lambda r: r["h_min"])
         h = np.array([r["h_min"] for r in rows])
@@ -253,7 +273,7 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     ax2.set_ylabel("eigenvalues of G = J J^T at init")
     ax2.set_title("cluster form: eigenvalues (o) vs bound L_x^2 sum h_ij^2 (dotted)")
     ax2.legend(fontsize=6, ncol=2)
-    sl = list(verdict.numbers["slopes (log mu vs log h_min)"].values())
+    sl = list(verdict.numbers["slopes"].values())
     parts = ", ".join(f"{k[0]} {v}" for k, v in verdict.numbers["verdict_parts"].items())
     fig.suptitle(f"T4: {verdict.verdict}  (measured slopes {min(sl):.3f}..{max(sl):.3f}, predicted 2, band "
                  f"[{verdict.numbers['slope_band'][0]:.1f}, {verdict.numbers['slope_band'][1]:.1f}]; parts: {parts})",
@@ -261,10 +281,6 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     return [ctx.rel(save(fig, ctx.fig("t04_mu_vs_hmin_cluster.png")))]
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
-
-    from sims.checks import run_check
-
-    return run_check(sys.modules[__name__], ctx)[0]
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"pair factor 0.05": {"pair_factor": 0.05}, "slope 3": {"slope": 3.0},
+                              "one more small eigenvalue": {"cluster_extra": 1}})

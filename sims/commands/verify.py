@@ -1,20 +1,31 @@
-"""``hmin verify``: the report card of every statement of THEORY.md."""
+"""``hmin verify``: the report card of every registered statement."""
 
 from __future__ import annotations
 
 import argparse
 
 HELP = """\
-Run every theorem check of THEORY.md (T1..T10) and the reviewers' questions C1, C3:
-the symbolic side with sympy (proved / disproved / unproven) and the numeric side on measured GD
-trajectories and Monte Carlo samples (holds / violated / inconclusive, with the numbers).
+Run every registered statement's checks: the built-in T1..T10 (the paper's claims as formalised by
+hmin) and the reviewers' questions (C1, C3, ...), plus any plug-in statements. For each: the
+symbolic side with sympy (proved / disproved / unproven) and the numeric side on measured GD
+trajectories and Monte Carlo samples (holds / violated / inconclusive, with the numbers). The
+statements themselves: `hmin statements` or docs/statements.md.
 
 Writes OUT/report.md, OUT/report.html (the report card), OUT/results.json (per id: verdict,
-numbers, symbolic results), OUT/figures/*.png and OUT/measured/*.json.
+numbers, symbolic results), OUT/figures/*.png and OUT/measured/*.json. Interrupted? Run the same
+command again: the checks it finished are reused (keyed by statement, preset, seed and code version).
+
+Several seeds (--seeds 0-4): every check runs on each seed; the report shows each seed's verdict, a
+stability column and a combined verdict (holds on every seed -> holds; violated on at least half ->
+violated; otherwise inconclusive).
+
+Plug-ins: --plugin my_statement.py (or a module name) adds a statement written against the public
+API (see docs/plugins.md and examples/relu_ntk_slope.py); installed packages can register statements
+through the entry-point group "hmin.statements".
 
 Exit status: 0 when every check ran (a violated theorem is a finding, not a crash); 1 when a check
-could not run (its error is in the report); with --strict also 1 when a check says "violated" or a
-symbolic check is disproved; 2 on bad options.
+or a plug-in could not run (its error is in the report); with --strict also 1 when a check says
+"violated" or a symbolic check is disproved; 2 on bad options.
 """
 
 
@@ -29,17 +40,29 @@ def register(sub) -> None:
     p.add_argument("--only", default=None, metavar="IDS",
                    help="comma-separated ids, e.g. T4,T6 (merged into an existing results.json)")
     p.add_argument("--out", default="figures", help="report directory (default: figures/)")
-    p.add_argument("--seed", type=int, default=0, help="base seed of every check (default 0)")
+    s = p.add_mutually_exclusive_group()
+    s.add_argument("--seed", type=int, default=None, help="base seed of every check (default 0)")
+    s.add_argument("--seeds", default=None, metavar="LIST",
+                   help="several base seeds, e.g. 0-4 or 0,3,7: per-seed verdicts, stability, combined verdict")
+    p.add_argument("--plugin", action="append", default=[], metavar="FILE_OR_MODULE",
+                   help="add a statement from a .py file or an importable module (repeatable)")
     p.add_argument("--strict", action="store_true", help="also exit 1 when a check says 'violated'")
     p.set_defaults(func=main, preset="default")
 
 
 def main(args) -> int:
+    from sims.errors import InputError
+    from sims.registry import registry
     from sims.report import summary_table
-    from sims.verify import exit_status, parse_only, run_verify
+    from sims.verify import exit_status, parse_seeds, run_verify
 
-    ids = parse_only(args.only)
-    results = run_verify(args.preset, args.out, only=args.only, seed=args.seed)
-    print(summary_table(results, ids))
+    if args.seed is not None and args.seed < 0:
+        raise InputError(f"--seed {args.seed}: seeds must be non-negative")
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed or 0]
+    reg = registry(args.plugin)
+    ids = reg.parse_only(args.only)
+    results = run_verify(args.preset, args.out, only=args.only, seeds=seeds, reg=reg)
+    shown = [i for i in results if i in ids or (i in reg and reg[i].error)]
+    print(summary_table(results, [i for i in reg if i in shown]))
     print(f"\nreport: {args.out}/report.html  ({args.out}/report.md, {args.out}/results.json)")
-    return exit_status(results, ids, args.strict)
+    return exit_status(results, shown, args.strict)
