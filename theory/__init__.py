@@ -24,8 +24,8 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from theory._core import (KINDS, Role, SearchResult, Statement, Status, SymbolicResult, TheoryInputError,
-                          negative_control, refuted_draft, search_min_margin)
+from theory._core import (KINDS, Role, SearchResult, Statement, Status, SymbolicResult, TheoryInputError, by_argument,
+                          disproved, negative_control, proved, refuted_draft, search_min_margin)
 from theory.common import unit_ball_volume, unit_ball_volume_sym
 from theory.errors import HminError, InputError, PluginError
 
@@ -43,6 +43,9 @@ __all__ = [
     "TheoryInputError",
     "negative_control",
     "refuted_draft",
+    "proved",
+    "disproved",
+    "by_argument",
     "run_symbolic",
     "search_min_margin",
     "statement_sort_key",
