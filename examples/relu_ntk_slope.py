@@ -40,8 +40,8 @@ Rule (written before any run):
   with a_j^2 weights, so its relative spread is about sqrt(3 pi / (m h)) = 0.34 at m = 8192, h = 1e-2.
   The width is now chosen so that four spreads fit in the [1/2, 2] band at the smallest h
   (m >= 3 pi 64 / h, 65536 at h = 1e-2), and (b)'s slope is compared with the closed form's slope
-  over the same h_min range (the theta^2 term makes it 1.2-1.4 there; comparing with 1 was a wrong
-  prediction, not a tolerance). The bands are unchanged. The revised rule was then run on seeds 15-19,
+  over the same h_min range (the theta^2 term steepens it above h = 1e-2; comparing with 1 there was a
+  wrong prediction, not a tolerance). The bands are unchanged. The revised rule was then run on seeds 15-19,
   never looked at before. Power: (a) is a deterministic
   computation and catches any predicted slope off by more than 0.1; the false variant "slope 2
   everywhere" (T4's exponent) must come out violated.
@@ -142,7 +142,8 @@ class Settings:
 
 
 SETTINGS = {
-    "quick": Settings(seeds=(0,), wide=16384, h_above=tuple(np.logspace(-1.5, np.log10(0.2), 3).tolist()),
+    # the wide width is set by the rule's noise argument (module docstring), so quick keeps it
+    "quick": Settings(seeds=(0,), h_above=tuple(np.logspace(-2, np.log10(0.2), 3).tolist()),
                       h_below=tuple(np.logspace(-6, -4, 3).tolist())),
     "default": Settings(),
     "full": Settings(seeds=tuple(range(8)), wide=32768),

@@ -15,3 +15,25 @@ import jax  # noqa: E402
 import sims  # noqa: E402,F401  (turns on float64 support)
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def quick_measurement(tmp_path_factory):
+    """``quick_measurement(sid)``: the quick-preset measurement of a registered statement at seed 0, measured
+    once per test session and shared by every test that needs one (the registry contract test, the checks'
+    own tests)."""
+    from sims.registry import builtin_registry
+
+    cache: dict[str, dict] = {}
+    reg = builtin_registry()
+
+    def get(sid: str) -> dict:
+        if sid not in cache:
+            ctx = reg[sid].context("quick", tmp_path_factory.mktemp(f"quick_{sid}"), 0)
+            cache[sid] = reg[sid].check.measure(ctx)
+        return cache[sid]
+
+    return get

@@ -282,5 +282,5 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
 
 
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
-              false_variants={"pair factor 0.05": {"pair_factor": 0.05}, "slope 3": {"slope": 3.0},
+              false_variants={"pair factor 0.01": {"pair_factor": 0.01}, "slope 3": {"slope": 3.0},
                               "one more small eigenvalue": {"cluster_extra": 1}})
