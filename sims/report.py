@@ -220,8 +220,54 @@ last run {meta.get('wall_s_last_run', 0):.0f} s on {e(meta.get('machine', '?'))}
 """
 
 
+def _confirmation(outdir: Path) -> dict | None:
+    """The results of ``hmin verify --confirm`` (fresh seeds) stored under ``outdir/confirmation``, if any."""
+    import json
+
+    p = outdir / "confirmation" / "results.json"
+    try:
+        return json.loads(p.read_text()) if p.exists() else None
+    except (json.JSONDecodeError, OSError):
+        return None
+
+
+def confirmation_rows(results: dict, conf: dict) -> list[list[str]]:
+    """Rows (id, fresh seeds' verdicts, combined on fresh seeds, combined on the report's seeds, agreement)."""
+    rows = []
+    for i in _ids(conf):
+        c = conf[i]
+        fresh = c.get("combined", {}).get("verdict", c.get("verdict", "—"))
+        per = ", ".join(f"{k}: {v}" for k, v in c.get("combined", {}).get("per_seed", {}).items())
+        r = results.get(i, {})
+        here = r.get("combined", {}).get("verdict", r.get("verdict", "—"))
+        rows.append([i, per or c.get("verdict", "—"), fresh, here, "yes" if fresh == here else "**no**"])
+    return rows
+
+
+_CONF_INTRO = ("Rules that were chosen or changed after looking at data were rewritten once and committed, with a "
+               "set of fresh seeds, before this run (docs/preregistration.md). Every check, run on those seeds "
+               "at the same preset: a rule that fails there says so; nothing was re-tuned on them.")
+
+
 def write_reports(results: dict, outdir: str | Path) -> None:
-    """Write ``report.md`` and ``report.html`` into ``outdir`` (atomic)."""
+    """Write ``report.md`` and ``report.html`` into ``outdir`` (atomic), with the fresh-seed confirmation
+    table when ``outdir/confirmation/results.json`` exists."""
     outdir = Path(outdir)
-    atomic_write_text(outdir / "report.md", _md(results))
-    atomic_write_text(outdir / "report.html", _html(results))
+    md, page = _md(results), _html(results)
+    conf = _confirmation(outdir)
+    if conf and any(k != "meta" for k in conf):
+        rows = confirmation_rows(results, conf)
+        seeds = ", ".join(map(str, conf.get("meta", {}).get("seeds", [])))
+        md += "\n".join(["", "## Fresh-seed confirmation of the pre-registered rules", "", _CONF_INTRO, "",
+                         f"Fresh seeds {seeds}, preset {conf.get('meta', {}).get('preset', '?')}.", "",
+                         "| id | verdict per fresh seed | combined (fresh) | combined (this report) | same |",
+                         "|---|---|---|---|---|"] + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
+        e = html.escape
+        table = "".join("<tr>" + "".join(f"<td>{e(x.replace('**', ''))}</td>" for x in r) + "</tr>" for r in rows)
+        page = page.replace("</body></html>", (
+            f"<section id='confirmation'><h2>Fresh-seed confirmation of the pre-registered rules</h2><p>{e(_CONF_INTRO)}</p>"
+            f"<p class='m'>Fresh seeds {e(seeds)}.</p><table><tr><th>id</th><th>verdict per fresh seed</th>"
+            f"<th>combined (fresh)</th><th>combined (this report)</th><th>same</th></tr>{table}</table></section>"
+            "</body></html>"))
+    atomic_write_text(outdir / "report.md", md)
+    atomic_write_text(outdir / "report.html", page)

@@ -30,10 +30,15 @@ from sims.progress import log
 from sims.registry import Entry, Registry, registry, run_check
 from sims.store import atomic_write_json, to_jsonable
 
-__all__ = ["run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
+__all__ = ["FRESH_SEEDS", "run_confirmation", "run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
            "code_version", "COMBINED_RULE"]
 
 RESULTS = "results.json"
+
+#: the fresh seeds of the confirmation run (docs/preregistration.md): committed before any rule that was
+#: rewritten after looking at data was run on them; used only by ``hmin verify --confirm``.
+FRESH_SEEDS = "7301-7305"
+CONFIRMATION_DIR = "confirmation"
 
 COMBINED_RULE = ("combined over seeds: holds if the check holds on every seed; violated if it ran on every seed and "
                  "is violated on at least half of them (each 'violated' is certain by the check's own rule, and it "
@@ -348,3 +353,20 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
     flush()
     return results
 
+
+
+def run_confirmation(preset: str = "default", outdir: str | Path = "figures", *, only: str | None = None,
+                     reg: Registry | None = None) -> dict:
+    """Run the checks on the pre-registered fresh seeds (`FRESH_SEEDS`) into ``outdir/confirmation`` and
+    rewrite ``outdir``'s report card with the confirmation table.
+
+    Returns:
+        The confirmation results (as in `run_verify`).
+    """
+    from sims.report import write_reports
+
+    conf = run_verify(preset, Path(outdir) / CONFIRMATION_DIR, only=only, seeds=FRESH_SEEDS, reg=reg)
+    main_path = Path(outdir) / RESULTS
+    if main_path.exists():
+        write_reports(_load_results(main_path), outdir)
+    return conf

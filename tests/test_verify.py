@@ -221,3 +221,14 @@ def test_atomic_writes_are_readable_by_others(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask and mode & stat.S_IRGRP
+
+
+def test_confirmation_table_on_fresh_seeds(fake_reg, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(verify, "FRESH_SEEDS", "7-8")
+    monkeypatch.setattr("sims.registry.registry", lambda plugins=(), **kw: fake_reg)
+    assert main(["verify", "--quick", "--only", "T1,T2", "--seeds", "0-1", "--confirm", "--out", str(tmp_path)]) == 0
+    conf = json.loads((tmp_path / "confirmation" / "results.json").read_text())
+    assert conf["meta"]["seeds"] == [7, 8] and conf["T1"]["combined"]["verdict"] == "holds"
+    md = (tmp_path / "report.md").read_text()
+    assert "Fresh-seed confirmation" in md and "| T2 | 7: violated, 8: violated | violated | violated | yes |" in md
+    assert "Fresh-seed confirmation" in (tmp_path / "report.html").read_text()

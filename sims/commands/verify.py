@@ -46,6 +46,9 @@ def register(sub) -> None:
                    help="several base seeds, e.g. 0-4 or 0,3,7: per-seed verdicts, stability, combined verdict")
     p.add_argument("--plugin", action="append", default=[], metavar="FILE_OR_MODULE",
                    help="add a statement from a .py file or an importable module (repeatable)")
+    p.add_argument("--confirm", action="store_true",
+                   help="afterwards, run the pre-registered fresh seeds (docs/preregistration.md) into OUT/confirmation "
+                        "and add the confirmation table to the report card")
     p.add_argument("--strict", action="store_true", help="also exit 1 when a check says 'violated'")
     p.set_defaults(func=main, preset="default")
 
@@ -54,7 +57,7 @@ def main(args) -> int:
     from sims.errors import InputError
     from sims.registry import registry
     from sims.report import summary_table
-    from sims.verify import exit_status, parse_seeds, run_verify
+    from sims.verify import exit_status, parse_seeds, run_confirmation, run_verify
 
     if args.seed is not None and args.seed < 0:
         raise InputError(f"--seed {args.seed}: seeds must be non-negative")
@@ -64,5 +67,11 @@ def main(args) -> int:
     results = run_verify(args.preset, args.out, only=args.only, seeds=seeds, reg=reg)
     shown = [i for i in results if i in ids or (i in reg and reg[i].error)]
     print(summary_table(results, [i for i in reg if i in shown]))
+    status = exit_status(results, shown, args.strict)
+    if args.confirm:
+        conf = run_confirmation(args.preset, args.out, only=args.only, reg=reg)
+        print("\nfresh-seed confirmation (docs/preregistration.md):")
+        print(summary_table(conf, [i for i in reg if i in conf]))
+        status = max(status, exit_status(conf, [i for i in conf if i != "meta"], args.strict))
     print(f"\nreport: {args.out}/report.html  ({args.out}/report.md, {args.out}/results.json)")
-    return exit_status(results, shown, args.strict)
+    return status
