@@ -64,6 +64,7 @@ KD_MAX_DIM = 8  # never use the tree above this d (see _use_kdtree for the rule 
 
 _U64 = 2.0**-53  # unit round-off of float64
 
+#: the conventions string stored with every geometry summary (h_min vs q_X, fill distance, mesh ratio).
 CONVENTIONS = (
     "h_min = min_{i != j} ||x_i - x_j||_2 (minimum pairwise distance); "
     "q_X = h_min / 2 (separation distance, RBF convention); "
