@@ -30,6 +30,12 @@ __all__ = ["PACKAGES", "public_modules", "public_names", "api_markdown", "first_
 PACKAGES = ("sims", "theory")
 
 _ADDR = re.compile(r" at 0x[0-9a-fA-F]+")
+_PATHCLS = re.compile(r"\b(?:Posix|Windows)Path\(")
+
+
+def _clean(s: str) -> str:
+    """Remove what differs between machines: memory addresses, the concrete Path class."""
+    return _PATHCLS.sub("Path(", _ADDR.sub("", s))
 
 
 def public_modules(packages=PACKAGES) -> list[str]:
@@ -105,7 +111,7 @@ def _signature(obj) -> str:
         sig = str(inspect.signature(obj))
     except (TypeError, ValueError):
         return "(...)"
-    return _ADDR.sub("", sig)
+    return _clean(sig)
 
 
 def _kind(obj) -> str:
@@ -127,7 +133,7 @@ def _entry(modname: str, module, name: str) -> list[str]:
         head = f"- **`{name}`** (module `{obj.__name__}`)"
         doc = first_paragraph(obj.__doc__)
     elif kind == "constant":
-        value = _ADDR.sub("", repr(obj))
+        value = _clean(repr(obj))
         shown = f" = `{value}`" if len(value) <= 70 and "`" not in value else f" ({type(obj).__name__})"
         head = f"- **`{name}`**{shown}"
         doc = _comment_doc(module, name)
@@ -137,7 +143,24 @@ def _entry(modname: str, module, name: str) -> list[str]:
         sig = _signature(obj)
         head = f"- {kind} **`{name}{sig}`**{reexport}" if "`" not in sig else f"- {kind} **{name}**{reexport}"
         doc = first_paragraph(inspect.getdoc(obj))
-    return [head + (f": {doc}" if doc else ": (no docstring)")]
+    lines = [head + (f": {doc}" if doc else ": (no docstring)")]
+    if kind in ("class", "exception") and home == modname:
+        lines += _members(obj)
+    return lines
+
+
+def _members(cls) -> list[str]:
+    """Public methods and properties defined in the class body itself (not inherited), in source order."""
+    out = []
+    for name, attr in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(attr, property):
+            out.append(f"  - property `{name}`: {first_paragraph(attr.__doc__) or '(no docstring)'}")
+        elif isinstance(attr, (staticmethod, classmethod)) or inspect.isfunction(attr):
+            fn = attr.__func__ if isinstance(attr, (staticmethod, classmethod)) else attr
+            out.append(f"  - method `{name}{_signature(fn)}`: {first_paragraph(fn.__doc__) or '(no docstring)'}")
+    return out
 
 
 def api_markdown(packages=PACKAGES) -> str:
