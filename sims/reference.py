@@ -102,7 +102,7 @@ _SYMBOLIC_BLOCK = re.compile(r"^\*\*Symbolic side.*?(?=^\*\*Numeric check)", re.
 
 
 def without_symbolic(text: str) -> str:
-    """``text`` (the reference, or one entry) with every symbolic-results block replaced by `SYMBOLIC_NOT_RUN`.
+    r"""``text`` (the reference, or one entry) with every symbolic-results block replaced by `SYMBOLIC_NOT_RUN`.
 
     ``without_symbolic(statements_markdown(reg))`` equals ``statements_markdown(reg, symbolic=False)``:
     the fast staleness test compares everything but the symbolic results this way.
