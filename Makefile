@@ -1,12 +1,13 @@
 # hmin: two commands do all the set-up.
 #   make verify   build .venv if needed, then run every theorem check (writes figures/)
 #   make test     build .venv if needed, then run the test suite
+#   make docs     regenerate docs/statements.md and docs/api.md from the code
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify verify-full test test-slow bench clean
+.PHONY: verify verify-full test test-slow bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,9 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
+
+docs: $(STAMP)
+	$(PY) -m sims.reference
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet '.[bench]' || echo "torch not installable: PyTorch columns will be skipped"

@@ -1,7 +1,7 @@
 """hmin.sims: measure on real gradient-descent trajectories what `theory` predicts.
 
 Importing `sims` turns on JAX's float64 support (``jax_enable_x64``): eigenvalues that decide
-a verdict are computed in float64 (THEORY.md, STYLE.md).  Arrays keep the dtype they are given,
+a verdict are computed in float64 (docs/statements.md, "Notation and conventions").  Arrays keep the dtype they are given,
 so float32 runs stay float32.
 """
 

@@ -18,14 +18,17 @@ COMMANDS = {
     "select": "sims.commands.select",
     "run": "sims.commands.run",
     "verify": "sims.commands.verify",
+    "statements": "sims.commands.statements",
 }
 
 DESCRIPTION = """\
 hmin: does the minimum pairwise distance h_min of the training data control how fast gradient
 descent trains a neural network?  Checks the statements T1..T10 of Wang & Gu (arXiv 2506.24120)
-as formalised in THEORY.md, symbolically (sympy) and on measured GD trajectories (JAX).
+as formalised by hmin (`hmin statements`, docs/statements.md), symbolically (sympy) and on
+measured GD trajectories (JAX).
 
   hmin verify                 every theorem check; writes report.md/html, results.json, figures
+  hmin statements [ID]        the statements checked: the list, or one in full
   hmin run planted-pair       GD slowdown vs h_min on a planted close pair (T3, T4, T6)
   hmin geometry POINTS.npy    h_min, q_X = h_min/2, fill distance, mesh ratio of a point set
   hmin select POINTS.npy --k  a uniform subset (greedy max-min) with its T10 certificate

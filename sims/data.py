@@ -1,7 +1,7 @@
 """Synthetic data sets whose geometry (h_min, clusters, density) is controlled exactly.
 
 All generators take an explicit ``key`` (a ``jax.random`` key) and return float64 NumPy arrays,
-so the same key gives the same points on every machine.  Densities that THEORY.md's T1/T2 need
+so the same key gives the same points on every machine.  Densities that T1/T2 need
 (pi_max, pi_bar) are returned in closed form next to the points.
 """
 
@@ -194,7 +194,7 @@ def planted_pair(points: PointSet | np.ndarray, eps: float, *, i: int = 0, j: in
 def planted_cluster(points: PointSet | np.ndarray, i: int, size: int, H: float, *, key) -> PointSet:
     """Move ``size`` points (i's nearest neighbours) uniformly into the ball of radius H around x_i.
 
-    The moved indices form the cluster D_{i,H} of THEORY.md (all within distance H of x_i).
+    The moved indices form the cluster D_{i,H} of T4 (all within distance H of x_i).
     """
     X = (points.X if isinstance(points, PointSet) else _np(points)).copy()
     n, d = X.shape
@@ -223,7 +223,7 @@ def smooth_function(X: np.ndarray) -> np.ndarray:
 
 
 def make_targets(X: np.ndarray, mode: LabelMode, *, key, k: int = 1, pair: tuple[int, int] | None = None) -> np.ndarray:
-    """Targets Y of shape (N, k) for the three label modes of THEORY.md T6.
+    """Targets Y of shape (N, k) for the three label modes of T6 (docs/statements.md).
 
     - ``"random"``: i.i.d. N(0, 1) labels, independent of X (a close pair gets unrelated labels);
     - ``"smooth"``: a fixed smooth function of x (close points get close labels);

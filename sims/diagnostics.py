@@ -1,6 +1,6 @@
 """Trajectory diagnostics: losses, the Jacobian and Gram matrix (empirical NTK), sharpness.
 
-- ``G = J J^T`` with ``J`` of shape (N k, P), rows grad_theta f(x_i; theta) (THEORY.md notation);
+- ``G = J J^T`` with ``J`` of shape (N k, P), rows grad_theta f(x_i; theta) (the notation of docs/statements.md);
   J is cast to float64 before the product and eigenvalues are computed in float64.
 - Sharpness: the largest-magnitude eigenvalue of Hess L by Hessian-vector power iteration
   (``jax.jvp`` of ``jax.grad``): the Hessian is never formed.
@@ -25,7 +25,7 @@ __all__ = ["make_loss", "jacobian", "gram", "gram_eigh", "sharpness", "hessian_d
 def make_loss(model: Model, loss: str = "mse") -> Callable:
     """The training loss as a pure function ``loss(params, X, Y) -> scalar``.
 
-    - ``"mse"``: L = (1/(2N)) sum_i ||f(x_i) - y_i||^2 (THEORY.md), Y of shape (N, k);
+    - ``"mse"``: L = (1/(2N)) sum_i ||f(x_i) - y_i||^2 (docs/statements.md), Y of shape (N, k);
     - ``"ce"``: mean softmax cross-entropy, Y one-hot (or probabilities) of shape (N, k).
     """
     if loss == "mse":

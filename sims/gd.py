@@ -2,7 +2,7 @@
 
 One jitted function runs a whole trajectory: an outer ``lax.scan`` over recording intervals and an
 inner ``lax.scan`` over the GD steps of each interval.  Every ``record_every`` steps it records
-(THEORY.md notation): the loss L, ||grad L||^2, the PL ratio ||grad L||^2 / L, lambda_min and
+(the notation of docs/statements.md): the loss L, ||grad L||^2, the PL ratio ||grad L||^2 / L, lambda_min and
 lambda_max of the Gram matrix G = J J^T (float64) and mu = (2/N) lambda_min, the sharpness
 (largest |eigenvalue| of Hess L, power iteration), ||theta_t - theta_0|| and
 ||G_t - G_0||_F / ||G_0||_F.  The loss itself is recorded at every step.
@@ -55,7 +55,7 @@ class GDConfig:
             Hessian-vector products: about 130 GD steps of work per record on the benchmark's wide
             configuration, BENCHMARKS.md) near 10% of a run; record more often when the
             trajectory of mu or of the sharpness is what you study.
-        loss: "mse" (THEORY.md's squared loss) or "ce".
+        loss: "mse" (the squared loss L of docs/statements.md) or "ce".
         gram: record Gram-matrix eigenvalues (costs N k backward passes per record).
         sharpness: record the sharpness by ``sharpness_iters`` Hessian-vector products.
         diverge_factor: a loss above diverge_factor * L_0 counts as diverged.

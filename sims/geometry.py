@@ -1,6 +1,6 @@
 """Geometry of a point set: h_min, q_X = h_min/2, fill distance, mesh ratio, k-NN distances.
 
-Conventions (THEORY.md, Notation): ``h_min(X) = min_{i != j} ||x_i - x_j||_2`` is the minimum
+Conventions (docs/statements.md, "Notation and conventions"): ``h_min(X) = min_{i != j} ||x_i - x_j||_2`` is the minimum
 pairwise distance; the RBF literature's *separation distance* is ``q_X = h_min / 2``.  The *fill
 distance* (covering radius) on a domain Omega is ``h_fill = sup_{x in Omega} min_i ||x - x_i||``
 and the *mesh ratio* is ``h_fill / q_X`` (1 is ideal, large is clumpy).  Every function here says
@@ -59,10 +59,12 @@ __all__ = [
     "CONVENTIONS",
 ]
 
+#: the largest dimension d in which h_min may use a k-d tree (exact either way).
 KD_MAX_DIM = 8  # never use the tree above this d (see _use_kdtree for the rule below it)
 
 _U64 = 2.0**-53  # unit round-off of float64
 
+#: the conventions string stored with every geometry summary (h_min vs q_X, fill distance, mesh ratio).
 CONVENTIONS = (
     "h_min = min_{i != j} ||x_i - x_j||_2 (minimum pairwise distance); "
     "q_X = h_min / 2 (separation distance, RBF convention); "
@@ -830,7 +832,7 @@ def knn_distance_quantiles(X: Any, *, k: int = 1, qs=(0, 0.05, 0.25, 0.5, 0.75, 
 
 
 def cluster_term(X: Any, i: int, H: float) -> tuple[np.ndarray, float]:
-    """The cluster D_{i,H} = {j != i : h_ij <= H} and sum_{j in D} h_ij^2 (THEORY.md T4).
+    """The cluster D_{i,H} = {j != i : h_ij <= H} and sum_{j in D} h_ij^2 (T4, docs/statements.md).
 
     Example:
         >>> idx, s = cluster_term([[0., 0], [1, 0], [0, 2]], 0, 1.5)

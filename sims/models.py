@@ -1,4 +1,4 @@
-"""Models of THEORY.md ("Architectures") as pure functions over parameter pytrees.
+"""The architectures of docs/statements.md ("Notation and conventions") as pure functions over parameter pytrees.
 
 A :class:`Model` is a pair of pure functions, ``init(key) -> params`` and
 ``apply(params, X) -> (N, k)``, plus metadata.  Parameters are plain dicts of arrays, so
@@ -35,6 +35,7 @@ __all__ = [
     "num_params",
 ]
 
+#: activation name -> the JAX function.
 ACTIVATIONS: dict[str, Callable] = {
     "tanh": jnp.tanh,
     "sigmoid": jax.nn.sigmoid,
@@ -43,6 +44,7 @@ ACTIVATIONS: dict[str, Callable] = {
     "silu": jax.nn.silu,
     "relu": jax.nn.relu,
 }
+#: activation name -> whether it is real-analytic (ReLU is not: the counterexample of T7/T8).
 ANALYTIC = {"tanh": True, "sigmoid": True, "softplus": True, "gelu": True, "silu": True, "relu": False}
 
 Params = Any
@@ -105,7 +107,7 @@ def _dense(key, fan_in: int, fan_out: int, dtype) -> jax.Array:
 
 
 def shallow(d: int, width: int, *, k: int = 1, activation: str = "tanh", dtype=jnp.float64) -> Model:
-    """f(x) = a^T sigma(W x / sqrt(d)) / sqrt(m), width m (THEORY.md "shallow")."""
+    """f(x) = a^T sigma(W x / sqrt(d)) / sqrt(m), width m ("shallow")."""
     _positive(d=d, width=width, k=k)
     sigma = _act(activation)
 
@@ -143,7 +145,7 @@ def mlp(d: int, width: int, depth: int, *, k: int = 1, activation: str = "tanh",
 
 def residual(d: int, width: int, depth: int, *, k: int = 1, hidden: int | None = None, activation: str = "tanh",
              eps: float = 1.0, dtype=jnp.float64) -> Model:
-    """Residual net with the tau_eps normalisation (THEORY.md "residual").
+    """Residual net with the tau_eps normalisation ("residual").
 
     z_0 = W_in x / sqrt(d);  z_l = z_{l-1} + (1/L) V_l sigma(U_l tau_eps(z_{l-1})) / sqrt(hidden);
     f = w^T tau_eps(z_L).  (U_l needs no 1/sqrt(width): ||tau_eps(z)|| < 1 already makes
@@ -232,6 +234,7 @@ def transformer(d: int, *, tokens: int, d_model: int = 16, heads: int = 2, mlp_r
                       activation=activation, eps=eps, dtype=jnp.dtype(dtype).name))
 
 
+#: architecture name -> its constructor (what `make_model` dispatches on).
 ARCHITECTURES = {"shallow": shallow, "mlp": mlp, "residual": residual, "transformer": transformer}
 
 
@@ -246,4 +249,5 @@ def make_model(arch: str, **kwargs) -> Model:
 
 
 def num_params(params: Params) -> int:
+    """The number P of scalar parameters in a parameter pytree."""
     return int(sum(x.size for x in jax.tree_util.tree_leaves(params)))

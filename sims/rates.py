@@ -1,4 +1,4 @@
-"""Convergence rates: measured on a loss curve, and predicted by THEORY.md T6 from G at init.
+"""Convergence rates: measured on a loss curve, and predicted by T6 (docs/statements.md) from G at init.
 
 Conventions (used by every report):
 - ``steps_to_eps(loss, eps)``: the first step t with L_t <= eps * L_0 (``inf`` if never within the

@@ -1,6 +1,6 @@
 """Uniform data selection: choose k of N points, with one interface for five selectors.
 
-* ``maxmin``: greedy max-min (farthest-first traversal; the paper's Algorithm 1, THEORY.md T10).
+* ``maxmin``: greedy max-min (farthest-first traversal; the paper's Algorithm 1, T10).
   It starts at ``first`` and repeatedly adds the point farthest from the chosen set.  With r_t the
   distance at which the t-th point was added, h_min(S_k) = r_k and OPT_k <= 2 r_k, where OPT_k is
   the largest minimum pairwise distance any k points of the pool can have (EXACT: the k-1 balls of
@@ -56,7 +56,9 @@ __all__ = [
     "chordal_normalize",
 ]
 
+#: the selection methods of `select` (``hmin select --method``).
 METHODS = ("maxmin", "random", "grid", "kmeans++", "herding")
+#: the distances `select` can use.
 METRICS = ("euclidean", "cosine")
 
 # compute the exact h_min of a subset when k^2 d / 2 is below this (else maxmin uses r_k, T10)
@@ -202,7 +204,7 @@ def maxmin_certificate(radii: np.ndarray, metric: str = "euclidean") -> dict:
         "ratio_lower": 0.5,
         "radii": [float(r) for r in radii],
         "statement": (
-            "THEORY.md T10 (EXACT; paper's Algorithm 1): h_min(S_k) = r_k and OPT_k <= 2 r_k, "
+            "T10 (EXACT; paper's Algorithm 1): h_min(S_k) = r_k and OPT_k <= 2 r_k, "
             "so h_min(S_k) >= OPT_k / 2; r_k is the distance at which the k-th point was added; "
             f"distances are h_min-convention ({unit}), not q_X"
         ),

@@ -47,6 +47,7 @@ from sims.errors import InputError
 
 __all__ = ["AXIS", "batch_mesh", "place", "fetch", "pad_leading", "sharded_maxmin", "describe"]
 
+#: the name of the mesh axis over which runs are sharded.
 AXIS = "batch"
 
 

@@ -1,4 +1,4 @@
-"""How uniform is a point set (or a selected subset)?  THEORY.md C2 and C4.
+"""How uniform is a point set (or a selected subset)?  The reviewers' questions C2 and C4.
 
 ``uniformity_report`` gathers the geometry summary (h_min, q_X = h_min/2, fill distance, mesh
 ratio, nearest-neighbour quantiles), the centred L2 discrepancy when it is defined (all points in
@@ -63,7 +63,7 @@ def _label_counts(labels: np.ndarray) -> dict:
 
 
 def coverage(pool_labels: Any, subset_indices: Any) -> dict:
-    """Per-label coverage of a subset of a labelled pool (THEORY.md C4: are rare modes kept?).
+    """Per-label coverage of a subset of a labelled pool (C4: are rare modes kept?).
 
     Args:
         pool_labels: (N,) label / cluster id of every pool point.

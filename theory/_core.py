@@ -160,7 +160,7 @@ _ID_RE = __import__("re").compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
 
 @dataclasses.dataclass(frozen=True)
 class Statement:
-    """One statement T1..T10 of THEORY.md: its words, its hypotheses, its sympy form, its checks.
+    """One statement (T1..T10, C1.., or a plug-in's; docs/statements.md): its words, its hypotheses, its sympy form, its checks.
 
     Attributes:
         id: "T1" .. "T10", "C1", ... or a plug-in's own id (letters, digits, '_', '-').

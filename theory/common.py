@@ -12,7 +12,7 @@ __all__ = ["unit_ball_volume", "unit_ball_volume_sym", "SYM"]
 
 
 class _Symbols:
-    """The sympy symbols of THEORY.md's notation, with the assumptions the statements make."""
+    """The sympy symbols of the notation (docs/statements.md), with the assumptions the statements make."""
 
     r = sp.Symbol("r", positive=True)  # a distance
     N = sp.Symbol("N", positive=True, integer=True)  # number of points
@@ -31,6 +31,7 @@ class _Symbols:
     h = sp.Symbol("h", positive=True)  # a pairwise distance
 
 
+#: the sympy symbols of the notation (``SYM.N``, ``SYM.h``, ``SYM.mu``, ...) with their assumptions.
 SYM = _Symbols()
 
 

@@ -50,7 +50,9 @@ __all__ = [
 ]
 
 N = sp.Symbol("N", positive=True, integer=True)
+#: the smallest eigenvalue of G as a sympy symbol.
 LAM_MIN = sp.Symbol("lambda_min", nonnegative=True)
+#: the largest eigenvalue of G as a sympy symbol.
 LAM_MAX = sp.Symbol("lambda_max", nonnegative=True)
 
 

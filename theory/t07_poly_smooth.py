@@ -22,7 +22,7 @@ R = ||theta||, scalar widths in the count, which carries over to any fixed width
   1 + (1/D) v sigma'(.) u tau_eps'(z) is O(R^2) (|tau_eps'| <= 1/eps), so d f / d w_in = O(R^{2D+1}).
   Attained along the ray w_in = 0 where every activation is 0 (checked with sympy for D = 1, 2).
   So tau_eps does NOT lower the degree: it bounds f and its z-derivatives, but the products of block
-  Jacobians still grow with depth. (THEORY.md's "growing with depth without tau_eps" must not be read
+  Jacobians still grow with depth. (The first draft's "growing with depth without tau_eps" must not be read
   as "constant with tau_eps".)
 * ReLU is not analytic (not even C^1 at 0): no Hessian degree.
 
@@ -99,9 +99,10 @@ __all__ = [
     "symbolic_checks",
 ]
 
+#: the real variable of the activations in `ACTIVATIONS`.
 X = sp.Symbol("x", real=True)
 
-#: the activations of THEORY.md as sympy expressions in `X`. ReLU is included as the non-analytic
+#: the activations of the statements (docs/statements.md) as sympy expressions in `X`. ReLU is included as the non-analytic
 #: counterexample (flagged by `is_analytic`).
 ACTIVATIONS: dict[str, sp.Expr] = {
     "tanh": sp.tanh(X),

@@ -165,7 +165,7 @@ def draw_points(density: str, ns, d: int, draws: int, *, seed) -> tuple[dict[int
 
 
 def omega_prime(domain: str, d: int, r) -> tuple[np.ndarray, np.ndarray]:
-    """(pi_bar, p') of THEORY.md T2 for uniform data, Omega' = the domain shrunk by r.
+    """(pi_bar, p') of T2 (docs/statements.md) for uniform data, Omega' = the domain shrunk by r.
 
     - cube [0, 1]^d: Omega' = [r, 1 - r]^d, pi_bar = 1, p' = (1 - 2r)_+^d;
     - unit ball: Omega' = B(0, 1 - r), pi_bar = 1 / V_d, p' = (1 - r)_+^d.

@@ -2,7 +2,7 @@
 diagnostics (r, G, ||grad L||^2), the mixed x-theta derivative, a GD scan with the segment
 sharpness at every step, and the width sweep that T6 and C3 both read.
 
-Everything here measures; nothing here judges.  Conventions (THEORY.md): h_min is the minimum
+Everything here measures; nothing here judges.  Conventions (docs/statements.md): h_min is the minimum
 pairwise Euclidean distance (never q_X = h_min / 2); L = ||f(X) - Y||^2 / (2N); G = J J^T in float64;
 mu = (2/N) lambda_min(G).
 """
@@ -57,7 +57,7 @@ def as_floats(xs) -> np.ndarray:
 
 
 def small_models(d: int, *, activation: str = "tanh") -> dict[str, Model]:
-    """One small analytic model per architecture of THEORY.md (input dimension d, one output).
+    """One small analytic model per architecture of docs/statements.md (input dimension d, one output).
 
     shallow (width 64), mlp (depth 2, width 32), residual (depth 2, width 16, tau_eps with eps = 1),
     transformer (d split into 2 tokens, d_model 8, 2 heads, GELU).  d must be even (the transformer
@@ -268,7 +268,7 @@ class SweepConfig:
         widths: widths m of the shallow tanh net (NTK scaling, so eta is comparable across widths).
         eps_values: planted distances h_min (must be < h_min(base) / 2).
         seeds: one base set, one initialisation, one label draw per seed.
-        label_modes: THEORY.md T6's three modes.
+        label_modes: T6's three modes (docs/statements.md).
         steps, record_every: GD steps (the censoring time R) and the Gram/param recording interval.
         loss_eps: steps-to-eps threshold L_t <= loss_eps L_0.
         lr_scale: eta = lr_scale N / lambda_max(G_0) (max over the eps sets of one seed); the

@@ -85,7 +85,7 @@ TAU_TOL = 1e-12
 RELU_MIN_RATIO = 100.0
 SMOOTH_MAX_RATIO = 2.0
 
-# (label, arch, depth, activation): the analytic architectures of THEORY.md "Architectures".
+# (label, arch, depth, activation): the analytic architectures of docs/statements.md ("Notation and conventions").
 _SHALLOW = tuple((f"shallow-{a}", "shallow", 1, a) for a in ("tanh", "softplus", "gelu", "silu", "sigmoid"))
 _DEEP = (("mlp2-tanh", "mlp", 2, "tanh"), ("mlp3-tanh", "mlp", 3, "tanh"), ("residual2-tanh", "residual", 2, "tanh"))
 

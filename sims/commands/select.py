@@ -36,7 +36,7 @@ def register(sub) -> None:
         help="choose k uniform points (greedy max-min with its T10 certificate, or another selector)",
         description="Select k of the N points of POINTS and write DIR/indices.npy, DIR/selection.json and "
         "DIR/selection.png.  Greedy max-min (the paper's Algorithm 1) comes with the certificate "
-        "h_min(S_k) = r_k >= OPT_k / 2 (THEORY.md T10).",
+        "h_min(S_k) = r_k >= OPT_k / 2 (T10; hmin statements T10).",
     )
     p.add_argument("points", metavar="POINTS", help="an (N, d) array: .npy or .csv")
     p.add_argument("--k", type=int, required=True, help="number of points to select (2 <= k <= N)")

@@ -4,7 +4,7 @@ Base set: N points uniform on the sphere S^{d-1} (h_min(base) ~ 0.8 for N = d = 
 (point 0 and its nearest neighbour) is moved to distance exactly eps, nothing else changes, for
 eps over several decades (so h_min = eps).  For each seed the base set and the initial parameters
 are fixed across eps and label modes, so eps is the only thing that changes.  Three label modes
-(THEORY.md T6): random labels, a smooth target, and random labels with the close pair given equal
+(T6, docs/statements.md): random labels, a smooth target, and random labels with the close pair given equal
 labels.
 
 Measured per run: mu = (2/N) lambda_min(G) at initialisation and at the end (T3/T4), the loss curve,
@@ -86,6 +86,7 @@ class PlantedPairConfig:
         return make_model(self.arch, **kw)
 
 
+#: preset name ("quick", "default", "full") -> the `PlantedPairConfig` it runs.
 PRESETS = {
     "quick": PlantedPairConfig(eps_values=tuple(float(x) for x in np.logspace(-3, -1, 6)), seeds=(0, 1, 2),
                                steps=4000, record_every=200, width=256),
@@ -223,7 +224,7 @@ def summarise(cfg: PlantedPairConfig, results: dict) -> dict:
         "conventions": "h_min = min pairwise Euclidean distance (q_X = h_min/2 is not used here); "
                        "mu = (2/N) lambda_min(G), G = J J^T at the stated time; steps_to_eps = first t with "
                        f"L_t <= {cfg.loss_eps:g} L_0 (inf = not reached: censored at the run length); "
-                       "late rate = -slope of log L_t over the last half of the run; predictions: THEORY.md "
+                       "late rate = -slope of log L_t over the last half of the run; predictions: "
                        "T6 linearised from G at initialisation.",
         "learning_rates": lrs,
         "modes": per_mode,
@@ -231,6 +232,7 @@ def summarise(cfg: PlantedPairConfig, results: dict) -> dict:
 
 
 def plot(cfg: PlantedPairConfig, results: dict, store: RunStore, figdir: Path, summary: dict) -> list[str]:
+    """The experiment's figures (loss curves, mu and steps to eps vs h_min) in ``figdir``; returns their paths."""
     from sims.plotting import MODE_COLORS, eps_colors, plt, save
 
     pyplot = plt()

@@ -1,6 +1,6 @@
 """The paper's real-data experiment in miniature: greedy max-min vs random subsets vs the full set.
 
-THEORY.md, "The paper's own empirical claim": LLaMA-1 fine-tuned on instruction data, subsets chosen
+The paper's own empirical claim: LLaMA-1 fine-tuned on instruction data, subsets chosen
 by greedy max-min cosine distance on Word2Vec embeddings; the training loss reached a threshold
 about 1.9x sooner than with random subsets of the same size and 3.8x sooner than with the full set,
 with similar downstream accuracy.  This module runs the same three arms on data that ships inside
@@ -17,7 +17,7 @@ Protocol (every choice is one rule for all arms):
 - Seeds: seed s fixes the network initialisation (the same for every arm: arms are paired), the
   random subset's draw and the greedy subsets' first point (``select(..., seed=s)``).
 - Model and training: a tanh network (``sims.models``), full-batch GD on the squared loss with
-  one-hot targets (THEORY.md's L) and, separately, on the softmax cross-entropy.
+  one-hot targets (the squared loss L of docs/statements.md) and, separately, on the softmax cross-entropy.
 - Learning rate: ONE eta per loss, shared by every arm and fraction, so that steps are comparable:
   eta = lr_scale / max_arm |lambda_max(Hess L(theta_0))|, the sharpness at initialisation (seed
   ``seeds[0]``, power iteration) maximised over the arms.  GD on a quadratic is stable for
@@ -63,6 +63,7 @@ from sims.uniformity import pool_covering_radius
 __all__ = ["RealDataConfig", "PRESETS", "ARMS", "run", "report", "load_digits_split", "t_interval",
            "paired_ratio", "calibrate_eta"]
 
+#: the training sets compared: the full set, greedy max-min (Euclidean, cosine) and random subsets.
 ARMS = ("full", "maxmin", "random", "maxmin-cosine")
 GREEDY_ARMS = ("maxmin", "maxmin-cosine")
 LOSSES = ("mse", "ce")
@@ -155,6 +156,7 @@ class RealDataConfig:
         return make_model(self.arch, **kw)
 
 
+#: preset name ("quick", "default", "full") -> the `RealDataConfig` it runs.
 PRESETS = {
     "quick": RealDataConfig(arms=("full", "maxmin", "random"), width=64, steps=1000, record_every=100,
                             seeds=(0, 1, 2, 3, 4), timing_reps=5, sharpness_iters=25),
@@ -584,7 +586,7 @@ def summarise(cfg: RealDataConfig, results: dict, etas: dict, data: dict) -> dic
             "distance to the nearest arm point (fill distance relative to the pool); held-out covering radius "
             "likewise over held-out points; median_norm = median ||x|| of the arm's standardised inputs (greedy "
             "max-min visits far-out points first)."),
-        "paper_claim_reference": ("Wang & Gu (THEORY.md): LLaMA-1 7B/13B fine-tuning, greedy max-min (cosine, "
+        "paper_claim_reference": ("Wang & Gu (arXiv 2506.24120): LLaMA-1 7B/13B fine-tuning, greedy max-min (cosine, "
                                   "Word2Vec) reached a loss threshold ~1.9x sooner than random subsets and ~3.8x "
                                   "sooner than the full set, with similar accuracy. Quoted for comparison only; "
                                   "nothing here is tuned toward it."),

@@ -1,6 +1,6 @@
 """The reviewers' questions C2 and C4 as an experiment: five selectors on a clustered 2-D pool.
 
-THEORY.md C2: greedy max-min may oscillate between distant dense clusters and miss other regions.
+The reviewers' question C2: greedy max-min may oscillate between distant dense clusters and miss other regions.
 C4: the effect of h_min is confounded with which points are dropped (rare examples).
 
 The pool (2-D, one per seed, so that seeds vary the pool as well as the selectors' randomness):
@@ -147,6 +147,7 @@ class SelectionConfig:
         return sum(self.cluster_sizes) + self.n_background + self.n_rare * self.rare_size
 
 
+#: preset name ("quick", "default", "full") -> the `SelectionConfig` it runs.
 PRESETS = {
     "quick": SelectionConfig(budgets=(20, 60), seeds=(0, 1, 2), steps=1500, width=128, n_probe=2000),
     "default": SelectionConfig(),
