@@ -64,7 +64,9 @@ __all__ = [
     "run_check",
 ]
 
+#: the presets every check gives settings for: smoke test, the report card, paper-grade
 PRESETS = ("quick", "default", "full")
+#: the entry-point group through which installed packages register statements
 ENTRY_POINT_GROUP = "hmin.statements"
 
 

@@ -16,6 +16,8 @@ from scipy import stats
 
 import re
 
+#: the three numeric verdicts: the measurement agrees with the statement; contradicts it beyond the stated
+#: tolerance (certain); neither (an estimate that can fall short, too few data, an unstable fit)
 HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
 _KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
 VerdictName = Literal["holds", "violated", "inconclusive"]

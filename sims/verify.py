@@ -33,6 +33,7 @@ from sims.store import atomic_write_json, to_jsonable
 __all__ = ["FRESH_SEEDS", "run_confirmation", "run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
            "code_version", "COMBINED_RULE"]
 
+#: the file name of the results under the report directory
 RESULTS = "results.json"
 
 #: the fresh seeds of the confirmation run (docs/preregistration.md): committed before any rule that was
@@ -40,6 +41,7 @@ RESULTS = "results.json"
 FRESH_SEEDS = "7301-7305"
 CONFIRMATION_DIR = "confirmation"
 
+#: the rule that combines the verdicts of several seeds into one (``hmin verify --seeds``)
 COMBINED_RULE = ("combined over seeds: holds if the check holds on every seed; violated if it ran on every seed and "
                  "is violated on at least half of them (each 'violated' is certain by the check's own rule, and it "
                  "must recur); otherwise inconclusive (the verdict depends on the seed)")
