@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from sims.errors import HminError
+from sims.errors import HminError, InputError
 
 # name -> module; each module defines register(subparsers) and sets func=handler(args) -> int.
 COMMANDS = {
@@ -35,8 +35,16 @@ measured GD trajectories (JAX).
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``hmin select: error: ... (see hmin select --help)``, exit 2)
+    instead of the usage block; sub-commands inherit it (``add_subparsers`` uses the parent's class)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hmin", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -52,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "seed", None) is not None and args.seed < 0:  # one rule for every verb's --seed
+            raise InputError(f"--seed must be >= 0, got {args.seed}")
         return int(args.func(args) or 0)
     except HminError as e:  # theory's and sims' bad-input errors are one class (theory.errors)
         print(f"hmin {args.command}: error: {e}", file=sys.stderr)

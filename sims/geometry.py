@@ -43,6 +43,7 @@ __all__ = [
     "HminResult",
     "FillResult",
     "KD_MAX_DIM",
+    "MAX_ABS_COORD",
     "validate_points",
     "duplicate_groups",
     "first_duplicate_pair",
@@ -58,6 +59,13 @@ __all__ = [
     "load_points",
     "CONVENTIONS",
 ]
+
+#: |x| above this is refused: squared differences (2 |x|)^2 <= 4e200 leave float64 (max 1.8e308)
+# room for sums of up to 1e100 terms, so no distance, Gram entry or k-means++ weight can overflow.
+MAX_ABS_COORD = 1e100
+#: a float32 pool kept as float32 (dtype=None) only while |x| <= this: (2 |x|)^2 sums stay far below
+# float32's max 3.4e38; larger coordinates are converted to float64 instead of overflowing.
+F32_MAX_ABS_COORD = 1e12
 
 #: the largest dimension d in which h_min may use a k-d tree (exact either way).
 KD_MAX_DIM = 8  # never use the tree above this d (see _use_kdtree for the rule below it)
@@ -139,7 +147,8 @@ def validate_points(
         min_n: the smallest acceptable N.
         allow_duplicates: if False, two equal rows raise (they make h_min = 0).
         dtype: the output dtype (default float64).  ``None`` keeps float32/float64 input as it is
-            (for large float32 pools) and converts anything else to float64.
+            (for large float32 pools; float32 with |x| > 1e12 becomes float64) and converts
+            anything else to float64.
         copy: if False, return the input itself when it already has the right dtype and layout.
 
     Returns:
@@ -147,7 +156,9 @@ def validate_points(
 
     Raises:
         InputError: not 2-D or ragged, empty, N < min_n, non-numeric, NaN or inf (naming the
-            first rows), or duplicate rows (naming the first pair) when not allowed.
+            first rows), a coordinate with ``|x| > MAX_ABS_COORD`` = 1e100 (squared distances
+            would overflow float64; naming the rows), or duplicate rows (naming the first pair)
+            when not allowed.
 
     Example:
         >>> validate_points([[0, 0], [1, 0]]).dtype
@@ -187,6 +198,17 @@ def validate_points(
         raise InputError(
             f"{name} contain {' and '.join(kinds)} in {len(bad)} row(s): {_rows_str(bad)}"
         )
+    huge = None
+    if out.dtype == np.float64:  # float32 cannot hold such values (nor compare with them)
+        huge = (out.max(axis=1) > MAX_ABS_COORD) | (out.min(axis=1) < -MAX_ABS_COORD)
+    if huge is not None and huge.any():
+        bad = np.flatnonzero(huge)
+        raise InputError(
+            f"{name} have coordinates with |x| > {MAX_ABS_COORD:.0e} (squared distances would overflow "
+            f"float64; rescale the data) in {len(bad)} row(s): {_rows_str(bad)}"
+        )
+    if out.dtype == np.float32 and dtype is None and (out.max() > F32_MAX_ABS_COORD or out.min() < -F32_MAX_ABS_COORD):
+        out = out.astype(np.float64)
     if not allow_duplicates:
         pair = first_duplicate_pair(out)
         if pair is not None:

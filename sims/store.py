@@ -12,10 +12,13 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+
+from sims.errors import InputError
 
 __all__ = [
     "atomic_write_bytes",
@@ -25,6 +28,7 @@ __all__ = [
     "config_hash",
     "to_jsonable",
     "as_float",
+    "ensure_writable_dir",
     "RunStore",
 ]
 
@@ -38,11 +42,64 @@ def _umask() -> int:
 _UMASK = _umask()
 
 
+def ensure_writable_dir(path: str | os.PathLike, what: str = "output directory") -> Path:
+    """Check, without creating anything, that ``path`` is or can become a writable directory.
+
+    A missing directory is fine when its nearest existing ancestor is a writable directory: the
+    writers create it (``mkdir -p``) when they write the first file, so bad input found later
+    leaves nothing behind.  Call it before any work starts.
+
+    Args:
+        path: the directory results will be written to.
+        what: how to name it in the error message (e.g. ``"--out"``).
+
+    Returns:
+        ``Path(path)``.
+
+    Raises:
+        InputError: ``path`` (or an ancestor) exists and is not a directory, or the directory that
+            would hold it is not writable.
+
+    Examples:
+        >>> import tempfile, os
+        >>> d = tempfile.mkdtemp()
+        >>> ensure_writable_dir(os.path.join(d, "new", "sub")).name
+        'sub'
+        >>> open(os.path.join(d, "f"), "w").close()
+        >>> try:
+        ...     ensure_writable_dir(os.path.join(d, "f", "sub"))
+        ... except InputError as e:
+        ...     print(str(e).endswith("f is a file, not a directory"))
+        True
+    """
+    p = Path(path)
+    probe = p
+    while not probe.exists():
+        if probe.is_symlink():
+            raise InputError(f"{what} {p}: {probe} is a dangling symbolic link")
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise InputError(f"{what} {p}: {probe} is a file, not a directory" if probe != p
+                         else f"{what} {p} exists and is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {p}: {probe} is not writable")
+    return p
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file + fsync + ``os.replace``)."""
+    """Write ``data`` to ``path`` atomically (temp file + fsync + ``os.replace``).
+
+    Raises:
+        InputError: the location cannot be written (a parent is a file, no permission, disk full).
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -50,9 +107,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results are for sharing
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise InputError(f"cannot write {path}: {e.strerror or e}") from None
         raise
     return path
 
@@ -137,8 +196,8 @@ class RunStore:
     """
 
     def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        # nothing is created until the first unit is saved: bad input found later leaves no directory
+        self.root = ensure_writable_dir(root)
 
     def key(self, config: Mapping[str, Any]) -> str:
         return config_hash(config)
@@ -147,7 +206,19 @@ class RunStore:
         return self.root / key
 
     def is_done(self, key: str) -> bool:
-        return (self.path(key) / "metrics.json").exists()
+        """True when the run finished: ``metrics.json`` parses and ``arrays.npz`` is a readable archive.
+
+        A unit left half-written by an interrupted or damaged run (a missing, truncated or corrupt
+        file) counts as not done, so the sweep computes it again and overwrites it atomically.
+        """
+        d = self.path(key)
+        try:
+            json.loads((d / "metrics.json").read_text())
+            with zipfile.ZipFile(d / "arrays.npz") as z:
+                z.namelist()
+        except (OSError, ValueError, zipfile.BadZipFile):
+            return False
+        return True
 
     def save(self, key: str, config: Mapping[str, Any], arrays: Mapping[str, Any], metrics: Mapping[str, Any]) -> Path:
         d = self.path(key)

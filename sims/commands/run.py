@@ -10,6 +10,7 @@ import json
 import sys
 
 from sims.errors import InputError
+from sims.store import ensure_writable_dir
 
 # name -> (module, one-line help).  Each module defines PRESETS (dict of configs, incl. "default"),
 # run(cfg, outdir) -> summary dict, and optionally report(summary) -> str for the terminal.
@@ -62,10 +63,17 @@ def apply_overrides(cfg, overrides: list[str]):
         current = getattr(cfg, name)
         if isinstance(current, tuple) and not isinstance(value, tuple):
             value = tuple(value) if isinstance(value, list) else (value,)
-        if isinstance(current, float) and isinstance(value, int):
+        if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if current is not None and not isinstance(value, type(current)):
+        if current is not None and (not isinstance(value, type(current))
+                                    or isinstance(value, bool) and not isinstance(current, bool)):
             raise InputError(f"--set {name}: expected {type(current).__name__}, got {value!r}")
+        if isinstance(current, tuple) and current:  # the elements too: seeds=(0.5,) is not a seed
+            want = type(current[0])
+            if want is float:
+                value = tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value)
+            if any(not isinstance(v, want) or isinstance(v, bool) and want is not bool for v in value):
+                raise InputError(f"--set {name}: expected a tuple of {want.__name__}, got {value!r}")
         changes[name] = value
     return dataclasses.replace(cfg, **changes)
 
@@ -80,6 +88,7 @@ def main(args) -> int:
         raise
     cfg = apply_overrides(mod.PRESETS[args.preset], args.overrides)
     out = args.out or f"runs/{args.experiment}"
+    ensure_writable_dir(out, "--out")
     summary = mod.run(cfg, out)
     if args.json:
         from sims.store import to_jsonable

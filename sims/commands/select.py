@@ -205,17 +205,18 @@ def main(args) -> int:
     import numpy as np
 
     from sims.geometry import load_points
-    from sims.store import atomic_write_bytes, atomic_write_json
+    from sims.store import atomic_write_bytes, atomic_write_json, ensure_writable_dir
 
+    out = ensure_writable_dir(args.out, "--out")
     X = load_points(args.points)
     labels = _load_labels(args.labels, len(X)) if args.labels else None
     res = run(X, args.k, method=args.method, metric=args.metric, seed=args.seed, first=args.first,
               dedupe=args.dedupe, labels=labels)
     rep = res["report"]
     rep["points_file"] = str(args.points)
-    out = Path(args.out)
     buf = io.BytesIO()
     np.save(buf, res["indices"])
+    (out / "selection.json").unlink(missing_ok=True)  # a stale marker must not vouch for new files
     atomic_write_bytes(out / "indices.npy", buf.getvalue())
     atomic_write_bytes(out / "selection.png", res["png"])
     atomic_write_json(out / "selection.json", rep)  # last: its presence marks a complete output

@@ -71,9 +71,14 @@ class PlantedPairConfig:
             raise InputError("need at least 2 eps values to fit a slope")
         if any(not (e > 0) for e in self.eps_values):
             raise InputError(f"eps values must be positive: {self.eps_values}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
+            raise InputError(f"seeds must be distinct non-negative integers (at least one), got {self.seeds}")
         bad = [m for m in self.label_modes if m not in LABEL_MODES]
-        if bad:
-            raise InputError(f"unknown label mode(s) {bad}; choose from {list(LABEL_MODES)}")
+        if bad or not self.label_modes:
+            raise InputError(f"unknown label mode(s) {bad}; choose from {list(LABEL_MODES)}" if bad
+                             else f"label_modes is empty; choose from {list(LABEL_MODES)}")
+        if self.steps < 1 or self.record_every < 1:
+            raise InputError(f"steps and record_every must be positive, got {self.steps} and {self.record_every}")
         if not 0 < self.loss_eps < 1:
             raise InputError(f"loss_eps must be in (0, 1), got {self.loss_eps}")
         if not 0 < self.lr_scale < 2:

@@ -133,8 +133,10 @@ class RealDataConfig:
             raise InputError(f"unknown loss(es) {bad}; choose from {list(LOSSES)}")
         if len(self.seeds) < 2:
             raise InputError("need at least 2 seeds for confidence intervals")
-        if len(set(self.seeds)) != len(self.seeds):
-            raise InputError(f"seeds must be distinct, got {self.seeds}")
+        if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
+            raise InputError(f"seeds must be distinct and non-negative, got {self.seeds}")
+        if self.split_seed < 0:
+            raise InputError(f"split_seed must be >= 0, got {self.split_seed}")
         if self.arch not in ("shallow", "mlp"):
             raise InputError(f"arch must be 'shallow' or 'mlp', got {self.arch!r}")
         if self.dtype not in ("float32", "float64"):
@@ -181,8 +183,11 @@ def load_digits_split(cfg: RealDataConfig) -> dict:
     from sklearn.model_selection import train_test_split
 
     X, y = load_digits(return_X_y=True)
-    Xtr, Xte, ytr, yte = train_test_split(X.astype(np.float64), y, test_size=cfg.test_fraction,
-                                          random_state=cfg.split_seed, stratify=y)
+    try:
+        Xtr, Xte, ytr, yte = train_test_split(X.astype(np.float64), y, test_size=cfg.test_fraction,
+                                              random_state=cfg.split_seed, stratify=y)
+    except ValueError as e:  # e.g. test_fraction leaves fewer training points than classes
+        raise InputError(f"test_fraction = {cfg.test_fraction}: no stratified split of the {len(y)} digits ({e})") from None
     if cfg.n_train_max:
         Xtr, ytr = Xtr[:cfg.n_train_max], ytr[:cfg.n_train_max]
     mean = Xtr.mean(axis=0)

@@ -133,6 +133,8 @@ class SelectionConfig:
             raise InputError(f"budgets and trace_picks must be in [3, N_pool = {self.n_pool}]")
         if len(self.seeds) < 2 or len(set(self.seeds)) != len(self.seeds):
             raise InputError("need at least 2 distinct seeds for confidence intervals")
+        if min(self.seeds) < 0:
+            raise InputError(f"seeds must be non-negative, got {self.seeds}")
         if not 0 < self.loss_eps < 1:
             raise InputError(f"loss_eps must be in (0, 1), got {self.loss_eps}")
         if not 0 < self.lr_scale < 2:
