@@ -8,7 +8,8 @@ file, ``{out}`` a fresh output directory (it must still not exist afterwards).
 
 Every case asserts: exit status 2; exactly one line on stderr, ``hmin[ VERB]: error: ...``,
 matching the regex; no "Traceback"; nothing on stdout; no file or directory created or changed.
-Checks are never run: ``run_verify`` is replaced by a guard that fails the test if reached.
+Checks are never run: ``run_verify`` and ``run_confirmation`` are replaced by a guard that fails
+the test if reached.
 Interrupted earlier runs (a half-written unit, a truncated results file) are tested at the end:
 the rerun recovers.
 """
@@ -112,7 +113,6 @@ CASES = [
     ("run", "set-unknown-label-mode", [*RUN_PP, "--set", "label_modes=purple"], r"unknown label mode\(s\) \['purple'\]"),
     ("run", "set-lr-unstable", [*RUN_PP, "--set", "lr_scale=5"], r"lr_scale must be in \(0, 2\)"),
     ("run", "set-loss-eps-inf", [*RUN_PP, "--set", "loss_eps=1e400"], r"loss_eps must be in \(0, 1\), got inf"),
-    ("run", "set-eps-too-large", [*RUN_PP, "--set", "eps_values=(0.5,2.0)"], r"planted distance eps = 2.* < h_min\(base\)/2"),
     ("run", "set-width-negative", [*RUN_PP, "--set", "width=-5"], r"width must be a positive integer, got -5"),
     ("run", "set-steps-zero", [*RUN_PP, "--set", "steps=0"], r"steps and record_every must be positive, got 0 and 10"),
     ("run", "set-n-one", [*RUN_PP, "--set", "n=1"], r"need at least N = 2 points, got N = 1"),
@@ -133,7 +133,11 @@ CASES = [
      r"seeds must be non-negative"),
     # verify: argument and output errors only (run_verify is guarded)
     ("verify", "unknown-id", ["verify", "--only", "T99", "--out", "{out}"], r"unknown statement id"),
-    ("verify", "negative-seed", ["verify", "--seed", "-1", "--out", "{out}"], r"--seed must be >= 0, got -1"),
+    ("verify", "negative-seed", ["verify", "--seed", "-1", "--out", "{out}"], r"--seed (must be >= 0, got )?-1"),
+    ("verify", "seeds-empty-range", ["verify", "--seeds", "3-1", "--out", "{out}"], r"--seeds '3-1': the range 3-1 is empty"),
+    ("verify", "seeds-not-a-list", ["verify", "--seeds", "a,b", "--out", "{out}"], r"--seeds 'a,b': use non-negative"),
+    ("verify", "seed-and-seeds", ["verify", "--seed", "1", "--seeds", "2"], r"--seeds: not allowed with argument --seed"),
+    ("verify", "plugin-missing", ["verify", "--plugin", "{d}/no_such_plugin.py", "--out", "{out}"], r"no_such_plugin"),
     ("verify", "seed-not-int", ["verify", "--seed", "zero"], r"argument --seed: invalid int value: 'zero'"),
     ("verify", "unknown-option", ["verify", "--bogus"], r"unrecognized arguments: --bogus"),
     ("verify", "quick-and-full", ["verify", "--quick", "--full"], r"--full: not allowed with argument --quick"),
@@ -194,7 +198,8 @@ def guard_checks(monkeypatch):
     def guard(*a, **k):
         raise AssertionError("run_verify reached: the bad input was not caught before the checks")
 
-    monkeypatch.setattr(sims.verify, "run_verify", guard, raising=False)
+    for name in ("run_verify", "run_confirmation"):
+        monkeypatch.setattr(sims.verify, name, guard, raising=False)
 
 
 @pytest.mark.parametrize("verb, case, argv, match, data", ALL_CASES, ids=[f"{c[0]}-{c[1]}" for c in ALL_CASES])
