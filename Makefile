@@ -7,12 +7,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify verify-full test test-slow bench docs clean
+.PHONY: verify verify-full test test-slow bench docs lock clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins the exact version of every dependency (pyproject.toml keeps the ranges);
+# `make lock` regenerates it after a dependency is added (tools/lock.sh says how).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 verify: $(STAMP)
@@ -33,6 +35,9 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet '.[bench]' || echo "torch not installable: PyTorch columns will be skipped"
 	$(PY) -m benchmarks.run_all
+
+lock:
+	bash tools/lock.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info
