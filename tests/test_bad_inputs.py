@@ -240,10 +240,31 @@ def test_every_verb_has_cases():
 # ------------------------------------------------------------------------------------------
 
 
+def test_ensure_writable_dir_and_atomic_writes(tmp_path):
+    from sims.errors import InputError
+    from sims.store import atomic_write_json, ensure_writable_dir
+
+    (tmp_path / "afile").write_text("x")
+    os.symlink(tmp_path / "gone", tmp_path / "dangling")
+    assert ensure_writable_dir(tmp_path) == tmp_path
+    assert ensure_writable_dir(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    assert not (tmp_path / "a").exists()  # checked, not created: the writers create it (mkdir -p)
+    for bad, msg in [(tmp_path / "afile", "exists and is not a directory"),
+                     (tmp_path / "afile" / "x" / "y", "afile is a file, not a directory"),
+                     (tmp_path / "dangling" / "x", "dangling symbolic link")]:
+        with pytest.raises(InputError, match=msg):
+            ensure_writable_dir(bad, "--out")
+    with pytest.raises(InputError, match="cannot write .*afile/r.json"):  # the writers say it in one line too
+        atomic_write_json(tmp_path / "afile" / "r.json", {"a": 1})
+    atomic_write_json(tmp_path / "new" / "deep" / "r.json", {"a": 1})  # missing parents are created
+    assert json.loads((tmp_path / "new" / "deep" / "r.json").read_text()) == {"a": 1}
+
+
 def test_select_recovers_from_an_interrupted_run(tmp_path, capsys):
     np.save(tmp_path / "ok.npy", np.random.default_rng(1).normal(size=(30, 2)))
-    out = tmp_path / "out"
-    out.mkdir()
+    out = tmp_path / "missing" / "parents" / "out"
+    assert main(["select", str(tmp_path / "ok.npy"), "--k", "3", "--out", str(out)]) == 0  # mkdir -p
+    assert json.loads((out / "selection.json").read_text())["k"] == 3
     (out / "indices.npy").write_bytes(b"\x93NUMPY garbage")  # left by a run killed mid-way
     (out / "selection.json").write_text('{"k": 3, "h_m')  # truncated by hand or a full disk
     assert main(["select", str(tmp_path / "ok.npy"), "--k", "4", "--out", str(out)]) == 0
