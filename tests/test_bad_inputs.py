@@ -228,6 +228,19 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, guard_check
     assert _tree(tmp_path) == before, "a file or directory was created or changed"
 
 
+def test_large_but_valid_coordinates_work_without_overflow(tmp_path, capsys):
+    """Just inside the limit (|x| <= 1e100) everything is finite (warnings are errors in the tests);
+    a float32 pool too large for float32 arithmetic is converted to float64, not overflowed."""
+    from sims.geometry import MAX_ABS_COORD, validate_points
+
+    X = np.array([[MAX_ABS_COORD, 0.0], [0.0, -MAX_ABS_COORD], [0.0, 0.0]])
+    np.save(tmp_path / "big.npy", X)
+    assert main(["geometry", str(tmp_path / "big.npy"), "--json", "--n-probe", "100"]) == 0
+    assert json.loads(capsys.readouterr().out)["h_min"] == pytest.approx(MAX_ABS_COORD, rel=1e-12)
+    assert validate_points(np.float32([[3e38, 0], [0, 0]]), dtype=None).dtype == np.float64
+    assert validate_points(np.float32([[3.0, 0], [0, 0]]), dtype=None).dtype == np.float32
+
+
 def test_every_verb_has_cases():
     """A new verb in sims.cli.COMMANDS must come with rows in CASES."""
     from sims.cli import COMMANDS
