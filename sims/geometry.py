@@ -61,10 +61,10 @@ __all__ = [
 ]
 
 #: |x| above this is refused: squared differences (2 |x|)^2 <= 4e200 leave float64 (max 1.8e308)
-# room for sums of up to 1e100 terms, so no distance, Gram entry or k-means++ weight can overflow.
+#: room for sums of up to 1e100 terms, so no distance, Gram entry or k-means++ weight can overflow.
 MAX_ABS_COORD = 1e100
 #: a float32 pool kept as float32 (dtype=None) only while |x| <= this: (2 |x|)^2 sums stay far below
-# float32's max 3.4e38; larger coordinates are converted to float64 instead of overflowing.
+#: float32's max 3.4e38; larger coordinates are converted to float64 instead of overflowing.
 F32_MAX_ABS_COORD = 1e12
 
 #: the largest dimension d in which h_min may use a k-d tree (exact either way).
