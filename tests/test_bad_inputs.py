@@ -144,6 +144,10 @@ CASES = [
     ("verify", "out-is-a-file", ["verify", "--only", "T1", "--out", "{afile}"], r"--out .*afile exists and is not a directory"),
     ("verify", "out-under-a-file", ["verify", "--only", "T1", "--out", "{afile}/figs"],
      r"--out .*afile/figs: .*afile is a file, not a directory"),
+    # statements
+    ("statements", "unknown-id", ["statements", "T99"], r"unknown statement id"),
+    ("statements", "plugin-missing", ["statements", "--plugin", "{d}/no_such_plugin.py"], r"no_such_plugin"),
+    ("statements", "unknown-option", ["statements", "--bogus"], r"unrecognized arguments: --bogus"),
 ]
 
 ALL_CASES = [
