@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
-from sims.checks import CheckContext
 from sims.checks import _geometry_mc as mc
 from sims.checks import c1_rate_vs_n as c1
 from sims.checks import t01_hmin_lower as t1
@@ -24,11 +23,17 @@ from sims.checks import t02_hmin_upper as t2
 from sims.checks import t09_approximation as t9
 from sims.checks import t10_greedy as t10
 from sims.errors import InputError
+from sims.registry import builtin_registry
 from sims.store import to_jsonable
 from sims.verdict import clopper_pearson
 from theory.t01_hmin_lower import prob_hmin_lt_uniform_interval, r_delta
 from theory.t02_hmin_upper import prob_hmin_gt_uniform_interval
 from theory.common import unit_ball_volume
+
+
+def _ctx(sid: str, preset: str, outdir, seed: int = 0):
+    """The registry's context of a statement (typed settings, the statement's random stream)."""
+    return builtin_registry()[sid].context(preset, outdir, seed)
 
 
 def _roundtrip(measured: dict) -> dict:
@@ -132,13 +137,13 @@ def test_monte_carlo_matches_exact_law_on_the_interval():
 
 @pytest.fixture(scope="module")
 def t1_quick(tmp_path_factory):
-    return t1.measure(CheckContext("quick", tmp_path_factory.mktemp("t1")))
+    return t1.measure(_ctx("T1", "quick", tmp_path_factory.mktemp("t1")))
 
 
 def test_t1_holds_on_quick(t1_quick):
     v = t1.judge(t1_quick)
     assert v.verdict == "holds", v.notes
-    assert v.numbers["tests_violated (joint 99% CP)"] == 0
+    assert v.numbers["tests_violated"] == 0
     assert t1.judge(_roundtrip(t1_quick)).verdict == "holds"
 
 
@@ -152,10 +157,10 @@ def test_t1_false_radius_is_violated(t1_quick):
 
 def test_t1_wrong_slope_is_violated(t1_quick):
     """Medians that scale as N^(-1/d) instead of N^(-2/d) must fail the scaling rule."""
-    fake = {**t1_quick, "settings": []}
-    for s in t1_quick["settings"]:
+    fake = {**t1_quick, "rows": []}
+    for s in t1_quick["rows"]:
         h = np.asarray(s["h_sorted"]) * s["n"] ** (1.0 / s["d"])  # turns slope -2/d into -1/d
-        fake["settings"].append({**s, "h_sorted": np.sort(h).tolist()})
+        fake["rows"].append({**s, "h_sorted": np.sort(h).tolist()})
     v = t1.judge(fake)
     assert v.numbers["verdict_parts"]["median_slope"] == "violated"
 
@@ -167,7 +172,7 @@ def test_t1_wrong_slope_is_violated(t1_quick):
 
 @pytest.fixture(scope="module")
 def t2_quick(tmp_path_factory):
-    return t2.measure(CheckContext("quick", tmp_path_factory.mktemp("t2")))
+    return t2.measure(_ctx("T2", "quick", tmp_path_factory.mktemp("t2")))
 
 
 def test_t2_holds_on_quick(t2_quick):
@@ -176,7 +181,7 @@ def test_t2_holds_on_quick(t2_quick):
     assert v.numbers["tests"] > 20
     assert t2.judge(_roundtrip(t2_quick)).verdict == "holds"
     # looseness: the bound's radius falls as N^(-1/d), the truth as N^(-2/d)
-    sl = v.numbers["slopes vs N at delta=0.05: [r_upper (pred -1/d), measured 0.95-quantile of h_min (pred -2/d)]"]
+    sl = v.numbers["looseness_slopes"]
     s_bound, s_truth = sl["cube d=1"]
     assert s_bound == pytest.approx(-1.0, abs=0.1) and s_truth == pytest.approx(-2.0, abs=0.3)
 
@@ -195,7 +200,7 @@ def test_t2_false_bound_is_violated(t2_quick):
 
 @pytest.fixture(scope="module")
 def t10_quick(tmp_path_factory):
-    return t10.measure(CheckContext("quick", tmp_path_factory.mktemp("t10")))
+    return t10.measure(_ctx("T10", "quick", tmp_path_factory.mktemp("t10")))
 
 
 def test_t10_opt_enumeration_matches_naive_and_theory():
@@ -226,9 +231,9 @@ def test_t10_greedy_matches_theory_farthest_first():
 def test_t10_holds_on_quick(t10_quick, tmp_path):
     v = t10.judge(t10_quick)
     assert v.verdict == "holds", v.notes
-    assert v.numbers["max |h_min(S_k) - r_k| / r_k"] <= 1e-12
-    assert 1.0 <= v.numbers["max OPT_k / r_k (brute force; T10: <= 2)"] <= 2.0
-    figs = t10.plot(t10_quick, v, CheckContext("quick", tmp_path))
+    assert v.numbers["max_rel_diff"] <= 1e-12
+    assert 1.0 <= v.numbers["max_opt_over_r"] <= 2.0
+    figs = t10.plot(t10_quick, v, _ctx("T10", "quick", tmp_path))
     assert (tmp_path / figs[0]).stat().st_size > 10_000
 
 
@@ -236,7 +241,7 @@ def test_t10_holds_on_quick(t10_quick, tmp_path):
 def test_t10_false_factor_is_violated(t10_quick, factor):
     v = t10.judge(t10_quick, factor=factor)
     assert v.verdict == "violated"
-    assert v.numbers["verdict_parts"][f"OPT_k <= {factor:g} r_k (brute force)"] == "violated"
+    assert v.numbers["verdict_parts"]["b_brute_force"] == "violated"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -271,7 +276,7 @@ def _t9_fake(direction: int, noise: float = 0.0, n: int = 15) -> dict:
         err = rng.random(n)
     sets = [{"family": "random", "seed": i, "h_min": 0.01, "h_fill": float(hf[i]), "l2": float(err[i]),
              "linf": float(2 * err[i]), "train_loss_T": 1e-3, "diverged": False} for i in range(n)]
-    return {"sets": sets, "params": {"grid": 8, "n": 16, "lr": 1.0}}
+    return {"sets": sets, "settings": {"grid": 8}, "n": 16, "lr": 1.0}
 
 
 def test_t9_judge_on_small_measured_dicts():
@@ -282,7 +287,7 @@ def test_t9_judge_on_small_measured_dicts():
 
 
 def test_t9_holds_on_quick_and_reversed_is_violated(tmp_path):
-    m = t9.measure(CheckContext("quick", tmp_path))
+    m = t9.measure(_ctx("T9", "quick", tmp_path))
     v = t9.judge(m)
     assert v.verdict == "holds", v.numbers
     assert t9.judge(m, direction=-1).verdict == "violated"
@@ -305,7 +310,7 @@ def _c1_fake(iid_slope: float, greedy_slope: float, noise: float = 0.05) -> dict
                     runs.append({"n": n, "seed": s, "arm": arm, "labels": lab, "h_min": n ** (-1.0 if arm == "iid" else -0.5),
                                  "lam_min": mu * n / 2, "lam_max": float(n), "mu0": mu, "LT_over_L0": 0.1,
                                  "steps_to_eps": float("inf"), "diverged": False})
-    return {"runs": runs, "params": {"steps": 100}}
+    return {"runs": runs, "settings": {"steps": 100}}
 
 
 def test_c1_judge_on_small_measured_dicts():
@@ -323,15 +328,15 @@ def test_c1_unresolved_eigenvalues_make_it_inconclusive():
         if r["arm"] == "iid" and r["n"] >= 32:
             r["lam_min"] = 1e-17 * r["lam_max"]  # below float64 resolution
     v = c1.judge(m)
-    assert v.verdict == "inconclusive" and v.numbers["unresolved runs (lambda_min at float64 floor)"]["iid"] > 0
+    assert v.verdict == "inconclusive" and v.numbers["unresolved"]["iid"] > 0
 
 
 @pytest.mark.slow
 def test_c1_quick_measure_end_to_end(tmp_path):
-    ctx = CheckContext("quick", tmp_path)
+    ctx = _ctx("C1", "quick", tmp_path)
     m = c1.measure(ctx)
     v = c1.judge(m)
-    assert v.numbers["answers"]["Q1 mu decays with N (i.i.d.)"] == "yes"
+    assert v.numbers["answers"]["q1_mu_decays"] == "yes"
     assert v.verdict != "violated"
     assert c1.judge(m, direction=-1).verdict == "violated"
     assert c1.judge(_roundtrip(m)).verdict == v.verdict
@@ -342,7 +347,7 @@ def test_c1_quick_measure_end_to_end(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("mod", [t1, t2, t9])
 def test_plots_on_quick(mod, tmp_path):
-    ctx = CheckContext("quick", tmp_path)
+    ctx = _ctx(mod.ID, "quick", tmp_path)
     m = mod.measure(ctx)
     figs = mod.plot(m, mod.judge(m), ctx)
     assert figs and all((tmp_path / f).stat().st_size > 10_000 for f in figs)

@@ -32,6 +32,7 @@ faster for greedy): on the same data it must be violated.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import jax
@@ -45,10 +46,10 @@ from sims.geometry import min_pairwise_distance
 from sims.models import make_model
 from sims.rates import late_rate, steps_to_eps
 from sims.select import select
+from sims.registry import Check
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 
 ID = "C1"
-TITLE = "mu and the GD rate vs N: i.i.d. data vs greedy max-min subsets"
 
 D = 2
 WIDTH = 256
@@ -61,13 +62,26 @@ LABELS = ("random", "smooth")
 SATURATED = 1e-12  # L_T/L_0 below this: the run reached the float64 floor, its mean rate is censored
 
 
-def _settings(ctx) -> dict:
-    return {
-        "ns": ctx.pick([8, 16, 32], [8, 16, 32, 64, 128], [8, 16, 32, 64, 128, 256]),
-        "seeds": ctx.pick(2, 4, 8),
-        "steps": ctx.pick(300, 1000, 10000),
-        "d": D, "width": WIDTH, "input_scale": INPUT_SCALE, "pool": POOL, "eps": EPS, "labels": list(LABELS),
-    }
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the C1 experiment (one instance per preset in `SETTINGS`)."""
+
+    ns: tuple[int, ...] = (8, 16, 32, 64, 128)
+    seeds: int = 4  # (pool, initialisation) draws per N
+    steps: int = 1000  # GD steps per run
+    d: int = D
+    width: int = WIDTH
+    input_scale: float = INPUT_SCALE
+    pool: int = POOL
+    eps: float = EPS
+    labels: tuple[str, ...] = LABELS
+
+
+SETTINGS = {
+    "quick": Settings(ns=(8, 16, 32), seeds=2, steps=300),
+    "default": Settings(),
+    "full": Settings(ns=(8, 16, 32, 64, 128, 256), seeds=8, steps=10000),
+}
 
 
 def features(X: np.ndarray) -> np.ndarray:
@@ -79,33 +93,33 @@ def features(X: np.ndarray) -> np.ndarray:
 def measure(ctx) -> dict:
     """For every (N, seed, arm): h_min, mu_0 and lambda's of G_0, and GD curves for both label modes."""
     t0 = time.perf_counter()
-    st = _settings(ctx)
+    st = ctx.settings
     model = make_model("shallow", d=D + 1, width=WIDTH, activation="tanh")
-    base = jax.random.PRNGKey(5000 + ctx.seed)
-    rng = np.random.default_rng([5000 + ctx.seed])
-    pools = [rng.random((POOL, D)) for _ in range(st["seeds"])]
-    init_b = gd.init_params(model, key=base, batch=st["seeds"])  # one compiled call for all seeds
-    params0 = [jax.tree_util.tree_map(lambda a, s=s: a[s], init_b) for s in range(st["seeds"])]
+    base = ctx.key()
+    rng = ctx.rng()
+    pools = [rng.random((POOL, D)) for _ in range(st.seeds)]
+    init_b = gd.init_params(model, key=base, batch=st.seeds)  # one compiled call for all seeds
+    params0 = [jax.tree_util.tree_map(lambda a, s=s: a[s], init_b) for s in range(st.seeds)]
     runs = []
     with one_blas_thread():
-        _measure_runs(st, model, base, rng, pools, params0, runs, ctx.seed)
-    return {"runs": runs, "params": st, "wall_s": time.perf_counter() - t0}
+        _measure_runs(st, model, base, rng, pools, params0, runs, ctx)
+    return {"runs": runs, "settings": dataclasses.asdict(st), "wall_s": time.perf_counter() - t0}
 
 
-def _measure_runs(st, model, base, rng, pools, params0, runs, seed) -> None:
+def _measure_runs(st, model, base, rng, pools, params0, runs, ctx) -> None:
     """Fill ``runs`` with one record per (N, seed, arm, labels): geometry, G_0 spectrum, GD outcome."""
-    for n in st["ns"]:
+    for n in st.ns:
         Xs, meta, p0s, lrs = [], [], [], []
-        for s in range(st["seeds"]):
+        for s in range(st.seeds):
             X_iid = rng.random((n, D))
-            sel = select(pools[s], n, method="maxmin", seed=s)
+            sel = select(pools[s], n, method="maxmin", seed=int(ctx.rng(2, s).integers(2**31)))
             for arm, X in (("iid", X_iid), ("greedy", pools[s][sel.indices])):
                 F = features(X)
                 ev = gram_eigh(gram(model, params0[s], F))[0]  # float64, ascending
                 for lab in LABELS:
                     # random labels: i.i.d. N(0, 1), the law of sims.data.make_targets(..., "random"), drawn with
                     # NumPy (one JAX compile per N saved); the same labels for both arms of a seed
-                    Y = (np.random.default_rng([5000 + seed, n, s]).standard_normal((n, 1)) if lab == "random"
+                    Y = (ctx.rng(1, n, s).standard_normal((n, 1)) if lab == "random"
                          else data.make_targets(X, "smooth", key=base))
                     Xs.append((F, Y))
                     p0s.append(params0[s])
@@ -116,7 +130,7 @@ def _measure_runs(st, model, base, rng, pools, params0, runs, seed) -> None:
         F = np.stack([x[0] for x in Xs])
         Y = np.stack([x[1] for x in Xs])
         pb = jax.tree_util.tree_map(lambda *a: np.stack(a), *p0s)
-        cfg = gd.GDConfig(lr=1.0, steps=st["steps"], record_every=st["steps"], gram=False, sharpness=False)
+        cfg = gd.GDConfig(lr=1.0, steps=st.steps, record_every=st.steps, gram=False, sharpness=False)
         traj = gd.train_batch(model, F, Y, cfg, key=jax.random.fold_in(base, n), params0=pb, lrs=np.asarray(lrs))
         for b, m in enumerate(meta):
             loss = traj.loss[b]
@@ -185,7 +199,7 @@ def judge(measured: dict, *, direction: int = 1) -> Verdict:
     else:
         verdict = INCONCLUSIVE
     rate = {}
-    T = measured["params"]["steps"]
+    T = measured["settings"]["steps"]
     for lab in LABELS:
         for a in ("iid", "greedy"):
             rs = [r for r in measured["runs"] if r["arm"] == a and r["labels"] == lab and not r["diverged"]]
@@ -195,10 +209,9 @@ def judge(measured: dict, *, direction: int = 1) -> Verdict:
             # mean rate -ln(L_T/L_0)/T, over runs that did not reach the float64 floor (saturated runs hide their rate)
             ok = [r for r in rs if r["LT_over_L0"] > SATURATED]
             fit = _fit([r["n"] for r in ok], [-np.log(r["LT_over_L0"]) / T for r in ok])
-            rate[f"{lab}/{a}"] = {"N": ns, "median L_T/L_0": [float(f"{v:.3g}") for v in lt],
-                                  f"median steps to {EPS:g} L_0": ste,
-                                  "slope of mean rate -ln(L_T/L_0)/T vs N [slope, 99% lo, hi, runs]":
-                                      [fit["slope"], fit["lo"], fit["hi"], fit["n"]]}
+            rate[f"{lab}/{a}"] = {"n": ns, "median_lt_over_l0": [float(f"{v:.3g}") for v in lt],
+                                  "median_steps_to_eps": ste,
+                                  "rate_slope": [fit["slope"], fit["lo"], fit["hi"], fit["n"]]}
     sign = "" if direction > 0 else "REVERSED QUESTION: "
     rule = (f"{sign}Q1: slope of log mu_0 vs log N over i.i.d. runs has its {CI_LEVEL:.0%} t-interval entirely "
             f"{'below' if direction > 0 else 'above'} 0; Q2: (greedy slope - i.i.d. slope) has its {CI_LEVEL:.0%} interval "
@@ -206,19 +219,31 @@ def judge(measured: dict, *, direction: int = 1) -> Verdict:
             f"are yes; violated iff either is a clear no; else inconclusive. mu_0 = (2/N) lambda_min(G_0), float64; runs "
             f"with lambda_min <= {UNRESOLVED_C:g} N u lambda_max are unresolved and dropped (> 25% of an arm -> inconclusive).")
     numbers = {
-        "answers": {"Q1 mu decays with N (i.i.d.)": q1, "Q2 decays faster for i.i.d. than greedy": q2},
-        "mu_0 slope vs N, i.i.d. [slope, 99% lo, hi]": [fits["iid"]["slope"], fits["iid"]["lo"], fits["iid"]["hi"]],
-        "mu_0 slope vs N, greedy [slope, 99% lo, hi]": [fits["greedy"]["slope"], fits["greedy"]["lo"], fits["greedy"]["hi"]],
-        "greedy - i.i.d. slope [diff, 99% lo, hi]": [diff, dlo, dhi],
-        "h_min slope vs N [i.i.d. (T1: -2/d = -1), greedy (T10: -1/d = -0.5)]":
-            [hfits["iid"]["slope"], hfits["greedy"]["slope"]],
-        "median mu_0 at each N {arm: [N, mu_0]}": {
+        "answers": {"q1_mu_decays": q1, "q2_iid_faster": q2},
+        "mu_slope_iid": [fits["iid"]["slope"], fits["iid"]["lo"], fits["iid"]["hi"]],
+        "mu_slope_greedy": [fits["greedy"]["slope"], fits["greedy"]["lo"], fits["greedy"]["hi"]],
+        "slope_diff": [diff, dlo, dhi],
+        "hmin_slopes": [hfits["iid"]["slope"], hfits["greedy"]["slope"]],
+        "median_mu0": {
             a: [[n, float(np.median([r["mu0"] for r in arms[a] if r["n"] == n]))] for n in sorted({r["n"] for r in arms[a]})]
             for a in arms},
-        "measured rate (median over seeds)": rate,
-        "unresolved runs (lambda_min at float64 floor)": unresolved,
-        "diverged runs": sum(r["diverged"] for r in measured["runs"]),
+        "rates": rate,
+        "unresolved": unresolved,
+        "diverged": sum(r["diverged"] for r in measured["runs"]),
         "wall_s": measured.get("wall_s"),
+    }
+    labels = {
+        "answers": "answers: Q1 mu decays with N (i.i.d.); Q2 decays faster for i.i.d. than greedy",
+        "mu_slope_iid": "mu_0 slope vs N, i.i.d. [slope, 99% lo, hi]",
+        "mu_slope_greedy": "mu_0 slope vs N, greedy [slope, 99% lo, hi]",
+        "slope_diff": "greedy - i.i.d. slope [diff, 99% lo, hi]",
+        "hmin_slopes": "h_min slope vs N [i.i.d. (T1: -2/d = -1), greedy (T10: -1/d = -0.5)]",
+        "median_mu0": "median mu_0 at each N {arm: [N, mu_0]}",
+        "rates": (f"measured rate per labels/arm (median over seeds): N, median L_T/L_0, median steps to {EPS:g} L_0, "
+                  "slope of the mean rate -ln(L_T/L_0)/T vs N [slope, 99% lo, hi, runs]"),
+        "unresolved": "unresolved runs (lambda_min at the float64 floor)",
+        "diverged": "diverged runs",
+        "wall_s": "wall time (s)",
     }
     notes = (f"Reviewers' question, not a theorem. d = {D}, shallow tanh width {WIDTH}, input (s(2x-1), 1) with s = "
              f"{INPUT_SCALE:g}; same initial parameters for both arms of a seed; eta = N / lambda_max(G_0) per run. "
@@ -227,7 +252,7 @@ def judge(measured: dict, *, direction: int = 1) -> Verdict:
              "data through the whole kernel matrix, not only through h_min: a smooth (tanh) kernel on low-dimensional "
              "data has small eigenvalues even for well-separated points, so compare the two arms' slopes, not only "
              "their signs. h_min is the minimum pairwise distance (not q_X = h_min/2).")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
@@ -268,21 +293,16 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
             ns = sorted({r["n"] for r in rs})
             lt = [np.median([r["LT_over_L0"] for r in rs if r["n"] == n]) for n in ns]
             ax.loglog(ns, lt, "o" + ls, color=cols[a], ms=3.5, label=f"{a}, {lab} labels")
-    T = measured["params"]["steps"]
+    T = measured["settings"]["steps"]
     ax.set_xlabel("N")
     ax.set_ylabel(f"L_T / L_0 after T = {T} GD steps (median over seeds)")
     ax.set_title("measured GD progress, eta = N / lambda_max(G_0)")
     ax.legend(fontsize=7, handlelength=3.5)
     a = verdict.numbers["answers"]
-    fig.suptitle(f"C1: {verdict.verdict} (mu decays with N for i.i.d.: {a['Q1 mu decays with N (i.i.d.)']}; "
-                 f"faster than for greedy: {a['Q2 decays faster for i.i.d. than greedy']})", y=1.02)
+    fig.suptitle(f"C1: {verdict.verdict} (mu decays with N for i.i.d.: {a['q1_mu_decays']}; "
+                 f"faster than for greedy: {a['q2_iid_faster']})", y=1.02)
     return [ctx.rel(save(fig, ctx.fig("c1_rate_vs_n.png")))]
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
-
-    from sims.checks import run_check
-
-    return run_check(sys.modules[__name__], ctx)[0]
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"mu grows with N, faster for greedy": {"direction": -1}})

@@ -27,17 +27,18 @@ Variant hook: ``judge(measured, radius=f)`` with ``f(n, d, pi_max, delta)`` repl
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 
 from sims.checks._geometry_mc import (DENSITIES, MIXTURE, bootstrap_slope, cp_family_level, draw_points, hmin_batch,
                                       round_sig)
+from sims.registry import Check
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson, worst
 from theory.t01_hmin_lower import r_delta, scaling_exponent
 
 ID = "T1"
-TITLE = "h_min lower bound for i.i.d. data: P(h_min < r_delta) <= delta, median h_min ~ N^(-2/d)"
 
 DELTAS = (0.01, 0.05, 0.2)
 FAMILY_LEVEL = 0.99
@@ -46,38 +47,46 @@ SLOPE_REL_TOL = 0.2
 SLOPE_SE_MULT = 3.0
 
 
-def _settings(ctx) -> dict:
-    return {
-        "densities": list(DENSITIES),
-        "dims": ctx.pick([1, 2, 8], [1, 2, 3, 5, 8], [1, 2, 3, 5, 8]),
-        "ns": ctx.pick([8, 32, 128], [8, 16, 32, 64, 128, 256], [8, 16, 32, 64, 128, 256, 512]),
-        "max_n_high_d": ctx.pick(128, 128, 512),  # N cap for d >= 5 (the k-d tree slows down there)
-        "draws": ctx.pick(200, 500, 4000),
-        "deltas": list(DELTAS),
-    }
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the T1 Monte Carlo (one instance per preset in `SETTINGS`)."""
+
+    densities: tuple[str, ...] = DENSITIES
+    dims: tuple[int, ...] = (1, 2, 3, 5, 8)
+    ns: tuple[int, ...] = (8, 16, 32, 64, 128, 256)
+    max_n_high_d: int = 128  # N cap for d >= 5 (the k-d tree slows down there)
+    draws: int = 500  # independent data sets per (density, d, N)
+    deltas: tuple[float, ...] = DELTAS
+
+
+SETTINGS = {
+    "quick": Settings(dims=(1, 2, 8), ns=(8, 32, 128), draws=200),
+    "default": Settings(),
+    "full": Settings(ns=(8, 16, 32, 64, 128, 256, 512), max_n_high_d=512, draws=4000),
+}
 
 
 def measure(ctx) -> dict:
     """Draw the data sets and record the sorted h_min samples of every (density, d, N)."""
     t0 = time.perf_counter()
-    st = _settings(ctx)
-    settings = []
-    for di, dens in enumerate(st["densities"]):
-        for d in st["dims"]:
-            seed = [1000 + ctx.seed, di, d]  # one independent stream per (density, d)
-            ns = [n for n in st["ns"] if d < 5 or n <= st["max_n_high_d"]]
-            batches, pi_max = draw_points(dens, ns, d, st["draws"], seed=seed)
+    st = ctx.settings
+    rows = []
+    for di, dens in enumerate(st.densities):
+        for d in st.dims:
+            seed = [ctx.stream, di, d]  # = ctx.rng(di, d): one independent stream per (density, d)
+            ns = [n for n in st.ns if d < 5 or n <= st.max_n_high_d]
+            batches, pi_max = draw_points(dens, ns, d, st.draws, seed=seed)
             for n in ns:
                 h = np.sort(hmin_batch(batches[n]))
-                settings.append({"density": dens, "d": d, "n": n, "pi_max": float(pi_max), "h_sorted": round_sig(h)})
-    return {"settings": settings, "params": {**st, "mixture": MIXTURE, "h_convention": "h_min (not q_X)"},
+                rows.append({"density": dens, "d": d, "n": n, "pi_max": float(pi_max), "h_sorted": round_sig(h)})
+    return {"settings": dataclasses.asdict(st), "rows": rows, "mixture": MIXTURE, "h_convention": "h_min (not q_X)",
             "wall_s": time.perf_counter() - t0}
 
 
 def _prob_tests(measured: dict, radius) -> list[dict]:
-    deltas = measured["params"]["deltas"]
+    deltas = measured["settings"]["deltas"]
     rows = []
-    for s in measured["settings"]:
+    for s in measured["rows"]:
         h = np.asarray(s["h_sorted"])
         m = h.size
         for dl in deltas:
@@ -94,7 +103,7 @@ def _prob_tests(measured: dict, radius) -> list[dict]:
 
 def _slope_tests(measured: dict) -> list[dict]:
     by = {}
-    for s in measured["settings"]:
+    for s in measured["rows"]:
         by.setdefault((s["density"], s["d"]), []).append(s)
     out = []
     for (dens, d), ss in by.items():
@@ -115,14 +124,16 @@ def _slope_tests(measured: dict) -> list[dict]:
     return out
 
 
-def judge(measured: dict, *, radius=None) -> Verdict:
+def judge(measured: dict, *, radius=None, radius_factor: float = 1.0) -> Verdict:
     """Apply the T1 rule (module docstring).
 
     Args:
         measured: the output of :func:`measure`.
         radius: a variant ``radius(n, d, pi_max, delta)`` replacing theory's r_delta (test hook).
+        radius_factor: c: the radius tested is c times the radius (theory: 1; c > 1 states a false, stronger bound).
     """
-    rad = r_delta if radius is None else radius
+    base = r_delta if radius is None else radius
+    rad = base if radius_factor == 1.0 else (lambda n, d, pm, dl: radius_factor * base(n, d, pm, dl))
     rows = _prob_tests(measured, rad)
     slopes = _slope_tests(measured)
     bad = [r for r in rows if not r["ok"]]
@@ -136,28 +147,41 @@ def judge(measured: dict, *, radius=None) -> Verdict:
     M = rows[0]["m"] if rows else 0
     level = cp_family_level(len(rows), FAMILY_LEVEL)
     rname = "r_delta = (2 delta / (pi_max N(N-1) V_d))^(1/d)" if radius is None else "VARIANT radius(N, d, pi_max, delta)"
+    if radius_factor != 1.0:
+        rname = f"VARIANT {radius_factor:g} x " + rname
     rule = (f"(1) for every (density, d, N, delta) [{len(rows)} tests, M = {M} draws each, delta in "
-            f"{measured['params']['deltas']}]: the lower end of the two-sided Clopper-Pearson interval of "
+            f"{measured['settings']['deltas']}]: the lower end of the two-sided Clopper-Pearson interval of "
             f"k/M, k = #{{h_min < r}}, r = {rname}, is <= delta; intervals at joint level {FAMILY_LEVEL:.0%} "
             f"(Bonferroni, each at {level:.6f}). (2) for every (density, d): the log-log slope of the median "
             f"h_min vs N over N >= {SLOPE_MIN_N} is within -2/d +- ({SLOPE_REL_TOL:g} * 2/d + "
             f"{SLOPE_SE_MULT:g} bootstrap se). Verdict = worst of (1), (2).")
     numbers = {
         "verdict_parts": {"probability_bound": v_prob, "median_slope": v_slope},
+        "tests_violated": len(bad),
         "tests": len(rows),
-        "tests_violated (joint 99% CP)": len(bad),
-        "tests_exceeding_pointwise_99% (reported, expected ~0.5% of tests by chance)":
-            sum(r["lo99"] > r["delta"] for r in rows),
-        "max empirical P(h_min < r) / delta": float(max(ratio)) if ratio else float("nan"),
-        "closest test (lo - delta)": None if worst_row is None else {
+        "max_p_over_delta": float(max(ratio)) if ratio else float("nan"),
+        "tests_exceeding_pointwise_99": sum(r["lo99"] > r["delta"] for r in rows),
+        "closest_test": None if worst_row is None else {
             k: worst_row[k] for k in ("density", "d", "n", "delta", "k", "m", "lo")},
-        "median h_min slope vs N (measured, predicted -2/d)": {
+        "median_slopes": {
             f"{s['density']} d={s['d']}": [round(s["slope"], 4), round(s["pred"], 4)] for s in slopes},
-        "largest relative slope deviation": None if dev is None else {
+        "largest_slope_deviation": None if dev is None else {
             "setting": f"{dev['density']} d={dev['d']}", "slope": dev["slope"], "pred": dev["pred"],
             "se": dev["se"], "half_width": dev["half_width"]},
-        "draws per setting": M,
+        "draws_per_setting": M,
         "wall_s": measured.get("wall_s"),
+    }
+    labels = {
+        "verdict_parts": "verdict of each part",
+        "tests_violated": "probability tests violated (joint 99% Clopper-Pearson)",
+        "tests": "probability tests (density, d, N, delta)",
+        "max_p_over_delta": "max empirical P(h_min < r) / delta",
+        "tests_exceeding_pointwise_99": "tests whose pointwise 99% CP lower end exceeds delta (reported; ~0.5% expected by chance)",
+        "closest_test": "closest test (CP lower end - delta)",
+        "median_slopes": "median h_min slope vs N [measured, predicted -2/d]",
+        "largest_slope_deviation": "largest relative slope deviation",
+        "draws_per_setting": "draws per setting",
+        "wall_s": "wall time (s)",
     }
     notes = ("EXACT (union bound). h_min is the minimum pairwise distance, not q_X = h_min/2. For uniform data "
              "the bound is nearly tight at small delta (all of its slack is the O(delta^2) pair overlap and the "
@@ -168,7 +192,7 @@ def judge(measured: dict, *, radius=None) -> Verdict:
         b = bad[0]
         notes += (f" First failing test: {b['density']} d={b['d']} N={b['n']} delta={b['delta']}: "
                   f"k={b['k']}/{b['m']}, CP lower {b['lo']:.4g}.")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
@@ -218,15 +242,10 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     ax2.set_title(f"measured median h_min vs N (fit over N >= {SLOPE_MIN_N})")
     ax2.legend(fontsize=6)
     n = verdict.numbers
-    fig.suptitle(f"T1: {verdict.verdict} ({n['tests_violated (joint 99% CP)']} of {n['tests']} probability tests "
-                 f"violated; max measured P/delta = {n['max empirical P(h_min < r) / delta']:.2f})", y=1.02)
+    fig.suptitle(f"T1: {verdict.verdict} ({n['tests_violated']} of {n['tests']} probability tests "
+                 f"violated; max measured P/delta = {n['max_p_over_delta']:.2f})", y=1.02)
     return [ctx.rel(save(fig, ctx.fig("t01_hmin_lower.png")))]
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
-
-    from sims.checks import run_check
-
-    return run_check(sys.modules[__name__], ctx)[0]
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"radius 10 r_delta": {"radius_factor": 10.0}})

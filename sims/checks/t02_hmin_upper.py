@@ -24,6 +24,7 @@ bound (e.g. exp(-N(N-1) pi_bar V_d r^d), a pair-count bound that is false, must 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -31,13 +32,13 @@ from scipy.optimize import brentq
 
 from sims.checks._geometry_mc import cp_family_level, draw_points, hmin_batch, omega_prime
 from sims.data import unit_ball_volume
+from sims.registry import Check
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson, fit_loglog_slope
 from theory.t02_hmin_upper import prob_upper, r_upper
 from theory.t02_hmin_upper import scaling_exponent as t2_exponent
 from theory.t01_hmin_lower import scaling_exponent as t1_exponent
 
 ID = "T2"
-TITLE = "h_min upper bound P(h_min > r) <= 1 - p' + p' exp(-(N-1) pi_bar V_d r^d)"
 
 FAMILY_LEVEL = 0.99
 T1_SCALE = (0.25, 1.0, 4.0)  # N(N-1)/2 pi_bar V_d r^d = c
@@ -46,14 +47,22 @@ LOOSE_DELTA = 0.05
 QUANTILES = (0.5, 1.0 - LOOSE_DELTA)
 
 
-def _settings(ctx) -> dict:
-    return {
-        "domains": ["cube", "ball"],
-        "dims": ctx.pick([1, 2, 8], [1, 2, 3, 5, 8], [1, 2, 3, 5, 8]),
-        "ns": ctx.pick([8, 32, 128], [8, 16, 32, 64, 128, 256], [8, 16, 32, 64, 128, 256, 512, 1024]),
-        "max_n_high_d": ctx.pick(128, 128, 512),
-        "draws": ctx.pick(200, 500, 4000),
-    }
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the T2 Monte Carlo (one instance per preset in `SETTINGS`)."""
+
+    domains: tuple[str, ...] = ("cube", "ball")
+    dims: tuple[int, ...] = (1, 2, 3, 5, 8)
+    ns: tuple[int, ...] = (8, 16, 32, 64, 128, 256)
+    max_n_high_d: int = 128  # N cap for d >= 5
+    draws: int = 500  # independent data sets per (domain, d, N)
+
+
+SETTINGS = {
+    "quick": Settings(dims=(1, 2, 8), ns=(8, 32, 128), draws=200),
+    "default": Settings(),
+    "full": Settings(ns=(8, 16, 32, 64, 128, 256, 512, 1024), max_n_high_d=512, draws=4000),
+}
 
 
 def _radii(n: int, d: int, pi_bar: float) -> list[tuple[str, float]]:
@@ -66,12 +75,12 @@ def _radii(n: int, d: int, pi_bar: float) -> list[tuple[str, float]]:
 def measure(ctx) -> dict:
     """Draw the data sets; count #{h_min > r} at the fixed radii; keep quantiles of h_min."""
     t0 = time.perf_counter()
-    st = _settings(ctx)
-    settings = []
-    for di, dom in enumerate(st["domains"]):
-        for d in st["dims"]:
-            ns = [n for n in st["ns"] if d < 5 or n <= st["max_n_high_d"]]
-            batches, _ = draw_points(dom, ns, d, st["draws"], seed=[2000 + ctx.seed, di, d])
+    st = ctx.settings
+    rows = []
+    for di, dom in enumerate(st.domains):
+        for d in st.dims:
+            ns = [n for n in st.ns if d < 5 or n <= st.max_n_high_d]
+            batches, _ = draw_points(dom, ns, d, st.draws, seed=[ctx.stream, di, d])  # = ctx.rng(di, d)
             pi_bar = float(omega_prime(dom, d, 0.0)[0])
             for n in ns:
                 h = hmin_batch(batches[n])
@@ -81,18 +90,18 @@ def measure(ctx) -> dict:
                     tests.append({"label": label, "r": float(r), "pi_bar": float(pb), "p_prime": float(pp),
                                   "k_gt": int(np.sum(h > r))})
                 r_up = float(r_upper(n, d, pi_bar, LOOSE_DELTA))
-                settings.append({
+                rows.append({
                     "domain": dom, "d": d, "n": n, "m": int(h.size), "pi_bar": pi_bar, "tests": tests,
                     "quantiles": {f"{q:g}": float(np.quantile(h, q)) for q in QUANTILES},
                     "r_upper_p1": r_up, "k_gt_r_upper_p1": int(np.sum(h > r_up)),
                 })
-    return {"settings": settings, "params": {**st, "loose_delta": LOOSE_DELTA, "h_convention": "h_min (not q_X)"},
-            "wall_s": time.perf_counter() - t0}
+    return {"settings": dataclasses.asdict(st), "rows": rows, "loose_delta": LOOSE_DELTA,
+            "h_convention": "h_min (not q_X)", "wall_s": time.perf_counter() - t0}
 
 
 def _tests(measured: dict, bound) -> list[dict]:
     rows = []
-    for s in measured["settings"]:
+    for s in measured["rows"]:
         for t in s["tests"]:
             b = float(bound(t["r"], s["n"], s["d"], t["pi_bar"], t["p_prime"]))
             if b >= 1.0:
@@ -124,7 +133,7 @@ def _t2_radius_with_p(domain: str, n: int, d: int, delta: float) -> float:
 
 def _looseness(measured: dict) -> list[dict]:
     by = {}
-    for s in measured["settings"]:
+    for s in measured["rows"]:
         by.setdefault((s["domain"], s["d"]), []).append(s)
     q = f"{1.0 - LOOSE_DELTA:g}"
     out = []
@@ -157,8 +166,8 @@ def judge(measured: dict, *, bound=None) -> Verdict:
     bad = [r for r in rows if not r["ok"]]
     verdict = VIOLATED if bad else (HOLDS if rows else INCONCLUSIVE)
     loose = _looseness(measured)
-    n_vac = sum(len(s["tests"]) for s in measured["settings"]) - len(rows)
-    M = measured["settings"][0]["m"] if measured["settings"] else 0
+    n_vac = sum(len(s["tests"]) for s in measured["rows"]) - len(rows)
+    M = measured["rows"][0]["m"] if measured["rows"] else 0
     closest = min(rows, key=lambda r: r["bound"] - r["lo"]) if rows else None
     bname = "1 - p' + p' exp(-(N-1) pi_bar V_d r^d)" if bound is None else "VARIANT bound(r, N, d, pi_bar, p')"
     rule = (f"for every non-vacuous (domain in cube/ball, d, N, r) [{len(rows)} tests, M = {M} draws each; radii "
@@ -167,23 +176,35 @@ def judge(measured: dict, *, bound=None) -> Verdict:
             f"is <= {bname}; intervals at joint level {FAMILY_LEVEL:.0%} (Bonferroni). Looseness reported, not judged.")
     cube2 = next((x for x in loose if x["domain"] == "cube" and x["d"] == 2), loose[0] if loose else None)
     numbers = {
+        "tests_violated": len(bad),
         "tests": len(rows),
-        "tests_violated (joint 99% CP)": len(bad),
-        "vacuous radii skipped (bound >= 1)": n_vac,
-        "closest test (bound - CP lower)": None if closest is None else {
+        "vacuous_skipped": n_vac,
+        "max_p_over_bound": max((r["k"] / r["m"] / r["bound"] for r in rows), default=float("nan")),
+        "closest_test": None if closest is None else {
             k: closest[k] for k in ("domain", "d", "n", "label", "bound", "k", "m", "lo")},
-        "max measured P(h_min > r) / bound": max((r["k"] / r["m"] / r["bound"] for r in rows), default=float("nan")),
-        f"slopes vs N at delta={LOOSE_DELTA}: [r_upper (pred -1/d), "
-        f"measured {1 - LOOSE_DELTA:g}-quantile of h_min (pred -2/d)]": {
+        "looseness_slopes": {
             f"{x['domain']} d={x['d']}": [round(x["slope_r_upper"], 4), round(x["slope_truth"], 4)] for x in loose},
-        "r_upper / measured quantile at the largest N": {
+        "radius_ratio_at_max_n": {
             f"{x['domain']} d={x['d']} N={x['max_n']}": round(x["ratio_at_max_n"], 3) for x in loose},
-        "example (cube d=2 or first)": None if cube2 is None else {
+        "example": None if cube2 is None else {
             "N": cube2["max_n"], "r_upper_p1": cube2["r_upper"][-1], "measured_quantile": cube2["q_truth"][-1],
-            "T2_radius_with_p_prime (nan = none: 1 - p' > delta wherever the exp term is small)":
-                cube2["t2_radius_with_p_at_max_n"]},
-        "draws per setting": M,
+            "t2_radius_with_p_prime": cube2["t2_radius_with_p_at_max_n"]},
+        "draws_per_setting": M,
         "wall_s": measured.get("wall_s"),
+    }
+    labels = {
+        "tests_violated": "tests violated (joint 99% Clopper-Pearson)",
+        "tests": "tests (domain, d, N, r) with a non-vacuous bound",
+        "vacuous_skipped": "vacuous radii skipped (bound >= 1)",
+        "max_p_over_bound": "max measured P(h_min > r) / bound",
+        "closest_test": "closest test (bound - CP lower end)",
+        "looseness_slopes": (f"slopes vs N at delta={LOOSE_DELTA}: [r_upper (pred -1/d), measured "
+                             f"{1 - LOOSE_DELTA:g}-quantile of h_min (pred -2/d)]"),
+        "radius_ratio_at_max_n": "r_upper / measured quantile at the largest N",
+        "example": ("example (cube d=2 or first): r_upper (p' = 1), measured quantile, T2 radius with p' "
+                    "(nan = none: 1 - p' > delta wherever the exp term is small)"),
+        "draws_per_setting": "draws per setting",
+        "wall_s": "wall time (s)",
     }
     notes = ("OURS (the paper's upper bound with its open constant C made explicit; C = 1 when p' = 1). h_min, not "
              "q_X = h_min/2. In bounded domains p' < 1, and 1 - p' ~ 2 d r (cube) stays above delta unless r is tiny, "
@@ -194,7 +215,7 @@ def judge(measured: dict, *, bound=None) -> Verdict:
         b = bad[0]
         notes += (f" First failing test: {b['domain']} d={b['d']} N={b['n']} {b['label']}: k={b['k']}/{b['m']}, "
                   f"CP lower {b['lo']:.4g} > bound {b['bound']:.4g}.")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
@@ -203,7 +224,7 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     pyplot = plt()
     rows = _tests(measured, prob_upper)
     loose = _looseness(measured)
-    dims = sorted({s["d"] for s in measured["settings"]})
+    dims = sorted({s["d"] for s in measured["rows"]})
     cols = {d: f"C{i}" for i, d in enumerate(dims)}
     marks = {"cube": "o", "ball": "s"}
     fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(11, 4.3))
@@ -240,15 +261,15 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     ax2.set_title("looseness on the cube: the bound's radius vs the truth's")
     ax2.legend(fontsize=6)
     n = verdict.numbers
-    fig.suptitle(f"T2: {verdict.verdict} ({n['tests_violated (joint 99% CP)']} of {n['tests']} tests violated; "
-                 f"max measured P/bound = {n['max measured P(h_min > r) / bound']:.2f})", y=1.02)
+    fig.suptitle(f"T2: {verdict.verdict} ({n['tests_violated']} of {n['tests']} tests violated; "
+                 f"max measured P/bound = {n['max_p_over_bound']:.2f})", y=1.02)
     return [ctx.rel(save(fig, ctx.fig("t02_hmin_upper.png")))]
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
+def _pair_count_bound(r, n, d, pi_bar, p_prime):
+    """A false bound (test hook): N(N-1) pairs in the exponent and no p'."""
+    return np.exp(-n * (n - 1.0) * pi_bar * unit_ball_volume(d) * np.asarray(r, dtype=np.float64) ** d)
 
-    from sims.checks import run_check
 
-    return run_check(sys.modules[__name__], ctx)[0]
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"pair-count exponent, no p'": {"bound": _pair_count_bound}})

@@ -29,6 +29,7 @@ fill distance shrinks) and must be violated on the same data.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import jax
@@ -40,11 +41,11 @@ from sims.diagnostics import gram, gram_eigh, one_blas_thread
 from sims.geometry import fill_distance, min_pairwise_distance
 from sims.models import make_model
 from sims.select import select
+from sims.registry import Check
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 from theory.t09_approximation import predicted_error_trend
 
 ID = "T9"
-TITLE = "approximation error vs fill distance and h_min at fixed N (d = 2, smooth target)"
 
 D = 2
 ALPHA = 0.01
@@ -52,17 +53,25 @@ N_PERM = 20000
 QUASI_UNIFORM = ("lattice", "greedy", "random")
 
 
-def _settings(ctx) -> dict:
-    return {
-        "n_axis": ctx.pick(5, 8, 10),  # N = n_axis^2
-        "seeds": ctx.pick(3, 5, 10),
-        "clusters": ctx.pick([5], [4, 16], [4, 10, 25]),
-        "pool": ctx.pick(1024, 4096, 16384),
-        "width": ctx.pick(64, 128, 256),
-        "steps": ctx.pick(600, 2000, 8000),
-        "grid": ctx.pick(32, 64, 128),
-        "d": D,
-    }
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the T9 experiment (one instance per preset in `SETTINGS`)."""
+
+    n_axis: int = 8  # N = n_axis^2
+    seeds: int = 5  # draws of each family (the lattice's vary only the initialisation)
+    clusters: tuple[int, ...] = (4, 16)  # cluster counts c of the clustered families
+    pool: int = 4096  # uniform pool the greedy/random/clustered sets are taken from
+    width: int = 128
+    steps: int = 2000
+    grid: int = 64  # test grid grid x grid on [0, 1]^2
+    d: int = D
+
+
+SETTINGS = {
+    "quick": Settings(n_axis=5, seeds=3, clusters=(5,), pool=1024, width=64, steps=600, grid=32),
+    "default": Settings(),
+    "full": Settings(n_axis=10, seeds=10, clusters=(4, 10, 25), pool=16384, width=256, steps=8000, grid=128),
+}
 
 
 def features(X: np.ndarray) -> np.ndarray:
@@ -100,17 +109,18 @@ def clustered_subset(pool: np.ndarray, n: int, c: int, *, rng: np.random.Generat
     return np.asarray(chosen[:n], dtype=np.int64)
 
 
-def _point_sets(st: dict, seed: int) -> list[dict]:
-    n = st["n_axis"] ** 2
-    rng = np.random.default_rng([9000 + seed])
-    pool = rng.random((st["pool"], D))
-    grid = data.lattice(st["n_axis"], D).X
+def _point_sets(st: Settings, ctx) -> list[dict]:
+    n = st.n_axis**2
+    rng = ctx.rng(0)
+    pool = rng.random((st.pool, D))
+    grid = data.lattice(st.n_axis, D).X
     sets = []
-    for s in range(st["seeds"]):
+    for s in range(st.seeds):
+        sel_seed = int(ctx.rng(1, s).integers(2**31))  # the selectors' integer seeds, from this statement's stream
         sets.append({"family": "lattice", "seed": s, "X": grid})
-        sets.append({"family": "greedy", "seed": s, "X": pool[select(pool, n, method="maxmin", seed=s).indices]})
-        sets.append({"family": "random", "seed": s, "X": pool[select(pool, n, method="random", seed=s).indices]})
-        for c in st["clusters"]:
+        sets.append({"family": "greedy", "seed": s, "X": pool[select(pool, n, method="maxmin", seed=sel_seed).indices]})
+        sets.append({"family": "random", "seed": s, "X": pool[select(pool, n, method="random", seed=sel_seed).indices]})
+        for c in st.clusters:
             sets.append({"family": f"clustered-{c}", "seed": s, "X": pool[clustered_subset(pool, n, c, rng=rng)]})
     return sets
 
@@ -118,13 +128,13 @@ def _point_sets(st: dict, seed: int) -> list[dict]:
 def measure(ctx) -> dict:
     """Build the point sets, train the same model on each, measure geometry and test errors."""
     t0 = time.perf_counter()
-    st = _settings(ctx)
-    n = st["n_axis"] ** 2
-    sets = _point_sets(st, ctx.seed)
-    model = make_model("shallow", d=D + 1, width=st["width"], activation="tanh")
-    base = jax.random.PRNGKey(9000 + ctx.seed)
-    init_b = gd.init_params(model, key=base, batch=st["seeds"])  # one compiled call for all seeds
-    init = [jax.tree_util.tree_map(lambda a, s=s: a[s], init_b) for s in range(st["seeds"])]
+    st = ctx.settings
+    n = st.n_axis**2
+    sets = _point_sets(st, ctx)
+    model = make_model("shallow", d=D + 1, width=st.width, activation="tanh")
+    base = ctx.key()
+    init_b = gd.init_params(model, key=base, batch=st.seeds)  # one compiled call for all seeds
+    init = [jax.tree_util.tree_map(lambda a, s=s: a[s], init_b) for s in range(st.seeds)]
     F = np.stack([features(s["X"]) for s in sets])
     Y = np.stack([data.make_targets(s["X"], "smooth", key=base) for s in sets])
     p0 = [init[s["seed"]] for s in sets]
@@ -132,9 +142,9 @@ def measure(ctx) -> dict:
         lam_max = np.array([gram_eigh(gram(model, p, f))[0][-1] for p, f in zip(p0, F)])
     lr = float(1.0 / np.max(lam_max / n))
     pb = jax.tree_util.tree_map(lambda *a: np.stack(a), *p0)
-    cfg = gd.GDConfig(lr=lr, steps=st["steps"], record_every=st["steps"], gram=False, sharpness=False)
+    cfg = gd.GDConfig(lr=lr, steps=st.steps, record_every=st.steps, gram=False, sharpness=False)
     traj = gd.train_batch(model, F, Y, cfg, key=base, params0=pb)
-    g = np.linspace(0.0, 1.0, st["grid"])
+    g = np.linspace(0.0, 1.0, st.grid)
     T = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, D)
     yT = data.smooth_function(T)
     pred = np.asarray(jax.vmap(lambda p: model.apply(p, features(T)))(traj.params))[..., 0]
@@ -148,9 +158,8 @@ def measure(ctx) -> dict:
                      "l2": float(np.sqrt(np.mean(err[b] ** 2))), "linf": float(np.max(np.abs(err[b]))),
                      "train_loss_T": float(traj.loss[b, -1]), "train_loss_0": float(traj.loss[b, 0]),
                      "diverged": bool(traj.diverged[b])})
-    return {"sets": rows, "params": {**st, "n": n, "lr": lr, "test_points": int(T.shape[0]),
-                                     "h_convention": "h_min (not q_X); h_fill on [0,1]^2"},
-            "wall_s": time.perf_counter() - t0}
+    return {"sets": rows, "settings": dataclasses.asdict(st), "n": n, "lr": lr, "test_points": int(T.shape[0]),
+            "h_convention": "h_min (not q_X); h_fill on [0,1]^2", "wall_s": time.perf_counter() - t0}
 
 
 def _ranks(a: np.ndarray) -> np.ndarray:
@@ -207,32 +216,44 @@ def judge(measured: dict, *, direction: int | None = None) -> Verdict:
     fams = sorted({r["family"] for r in rows}, key=lambda f: (f not in QUASI_UNIFORM, f))
     by_fam = {f: {k: float(np.median([r[k] for r in rows if r["family"] == f])) for k in ("h_min", "h_fill", "l2", "linf")}
               for f in fams}
-    p = measured["params"]
+    p = {"grid": measured["settings"]["grid"], "n": measured["n"]}
     claim = "increases" if direction > 0 else "VARIANT: decreases"
     rule = (f"Spearman rho between h_fill and the test error (L2 = RMS on a {p['grid']}x{p['grid']} grid, and Linf) over "
             f"{len(rows)} point sets (N = {p['n']}, d = {D}; families {', '.join(fams)}), one-sided permutation p-value "
             f"({N_PERM} permutations). Prediction: error {claim} with h_fill. holds iff both errors agree with the "
             f"prediction at p < {ALPHA:g}; violated iff either goes the other way at p < {ALPHA:g}; else inconclusive.")
     numbers = {
-        "rho(h_fill, L2 error) [rho, p in predicted direction]": [res["l2"]["rho"], p_pred["l2"]],
-        "rho(h_fill, Linf error) [rho, p in predicted direction]": [res["linf"]["rho"], p_pred["linf"]],
-        "rho(h_min, L2 error) [rho, p(rho < 0)] (fixed N: predicted < 0)": [hm["rho"], hm["p_less"]],
-        "rho(h_fill, L2) within lattice/greedy/random [rho, p(rho > 0)]":
-            None if hq is None else [hq["rho"], hq["p_greater"]],
-        "median per family {h_min, h_fill, l2, linf}": by_fam,
-        "point sets": len(rows),
-        "N": p["n"],
-        "learning rate (same for all)": p["lr"],
-        "max final train loss": max((r["train_loss_T"] for r in rows), default=float("nan")),
-        "diverged (excluded)": len(measured["sets"]) - len(rows),
+        "rho_fill_l2": [res["l2"]["rho"], p_pred["l2"]],
+        "rho_fill_linf": [res["linf"]["rho"], p_pred["linf"]],
+        "rho_hmin_l2": [hm["rho"], hm["p_less"]],
+        "rho_fill_l2_quasi_uniform": None if hq is None else [hq["rho"], hq["p_greater"]],
+        "median_per_family": by_fam,
+        "point_sets": len(rows),
+        "n": p["n"],
+        "lr": measured["lr"],
+        "max_train_loss": max((r["train_loss_T"] for r in rows), default=float("nan")),
+        "diverged": len(measured["sets"]) - len(rows),
         "wall_s": measured.get("wall_s"),
+    }
+    labels = {
+        "rho_fill_l2": "rho(h_fill, L2 error) [rho, p in predicted direction]",
+        "rho_fill_linf": "rho(h_fill, Linf error) [rho, p in predicted direction]",
+        "rho_hmin_l2": "rho(h_min, L2 error) [rho, p(rho < 0)] (fixed N: predicted < 0)",
+        "rho_fill_l2_quasi_uniform": "rho(h_fill, L2) within lattice/greedy/random [rho, p(rho > 0)]",
+        "median_per_family": "median per family {h_min, h_fill, l2, linf}",
+        "point_sets": "point sets",
+        "n": "N",
+        "lr": "learning rate (same for all)",
+        "max_train_loss": "max final train loss",
+        "diverged": "diverged (excluded)",
+        "wall_s": "wall time (s)",
     }
     notes = ("OURS. Fixed N, so a larger fill distance means some region of [0,1]^2 is far from every training point. "
              "h_min is the minimum pairwise distance (not q_X = h_min/2); h_fill is the fill distance on [0,1]^2 "
              "(lower end of a proven bracket). The same GD budget and learning rate for every set: the error is that "
              "of the trained model, which mixes approximation and optimisation. The clustered families make h_min "
              "tiny and h_fill large together; the within-quasi-uniform correlation is reported separately.")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
@@ -251,8 +272,8 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
             ax.loglog([r[key] for r in rs], [r["linf"] for r in rs], mk, color=f"C{i}", ms=5, mfc="none", alpha=0.6,
                       label=f"{f}: Linf")
     n = verdict.numbers
-    r2 = n["rho(h_fill, L2 error) [rho, p in predicted direction]"]
-    rinf = n["rho(h_fill, Linf error) [rho, p in predicted direction]"]
+    r2 = n["rho_fill_l2"]
+    rinf = n["rho_fill_linf"]
     ax1.set_xlabel("fill distance h_fill on [0,1]^2")
     ax1.set_ylabel("test error of the trained model on a dense grid")
     ax1.set_title(f"predicted: error increases with h_fill\nmeasured Spearman rho: L2 {r2[0]:.2f}, Linf {rinf[0]:.2f}")
@@ -263,20 +284,15 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     ax1.set_xticks([0.1, 0.2, 0.5, 1.0])
     handles, labels = ax1.get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(fams), fontsize=7, bbox_to_anchor=(0.5, -0.12))
-    hm = n["rho(h_min, L2 error) [rho, p(rho < 0)] (fixed N: predicted < 0)"]
+    hm = n["rho_hmin_l2"]
     ax2.set_xlabel("h_min (minimum pairwise distance, not q_X = h_min/2)")
     ax2.set_ylabel("test error")
-    ax2.set_title(f"at fixed N = {measured['params']['n']}: error vs h_min (predicted: falls)\n"
+    ax2.set_title(f"at fixed N = {measured['n']}: error vs h_min (predicted: falls)\n"
                   f"measured Spearman rho(h_min, L2) = {hm[0]:.2f}")
     fig.suptitle(f"T9: {verdict.verdict} (rho(h_fill, L2) = {r2[0]:.2f}, p = {r2[1]:.1e}; "
                  f"rho(h_fill, Linf) = {rinf[0]:.2f}, p = {rinf[1]:.1e})", y=1.02)
     return [ctx.rel(save(fig, ctx.fig("t09_approximation.png")))]
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
-
-    from sims.checks import run_check
-
-    return run_check(sys.modules[__name__], ctx)[0]
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"error falls with the fill distance": {"direction": -1}})

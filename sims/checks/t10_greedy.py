@@ -30,6 +30,7 @@ the false c = 1/2 must be violated (OPT_k >= h_min(S_k) = r_k > r_k/2).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 
@@ -39,11 +40,11 @@ from sims.checks._geometry_mc import bootstrap_slope, hmin_batch
 from sims.data import unit_ball_volume
 from sims.geometry import fill_distance, min_pairwise_distance, pairwise_distances
 from sims.select import select
+from sims.registry import Check
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
 from theory.t10_greedy import certificate, greedy_scaling_exponent, random_scaling_exponent
 
 ID = "T10"
-TITLE = "greedy max-min: h_min(S_k) = r_k, OPT_k <= 2 r_k, greedy ~ k^(-1/d) vs random ~ k^(-2/d)"
 
 EXACT_RTOL = 1e-12
 SLOPE_REL_TOL = 0.2
@@ -55,17 +56,26 @@ def _cert_factor() -> float:
     return float(certificate(1.0)["opt_upper"])
 
 
-def _settings(ctx) -> dict:
-    return {
-        "small_dims": [1, 2, 3],
-        "small_sizes": ctx.pick([10, 12], [10, 12, 14], [10, 12, 14]),
-        "small_pools": ctx.pick(2, 4, 10),
-        "large_dims": [2, 3],
-        "large_pool": ctx.pick(1000, 4000, 20000),
-        "large_k": ctx.pick(64, 256, 1024),
-        "large_starts": ctx.pick(2, 4, 8),
-        "random_subsets": ctx.pick(40, 100, 400),
-    }
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the T10 check (one instance per preset in `SETTINGS`)."""
+
+    small_dims: tuple[int, ...] = (1, 2, 3)
+    small_sizes: tuple[int, ...] = (10, 12, 14)  # brute-force pool sizes
+    small_pools: int = 4  # pools per (d, size)
+    large_dims: tuple[int, ...] = (2, 3)
+    large_pool: int = 4000
+    large_k: int = 256  # greedy prefix length on the large pools
+    large_starts: int = 4  # greedy runs (first points) per large pool
+    random_subsets: int = 100  # random subsets per k
+
+
+SETTINGS = {
+    "quick": Settings(small_sizes=(10, 12), small_pools=2, large_pool=1000, large_k=64, large_starts=2,
+                      random_subsets=40),
+    "default": Settings(),
+    "full": Settings(small_pools=10, large_pool=20000, large_k=1024, large_starts=8, random_subsets=400),
+}
 
 
 def _opt_all_k(D: np.ndarray) -> np.ndarray:
@@ -86,12 +96,12 @@ def _k_grid(kmax: int) -> list[int]:
 def measure(ctx) -> dict:
     """Run greedy on small pools (with brute-force OPT_k) and large pools (certificates, scaling)."""
     t0 = time.perf_counter()
-    st = _settings(ctx)
-    rng = np.random.default_rng([10_000 + ctx.seed])
+    st = ctx.settings
+    rng = ctx.rng()
     small = []
-    for d in st["small_dims"]:
-        for n in st["small_sizes"]:
-            for p in range(st["small_pools"]):
+    for d in st.small_dims:
+        for n in st.small_sizes:
+            for p in range(st.small_pools):
                 X = rng.random((n, d))
                 D = pairwise_distances(X)  # from differences
                 opt = _opt_all_k(D)
@@ -104,25 +114,25 @@ def measure(ctx) -> dict:
                     runs.append({"first": f, "r": r.tolist(), "h_prefix": h})
                 small.append({"d": d, "n": n, "pool": p, "opt": opt[2:].tolist(), "runs": runs})
     large = []
-    for d in st["large_dims"]:
-        P = rng.random((st["large_pool"], d))
+    for d in st.large_dims:
+        P = rng.random((st.large_pool, d))
         fill = fill_distance(P, domain="cube", bounds=(np.zeros(d), np.ones(d)), seed=d)
-        kg = _k_grid(st["large_k"])
-        starts = rng.choice(len(P), st["large_starts"], replace=False)
+        kg = _k_grid(st.large_k)
+        starts = rng.choice(len(P), st.large_starts, replace=False)
         runs = []
         for f in starts:
-            s = select(P, st["large_k"], method="maxmin", first=int(f))
+            s = select(P, st.large_k, method="maxmin", first=int(f))
             r = np.asarray(s.certificate["radii"])
             h = [min_pairwise_distance(P[s.indices[:k]]).h_min for k in kg]
             runs.append({"first": int(f), "r_grid": r[np.asarray(kg) - 2].tolist(), "h_grid": h})
         rand = []
         for k in kg:
-            idx = np.stack([rng.choice(len(P), k, replace=False) for _ in range(st["random_subsets"])])
+            idx = np.stack([rng.choice(len(P), k, replace=False) for _ in range(st.random_subsets)])
             rand.append(hmin_batch(P[idx]).tolist())
         large.append({"d": d, "n_pool": len(P), "k_grid": kg, "runs": runs, "random_hmin": rand,
                       "fill_upper": float(fill.upper_bound if fill.upper_bound is not None else np.inf),
                       "fill_estimate": float(fill.estimate), "fill_rigorous": bool(fill.rigorous)})
-    return {"small": small, "large": large, "params": {**st, "h_convention": "h_min (not q_X)"},
+    return {"small": small, "large": large, "settings": dataclasses.asdict(st), "h_convention": "h_min (not q_X)",
             "wall_s": time.perf_counter() - t0}
 
 
@@ -214,15 +224,15 @@ def judge(measured: dict, *, factor: float | None = None) -> Verdict:
     cr = _cross(measured, c)
     sc = _scaling(measured)
     parts = {
-        "h_min(S_k) == r_k": HOLDS if ex["ok"] else VIOLATED,
-        f"OPT_k <= {c:g} r_k (brute force)": HOLDS if br["ok"] and br["lower_fail"] == 0 else
+        "a_exact": HOLDS if ex["ok"] else VIOLATED,
+        "b_brute_force": HOLDS if br["ok"] and br["lower_fail"] == 0 else
         (INCONCLUSIVE if br["checked"] == 0 else VIOLATED),
-        f"found subsets <= {c:g} r_k (large pools)": HOLDS if cr["ok"] else (INCONCLUSIVE if cr["checked"] == 0 else VIOLATED),
-        "scaling": (INCONCLUSIVE if not sc else HOLDS if all(s["sandwich_ok"] and s["random_ok"] and s["greedy_above_random"]
+        "c_found_subsets": HOLDS if cr["ok"] else (INCONCLUSIVE if cr["checked"] == 0 else VIOLATED),
+        "d_scaling": (INCONCLUSIVE if not sc else HOLDS if all(s["sandwich_ok"] and s["random_ok"] and s["greedy_above_random"]
                                                                for s in sc) else VIOLATED),
     }
     verdict = worst(list(parts.values()))
-    p = measured["params"]
+    p = measured["settings"]
     rule = (f"(a) |h_min(S_k) - r_k| <= {EXACT_RTOL:g} r_k for every greedy prefix; (b) on {len(measured['small'])} small "
             f"pools (N in {p['small_sizes']}, d in {p['small_dims']}, every first point, k = 2..N-1): OPT_k (all k-subsets) "
             f"<= {c:g} r_k (and >= r_k); (c) on large pools (N_pool = {p['large_pool']}, d in {p['large_dims']}): the best "
@@ -232,18 +242,30 @@ def judge(measured: dict, *, factor: float | None = None) -> Verdict:
             f"{SLOPE_SE_MULT:g} se); greedy slope > random slope + {SLOPE_SE_MULT:g} se. Verdict = worst.")
     numbers = {
         "verdict_parts": parts,
-        "max |h_min(S_k) - r_k| / r_k": ex["max_rel_diff"],
-        "prefixes checked": ex["prefixes"],
-        "max OPT_k / r_k (brute force; T10: <= 2)": br["max_opt_over_r"],
-        "(pool, first, k) brute-force checks": br["checked"],
-        "brute-force failures": len(br["fails"]),
-        "max best-found h_min / r_k (large pools)": cr["max_found_over_r"],
-        "h_min vs k slopes [greedy (pred -1/d), random median (pred -2/d)]": {
-            f"d={s['d']}": [round(s["greedy_slope"], 4), round(s["random_slope"], 4)] for s in sc},
-        "sandwich holds / covering bound non-vacuous at k's": {
-            f"d={s['d']}": [s["sandwich_ok"], s["lower_nonvacuous"], len(s["k_grid"])] for s in sc},
-        "random slope bootstrap se": {f"d={s['d']}": round(s["random_se"], 4) for s in sc},
+        "max_opt_over_r": br["max_opt_over_r"],
+        "max_rel_diff": ex["max_rel_diff"],
+        "prefixes_checked": ex["prefixes"],
+        "brute_force_checks": br["checked"],
+        "brute_force_failures": len(br["fails"]),
+        "max_found_over_r": cr["max_found_over_r"],
+        "slopes": {f"d={s['d']}": [round(s["greedy_slope"], 4), round(s["random_slope"], 4)] for s in sc},
+        "sandwich": {f"d={s['d']}": [s["sandwich_ok"], s["lower_nonvacuous"], len(s["k_grid"])] for s in sc},
+        "random_slope_se": {f"d={s['d']}": round(s["random_se"], 4) for s in sc},
         "wall_s": measured.get("wall_s"),
+    }
+    labels = {
+        "verdict_parts": "verdict of each part: (a) h_min(S_k) == r_k, (b) OPT_k <= c r_k by brute force, "
+                         "(c) found subsets <= c r_k on large pools, (d) scaling",
+        "max_opt_over_r": "max OPT_k / r_k (brute force; T10: <= 2)",
+        "max_rel_diff": "max |h_min(S_k) - r_k| / r_k",
+        "prefixes_checked": "prefixes checked",
+        "brute_force_checks": "(pool, first, k) brute-force checks",
+        "brute_force_failures": "brute-force failures",
+        "max_found_over_r": "max best-found h_min / r_k (large pools)",
+        "slopes": "h_min vs k slopes [greedy (pred -1/d), random median (pred -2/d)]",
+        "sandwich": "sandwich holds / covering bound non-vacuous at k's / k's",
+        "random_slope_se": "random slope bootstrap se",
+        "wall_s": "wall time (s)",
     }
     notes = ("EXACT. Distances are h_min (not q_X = h_min/2). Brute force enumerates every k-subset of pools of <= 14 "
              "points. On large pools OPT_k is unknown; the best subset found is a lower bound of OPT_k, so "
@@ -255,7 +277,7 @@ def judge(measured: dict, *, factor: float | None = None) -> Verdict:
         f = br["fails"][0]
         notes += (f" First brute-force failure: d={f['d']} N={f['n']} first={f['first']} k={f['k']}: "
                   f"OPT={f['opt']:.4g}, r_k={f['r_k']:.4g}.")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
@@ -303,8 +325,8 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     ax2.set_title("greedy vs random subsets of a uniform pool")
     ax2.legend(fontsize=6)
     n = verdict.numbers
-    fig.suptitle(f"T10: {verdict.verdict} (max OPT_k/r_k = {n['max OPT_k / r_k (brute force; T10: <= 2)']:.3f}; "
-                 f"max |h_min(S_k) - r_k|/r_k = {n['max |h_min(S_k) - r_k| / r_k']:.1e})", y=1.02)
+    fig.suptitle(f"T10: {verdict.verdict} (max OPT_k/r_k = {n['max_opt_over_r']:.3f}; "
+                 f"max |h_min(S_k) - r_k|/r_k = {n['max_rel_diff']:.1e})", y=1.02)
     return [ctx.rel(save(fig, ctx.fig("t10_greedy.png")))]
 
 
@@ -314,10 +336,5 @@ def matplotlib_ticker():
     return matplotlib.ticker
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
-
-    from sims.checks import run_check
-
-    return run_check(sys.modules[__name__], ctx)[0]
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"OPT_k <= r_k": {"factor": 1.0}, "OPT_k <= r_k / 2": {"factor": 0.5}})
