@@ -29,7 +29,11 @@ q_X = h_min/2).
     rho_k = r_k / (1 + r_k): the cube seen by k points widened by r/2 on each side; its first-order
     boundary effect on the slope (-1/d/(1 - a) for a ~ r_k/(1 + r_k), i.e. -0.45 rather than -1/3
     at k = 32 in d = 3) is removed by fitting rho instead of r.  And the greedy slope exceeds the
-    random one by more than z sqrt(se_g^2 + se_r^2).
+    random one by more than z sqrt(se_g^2 + se_r^2) (holds); below it by that much is violated;
+    in between is inconclusive.  (Amended after the quick-preset smoke run, before any
+    default-preset run: the earlier rule called "greedy not shown above random" violated, i.e. it
+    turned a lack of evidence into a violation; the three-valued form is the logic of every other
+    part.  No threshold changed.)
 Verdict: worst of (a)-(d).
 
 What could make the TRUE statement come out "violated", and the guard:
@@ -249,7 +253,9 @@ def _scaling(measured: dict, greedy_factor: float = 1.0) -> list[dict]:
             "random_slope": rb["slope"], "random_se": rb["se"], "random_pred": pred_r, "random_half_width": hw,
             "random_ok": bool(abs(rb["slope"] - pred_r) <= hw), "random_slope_raw": fit_loglog_slope(kg, medians)["slope"],
             "random_median": medians,
-            "greedy_above_random": bool(g_slope - rb["slope"] > z * gap_se),
+            # three-valued: "above" is shown, "below" is certain, otherwise not resolved (inconclusive, never violated)
+            "greedy_vs_random": ("above" if g_slope - rb["slope"] > z * gap_se else
+                                 "below" if rb["slope"] - g_slope > z * gap_se else "unresolved"),
         })
     return out
 
@@ -274,8 +280,9 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
         (INCONCLUSIVE if br["checked"] == 0 else VIOLATED),
         "c_found_subsets": HOLDS if cr["ok"] else (INCONCLUSIVE if cr["checked"] == 0 else VIOLATED),
         "d_scaling": (INCONCLUSIVE if not sc else
-                      HOLDS if all(s["sandwich_ok"] and s["greedy_ok"] and s["random_ok"] and s["greedy_above_random"]
-                                   for s in sc) else VIOLATED),
+                      VIOLATED if any(not (s["sandwich_ok"] and s["greedy_ok"] and s["random_ok"])
+                                      or s["greedy_vs_random"] == "below" for s in sc) else
+                      HOLDS if all(s["greedy_vs_random"] == "above" for s in sc) else INCONCLUSIVE),
     }
     verdict = worst(list(parts.values()))
     p = measured["settings"]
@@ -287,8 +294,9 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
             f"and packing) at every k in the grid; slopes of log rho vs log k over k >= {K_MIN}, rho = h/(1+h), by one rule: "
             f"greedy r_k within {'-1/d' if greedy_exponent_factor == 1 else f'VARIANT {greedy_exponent_factor:g} x (-1/d)'} "
             f"+- ({SLOPE_REL_TOL:g} |pred| + z se) and the random-subset median within -2/d +- ({SLOPE_REL_TOL:g} 2/d + z se), "
-            f"z = {sc[0]['z'] if sc else float('nan'):.3f} (Bonferroni, joint {FAMILY_LEVEL:.0%}); greedy slope > random "
-            f"slope + z sqrt(se_g^2 + se_r^2). Verdict = worst.")
+            f"z = {sc[0]['z'] if sc else float('nan'):.3f} (Bonferroni, joint {FAMILY_LEVEL:.0%}); greedy slope vs random "
+            f"slope: above by > z sqrt(se_g^2 + se_r^2) holds, below by that much violated, else inconclusive. "
+            f"Verdict = worst.")
     rel_hw = min((min(s["greedy_half_width"] / abs(s["greedy_pred"]), s["random_half_width"] / abs(s["random_pred"]))
                   for s in sc), default=float("nan"))
     numbers = {
@@ -302,6 +310,7 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
         "slopes_raw": {f"d={s['d']}": [round(s["greedy_slope_raw"], 4), round(s["random_slope_raw"], 4)] for s in sc},
         "power_factor": br["max_opt_over_r"],
         "power_slope_rel": rel_hw,
+        "greedy_vs_random": {f"d={s['d']}": s["greedy_vs_random"] for s in sc},
         "sandwich": {f"d={s['d']}": [s["sandwich_ok"], s["lower_nonvacuous"], len(s["k_grid"])] for s in sc},
         "prefixes_checked": ex["prefixes"],
         "brute_force_checks": br["checked"],
@@ -323,6 +332,7 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
         "slopes_raw": "EXPLORATORY slopes of log h vs log k over all k, unnormalised [greedy, random]",
         "power_factor": "power of (b)/(c): any claimed factor c below this (max OPT_k / r_k) is violated",
         "power_slope_rel": "power of (d): narrowest band half-width / |predicted slope|",
+        "greedy_vs_random": "greedy slope vs random slope (above: shown; below: violated; unresolved: inconclusive)",
         "sandwich": "sandwich holds / covering bound non-vacuous at k's / k's",
         "wall_s": "wall time (s)",
     }
