@@ -40,8 +40,9 @@ smallest relative exponent error caught by (2) (the narrowest band).
 
 Variant hooks: ``judge(measured, radius=f)`` with ``f(n, d, pi_max, delta)`` replacing r_delta;
 ``radius_factor=c`` (radius c r_delta; e.g. 10); ``pair_factor=f`` (the bound multiplied by f: the
-radius r_delta f^(-1/d); the realistic false variant f = 1/2 must be violated); ``exponent=s``
-(the predicted slope of (2), e.g. -1/d, the greedy rate, must be violated).
+radius r_delta f^(-1/d); the realistic false variant f = 1/2 must be violated); ``exponent_factor=g``
+(the predicted slope of (2) is g (-2/d); g = 1/2, the "N points fill the space" exponent -1/d, must be
+violated).
 """
 
 from __future__ import annotations
