@@ -28,6 +28,7 @@ __all__ = [
     "INCONCLUSIVE",
     "Verdict",
     "clopper_pearson",
+    "clopper_pearson_bound",
     "fit_loglog_slope",
     "band_verdict",
     "worst",
@@ -110,6 +111,34 @@ def clopper_pearson(k: int, n: int, level: float = 0.99) -> tuple[float, float]:
     lo = 0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
     hi = 1.0 if k == n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
     return lo, hi
+
+
+def clopper_pearson_bound(k: int, n: int, level: float = 0.99, *, side: str = "lower") -> float:
+    """One-sided Clopper-Pearson bound for a binomial proportion k/n.
+
+    ``side="lower"``: the largest p_lo with P_p(K >= k) <= 1 - level at p = p_lo, so P(p >= p_lo) >= level
+    (the bound a one-sided test "p <= p0" rejects on: p_lo > p0); ``side="upper"``: the matching upper bound.
+    At the same level it is closer to k/n than the lower end of the two-sided interval (which spends
+    (1 - level)/2 on each side).
+
+    Examples:
+        >>> round(clopper_pearson_bound(0, 100, 0.95, side="upper"), 4)  # 1 - 0.05**(1/100)
+        0.0295
+        >>> lo1 = clopper_pearson_bound(30, 100, 0.99)
+        >>> lo2 = clopper_pearson(30, 100, 0.99)[0]
+        >>> lo2 < lo1 < 0.30, round(lo1, 4) == round(clopper_pearson(30, 100, 0.98)[0], 4)
+        (True, True)
+    """
+    if n <= 0:
+        raise ValueError("n must be positive")
+    if not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    a = 1.0 - level
+    if side == "lower":
+        return 0.0 if k == 0 else float(stats.beta.ppf(a, k, n - k + 1))
+    if side == "upper":
+        return 1.0 if k == n else float(stats.beta.ppf(1 - a, k + 1, n - k))
+    raise ValueError(f"side must be 'lower' or 'upper', got {side!r}")
 
 
 def fit_loglog_slope(x, y) -> dict[str, float]:

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
-from sims.checks import CheckContext
 from sims.checks import _geometry_mc as mc
 from sims.checks import c1_rate_vs_n as c1
 from sims.checks import t01_hmin_lower as t1
@@ -24,11 +23,17 @@ from sims.checks import t02_hmin_upper as t2
 from sims.checks import t09_approximation as t9
 from sims.checks import t10_greedy as t10
 from sims.errors import InputError
+from sims.registry import builtin_registry
 from sims.store import to_jsonable
-from sims.verdict import clopper_pearson
+from sims.verdict import clopper_pearson, clopper_pearson_bound
 from theory.t01_hmin_lower import prob_hmin_lt_uniform_interval, r_delta
 from theory.t02_hmin_upper import prob_hmin_gt_uniform_interval
 from theory.common import unit_ball_volume
+
+
+def _ctx(sid: str, preset: str, outdir, seed: int = 0):
+    """The registry's context of a statement (typed settings, the statement's random stream)."""
+    return builtin_registry()[sid].context(preset, outdir, seed)
 
 
 def _roundtrip(measured: dict) -> dict:
@@ -108,6 +113,52 @@ def test_omega_prime_and_family_level():
     assert mc.cp_family_level(10) == pytest.approx(0.999)
 
 
+@pytest.mark.parametrize("k, n", [(0, 50), (7, 50), (30, 100), (100, 100)])
+def test_one_sided_clopper_pearson_against_the_binomial_tail(k, n):
+    """The one-sided lower bound p_lo solves P_{p_lo}(K >= k) = 1 - level (scipy's binomial tail as oracle);
+    it equals the lower end of the two-sided interval at twice the error."""
+    from scipy.stats import binom
+
+    lo = clopper_pearson_bound(k, n, 0.99, side="lower")
+    hi = clopper_pearson_bound(k, n, 0.99, side="upper")
+    if k > 0:
+        assert binom.sf(k - 1, n, lo) == pytest.approx(0.01, rel=1e-6)
+        assert lo == pytest.approx(clopper_pearson(k, n, 0.98)[0], rel=1e-12)
+    else:
+        assert lo == 0.0
+    if k < n:
+        assert binom.cdf(k, n, hi) == pytest.approx(0.01, rel=1e-6)
+    assert lo <= k / n <= hi
+    with pytest.raises(ValueError):
+        clopper_pearson_bound(k, n, side="left")
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_hmin_batch_torus_matches_image_oracle(d):
+    """Periodic h_min against the brute force over the 3^d periodic images."""
+    rng = np.random.default_rng(10 + d)
+    X = rng.random((30, 9, d))
+    shifts = np.array(list(itertools.product((-1.0, 0.0, 1.0), repeat=d)))
+    ref = []
+    for x in X:
+        D = x[:, None, None, :] - x[None, :, None, :] + shifts[None, None]
+        dist = np.sqrt((D**2).sum(-1)).min(-1)
+        ref.append(dist[np.triu_indices(9, 1)].min())
+    np.testing.assert_allclose(mc.hmin_batch_torus(X), ref, rtol=1e-14, atol=0)
+    pb, pp = mc.omega_prime("torus", d, np.array([0.1, 0.5, 0.6]))
+    assert pb.tolist() == [1.0, 1.0, 1.0] and pp.tolist() == [1.0, 1.0, 0.0]
+
+
+def test_torus_law_at_two_points_is_one_minus_the_ball():
+    """On the flat torus two uniform points have P(h > r) = 1 - V_d r^d exactly (r <= 1/2)."""
+    b, _ = mc.draw_points("cube", [2], 2, 20000, seed=3)
+    h = mc.hmin_batch_torus(b[2])
+    r = 0.3
+    k = int(np.sum(h > r))
+    lo, hi = clopper_pearson(k, h.size, 0.999)
+    assert lo <= 1 - np.pi * r**2 <= hi
+
+
 def test_bootstrap_slope_exact_power_law():
     ns = [8, 16, 32, 64]
     b = mc.bootstrap_slope(ns, [np.full(11, n**-0.75) for n in ns])
@@ -132,14 +183,27 @@ def test_monte_carlo_matches_exact_law_on_the_interval():
 
 @pytest.fixture(scope="module")
 def t1_quick(tmp_path_factory):
-    return t1.measure(CheckContext("quick", tmp_path_factory.mktemp("t1")))
+    return t1.measure(_ctx("T1", "quick", tmp_path_factory.mktemp("t1")))
 
 
 def test_t1_holds_on_quick(t1_quick):
     v = t1.judge(t1_quick)
     assert v.verdict == "holds", v.notes
-    assert v.numbers["tests_violated (joint 99% CP)"] == 0
+    assert v.numbers["tests_violated"] == 0
     assert t1.judge(_roundtrip(t1_quick)).verdict == "holds"
+    # the power is measured and stated: a bound some factor f < 1 too small is caught
+    assert 0.5 < v.numbers["power_bound_factor"] < 1.0 and "f <=" in v.power
+
+
+def test_t1_realistic_false_variants_are_violated(t1_quick):
+    # a pair count off by a factor 2 (the bound N(N-1)/4 pi_max V_d r^d: radius 2^(1/d) r_delta)
+    v = t1.judge(t1_quick, pair_factor=0.5)
+    assert v.verdict == "violated" and v.numbers["verdict_parts"]["probability_bound"] == "violated"
+    # the -1/d exponent (the "N points fill the space" scaling) for the median
+    v = t1.judge(t1_quick, exponent_factor=0.5)
+    assert v.verdict == "violated" and v.numbers["verdict_parts"]["median_slope"] == "violated"
+    for kw in t1.CHECK.false_variants.values():
+        assert t1.judge(t1_quick, **kw).verdict == "violated", kw
 
 
 def test_t1_false_radius_is_violated(t1_quick):
@@ -150,12 +214,25 @@ def test_t1_false_radius_is_violated(t1_quick):
     assert t1.judge(t1_quick, radius=lambda n, d, pm, dl: 0.5 * r_delta(n, d, pm, dl)).verdict == "holds"
 
 
+def test_t1_one_sided_and_round_off_guard(t1_quick):
+    """The count uses r (1 - 1e-9): samples stored within storage rounding of r never count, and the
+    one-sided bound is closer to k/M than the two-sided interval's lower end."""
+    rows = t1._prob_tests(t1_quick, r_delta)
+    level = t1.cp_family_level(len(rows), 0.99)
+    for row in rows:
+        assert row["lo"] >= clopper_pearson(row["k"], row["m"], level)[0]
+    s0 = t1_quick["rows"][0]
+    r0 = float(r_delta(s0["n"], s0["d"], s0["pi_max"], t1_quick["settings"]["deltas"][0]))
+    fake = {**t1_quick, "rows": [{**s0, "h_sorted": sorted([r0 * (1 - 2e-10)] * len(s0["h_sorted"]))}]}
+    assert t1._prob_tests(fake, r_delta)[0]["k"] == 0
+
+
 def test_t1_wrong_slope_is_violated(t1_quick):
     """Medians that scale as N^(-1/d) instead of N^(-2/d) must fail the scaling rule."""
-    fake = {**t1_quick, "settings": []}
-    for s in t1_quick["settings"]:
+    fake = {**t1_quick, "rows": []}
+    for s in t1_quick["rows"]:
         h = np.asarray(s["h_sorted"]) * s["n"] ** (1.0 / s["d"])  # turns slope -2/d into -1/d
-        fake["settings"].append({**s, "h_sorted": np.sort(h).tolist()})
+        fake["rows"].append({**s, "h_sorted": np.sort(h).tolist()})
     v = t1.judge(fake)
     assert v.numbers["verdict_parts"]["median_slope"] == "violated"
 
@@ -167,18 +244,37 @@ def test_t1_wrong_slope_is_violated(t1_quick):
 
 @pytest.fixture(scope="module")
 def t2_quick(tmp_path_factory):
-    return t2.measure(CheckContext("quick", tmp_path_factory.mktemp("t2")))
+    return t2.measure(_ctx("T2", "quick", tmp_path_factory.mktemp("t2")))
 
 
 def test_t2_holds_on_quick(t2_quick):
     v = t2.judge(t2_quick)
     assert v.verdict == "holds", v.notes
-    assert v.numbers["tests"] > 20
+    assert v.numbers["informative_tests"] >= t2.MIN_INFORMATIVE
+    assert v.numbers["informative_tests"] < v.numbers["tests"]  # bounds >= 0.9 are tested but not counted
     assert t2.judge(_roundtrip(t2_quick)).verdict == "holds"
-    # looseness: the bound's radius falls as N^(-1/d), the truth as N^(-2/d)
-    sl = v.numbers["slopes vs N at delta=0.05: [r_upper (pred -1/d), measured 0.95-quantile of h_min (pred -2/d)]"]
+    # looseness (exploratory): the bound's radius falls as N^(-1/d), the truth as N^(-2/d)
+    sl = v.numbers["looseness_slopes"]
     s_bound, s_truth = sl["cube d=1"]
     assert s_bound == pytest.approx(-1.0, abs=0.1) and s_truth == pytest.approx(-2.0, abs=0.3)
+    # power: an exponent a few times too large is caught (through the small-N torus tests)
+    assert 1.0 < v.numbers["power_exponent_factor"] < 4.0
+
+
+def test_t2_exponent_four_times_too_large_is_violated(t2_quick):
+    v = t2.judge(t2_quick, exponent_factor=4.0)
+    assert v.verdict == "violated"
+    # where it is caught: the small-N torus, where T2 is nearly tight
+    rows = [r for r in t2._tests(t2_quick, t2._exponent_bound(4.0)) if not r["ok"]]
+    assert rows and all(r["domain"] == "torus" and r["n"] <= 4 for r in rows)
+    for kw in t2.CHECK.false_variants.values():
+        assert t2.judge(t2_quick, **kw).verdict == "violated", kw
+
+
+def test_t2_too_few_informative_tests_is_inconclusive(t2_quick):
+    only_vacuous = {**t2_quick, "rows": [s for s in t2_quick["rows"] if s["domain"] == "cube" and s["d"] == 8]}
+    v = t2.judge(only_vacuous)
+    assert v.numbers["informative_tests"] < t2.MIN_INFORMATIVE and v.verdict == "inconclusive"
 
 
 def test_t2_false_bound_is_violated(t2_quick):
@@ -195,7 +291,7 @@ def test_t2_false_bound_is_violated(t2_quick):
 
 @pytest.fixture(scope="module")
 def t10_quick(tmp_path_factory):
-    return t10.measure(CheckContext("quick", tmp_path_factory.mktemp("t10")))
+    return t10.measure(_ctx("T10", "quick", tmp_path_factory.mktemp("t10")))
 
 
 def test_t10_opt_enumeration_matches_naive_and_theory():
@@ -223,12 +319,16 @@ def test_t10_greedy_matches_theory_farthest_first():
     np.testing.assert_allclose(s.certificate["radii"], radii[1:], rtol=1e-14, atol=0)
 
 
-def test_t10_holds_on_quick(t10_quick, tmp_path):
+def test_t10_quick_exact_parts_hold_and_it_is_never_violated(t10_quick, tmp_path):
     v = t10.judge(t10_quick)
-    assert v.verdict == "holds", v.notes
-    assert v.numbers["max |h_min(S_k) - r_k| / r_k"] <= 1e-12
-    assert 1.0 <= v.numbers["max OPT_k / r_k (brute force; T10: <= 2)"] <= 2.0
-    figs = t10.plot(t10_quick, v, CheckContext("quick", tmp_path))
+    parts = v.numbers["verdict_parts"]
+    assert parts["a_exact"] == parts["b_brute_force"] == parts["c_found_subsets"] == "holds", v.notes
+    # at the quick preset (k <= 64, 40 random subsets) the slope comparison may be unresolved, never violated
+    assert v.verdict != "violated" and parts["d_scaling"] != "violated", v.numbers
+    assert v.numbers["max_rel_diff"] <= 1e-12
+    assert 1.0 <= v.numbers["max_opt_over_r"] <= 2.0
+    assert v.numbers["power_factor"] == v.numbers["max_opt_over_r"]
+    figs = t10.plot(t10_quick, v, _ctx("T10", "quick", tmp_path))
     assert (tmp_path / figs[0]).stat().st_size > 10_000
 
 
@@ -236,7 +336,31 @@ def test_t10_holds_on_quick(t10_quick, tmp_path):
 def test_t10_false_factor_is_violated(t10_quick, factor):
     v = t10.judge(t10_quick, factor=factor)
     assert v.verdict == "violated"
-    assert v.numbers["verdict_parts"][f"OPT_k <= {factor:g} r_k (brute force)"] == "violated"
+    assert v.numbers["verdict_parts"]["b_brute_force"] == "violated"
+
+
+def test_t10_greedy_slope_is_judged_by_the_random_rule(t10_quick):
+    """'greedy ~ k^(-2/d)' (no better than random) must be violated by the greedy slope's own band."""
+    v = t10.judge(t10_quick, greedy_exponent_factor=2.0)
+    assert v.verdict == "violated" and v.numbers["verdict_parts"]["d_scaling"] == "violated"
+    for sl in v.numbers["slopes"].values():
+        g, pred, hw = sl["greedy"]
+        assert abs(g - pred) > hw
+    for kw in t10.CHECK.false_variants.values():
+        assert t10.judge(t10_quick, **kw).verdict == "violated", kw
+
+
+def test_t10_greedy_below_random_is_violated_and_unresolved_is_not(t10_quick):
+    import copy
+
+    fake = copy.deepcopy(t10_quick)
+    for pool in fake["large"]:  # greedy radii that fall like k^(-6/d): far steeper than random subsets
+        kg = np.asarray(pool["k_grid"], float)
+        for run in pool["runs"]:
+            run["r_grid"] = (0.9 * (kg / kg[0]) ** (-6.0 / pool["d"])).tolist()
+    sc = t10._scaling(fake)
+    assert all(s["greedy_vs_random"] == "below" for s in sc)
+    assert t10.judge(fake).numbers["verdict_parts"]["d_scaling"] == "violated"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -263,29 +387,66 @@ def test_clustered_subset_distinct_and_clustered():
     assert pdist(pool[idx]).min() < pdist(pool[rng.choice(500, 24, replace=False)]).min() * 5
 
 
-def _t9_fake(direction: int, noise: float = 0.0, n: int = 15) -> dict:
+def _t9_fake(direction: int, noise: float = 0.0, seeds: int = 5, seed_effect: float = 0.0) -> dict:
+    """A measured dict of 4 families x ``seeds`` strata; error = trend(h_fill) x noise x seed effect."""
     rng = np.random.default_rng(5)
-    hf = np.linspace(0.1, 0.8, n)
-    err = (hf if direction > 0 else 1.0 / hf) * (1 + noise * rng.standard_normal(n) ** 2)
-    if noise > 10:
-        err = rng.random(n)
-    sets = [{"family": "random", "seed": i, "h_min": 0.01, "h_fill": float(hf[i]), "l2": float(err[i]),
-             "linf": float(2 * err[i]), "train_loss_T": 1e-3, "diverged": False} for i in range(n)]
-    return {"sets": sets, "params": {"grid": 8, "n": 16, "lr": 1.0}}
+    sets = []
+    for s in range(seeds):
+        hf = np.array([0.1, 0.2, 0.4, 0.8]) * (1 + 0.05 * rng.random(4))
+        err = (hf if direction > 0 else 1.0 / hf) * np.exp(noise * rng.standard_normal(4)) * np.exp(seed_effect * s)
+        if noise > 10:
+            err = rng.random(4)
+        for i, fam in enumerate(("lattice", "greedy", "random", "clustered-4")):
+            sets.append({"family": fam, "seed": s, "h_min": 0.01, "h_fill": float(hf[i]), "l2": float(err[i]),
+                         "linf": float(2 * err[i]), "train_loss_T": 1e-3, "diverged": False})
+    return {"sets": sets, "settings": {"grid": 8}, "n": 16, "lr": 1.0}
 
 
 def test_t9_judge_on_small_measured_dicts():
-    assert t9.judge(_t9_fake(+1)).verdict == "holds"
+    v = t9.judge(_t9_fake(+1))
+    assert v.verdict == "holds"
+    # 5 strata of 4: every permutation below the observed value -> p is reported as the floor bound
+    assert v.numbers["p_at_floor"] == {"l2": True, "linf": True}
+    assert v.numbers["rho_fill_l2"][1] == pytest.approx(1 / (t9.N_PERM + 1))
+    assert v.numbers["exact_floor"] == pytest.approx(1 / 24**5)
+    assert "p <=" in t9._p_text(v.numbers["rho_fill_l2"][1], True)
     assert t9.judge(_t9_fake(-1)).verdict == "violated"
     assert t9.judge(_t9_fake(+1), direction=-1).verdict == "violated"
     assert t9.judge(_t9_fake(+1, noise=100.0)).verdict == "inconclusive"
 
 
-def test_t9_holds_on_quick_and_reversed_is_violated(tmp_path):
-    m = t9.measure(CheckContext("quick", tmp_path))
+def test_t9_stratified_test_is_not_fooled_by_a_seed_effect():
+    """Errors and h_fill that differ between seeds but are unrelated within a seed: the pooled rho looks
+    significant, the within-seed test (the rule) does not."""
+    rng = np.random.default_rng(0)
+    x, y, g = [], [], []
+    for s in range(6):
+        for _ in range(5):
+            x.append(s + 0.1 * rng.random())
+            y.append(s + 0.1 * rng.random())
+            g.append(s)
+    pooled = t9.spearman_perm(x, y, n_perm=4000)
+    strat = t9.stratified_spearman_perm(x, y, g, n_perm=4000)
+    assert pooled["p_greater"] < 0.01
+    assert strat["p_greater"] > 0.01 and strat["p_less"] > 0.01
+
+
+@pytest.fixture(scope="module")
+def t9_quick(tmp_path_factory):
+    return t9.measure(_ctx("T9", "quick", tmp_path_factory.mktemp("t9")))
+
+
+def test_t9_holds_on_quick_and_false_variants_are_violated(t9_quick):
+    m = t9_quick
     v = t9.judge(m)
     assert v.verdict == "holds", v.numbers
+    assert v.numbers["strata"] == t9.SETTINGS["quick"].seeds
+    assert 0 < v.numbers["power_rho_crit"] < 1
     assert t9.judge(m, direction=-1).verdict == "violated"
+    # the realistic misreading: error grows with h_min at fixed N (separation hurts)
+    assert t9.judge(m, covariate="h_min", direction=1).verdict == "violated"
+    for kw in t9.CHECK.false_variants.values():
+        assert t9.judge(m, **kw).verdict == "violated", kw
     assert len({r["family"] for r in m["sets"]}) == 4
 
 
@@ -294,18 +455,24 @@ def test_t9_holds_on_quick_and_reversed_is_violated(tmp_path):
 # ------------------------------------------------------------------------------------------------
 
 
-def _c1_fake(iid_slope: float, greedy_slope: float, noise: float = 0.05) -> dict:
+def _c1_fake(iid_slope: float, greedy_slope: float, noise: float = 0.05, seeds: int = 6, seed_effect: float = 0.0,
+             curvature: float = 0.0) -> dict:
+    """mu_0 = 0.5 N^slope exp(curvature (log N)^2) x noise x a seed effect shared by both arms (the initialisation)."""
     rng = np.random.default_rng(0)
-    runs = []
+    mu, runs = [], []
     for n in (8, 16, 32, 64):
-        for s in range(3):
+        for s in range(seeds):
+            shared = np.exp(seed_effect * rng.standard_normal())
             for arm, sl in (("iid", iid_slope), ("greedy", greedy_slope)):
-                mu = 0.5 * n**sl * np.exp(noise * rng.standard_normal())
-                for lab in c1.LABELS:
-                    runs.append({"n": n, "seed": s, "arm": arm, "labels": lab, "h_min": n ** (-1.0 if arm == "iid" else -0.5),
-                                 "lam_min": mu * n / 2, "lam_max": float(n), "mu0": mu, "LT_over_L0": 0.1,
-                                 "steps_to_eps": float("inf"), "diverged": False})
-    return {"runs": runs, "params": {"steps": 100}}
+                m0 = 0.5 * n**sl * np.exp(curvature * np.log(n) ** 2) * shared * np.exp(noise * rng.standard_normal())
+                rec = {"n": n, "seed": s, "arm": arm, "h_min": n ** (-1.0 if arm == "iid" else -0.5),
+                       "lam_min": m0 * n / 2, "lam_max": float(n), "mu0": m0}
+                mu.append(rec)
+                if s < 2:
+                    for lab in c1.LABELS:
+                        runs.append({**rec, "labels": lab, "LT_over_L0": 0.1, "steps_to_eps": float("inf"),
+                                     "diverged": False})
+    return {"mu": mu, "runs": runs, "settings": {"steps": 100}}
 
 
 def test_c1_judge_on_small_measured_dicts():
@@ -317,23 +484,45 @@ def test_c1_judge_on_small_measured_dicts():
     assert c1.judge(_roundtrip(_c1_fake(-3.0, -1.0))).verdict == "holds"
 
 
+def test_c1_paired_comparison_removes_a_shared_initialisation_effect():
+    """A large per-seed factor common to both arms (the shared initialisation) cancels in the paired log ratio."""
+    v = c1.judge(_c1_fake(-3.0, -2.5, noise=0.02, seed_effect=2.0))
+    assert v.numbers["answers"]["q2_iid_faster"] == "yes"
+    lo, hi = v.numbers["q2_gap_slope"][1:]
+    assert 0.3 < lo < 0.5 < hi < 0.7
+
+
+def test_c1_steepening_local_slopes_are_judged_per_range():
+    """Local slopes that steepen with N (curvature < 0): every range must be below 0; the variant 'mu ~ N^-2'
+    is violated where a range excludes -2, 'mu independent of N' everywhere."""
+    m = _c1_fake(-2.0, -1.0, curvature=-0.5, noise=0.02)
+    v = c1.judge(m)
+    loc = v.numbers["q1_local_slopes"]
+    assert list(loc) == ["8-16", "16-32", "32-64"] and loc["8-16"][0] > loc["32-64"][0]
+    assert v.numbers["answers"]["q1_mu_decays"] == "yes"
+    assert v.numbers["curvature"]["iid"][0] == pytest.approx(-0.5, abs=0.05)
+    assert c1.judge(m, iid_slope=-2.0).verdict == "violated"
+    assert c1.judge(m, iid_slope=0.0).verdict == "violated"
+
+
 def test_c1_unresolved_eigenvalues_make_it_inconclusive():
     m = _c1_fake(-3.0, -1.0)
-    for r in m["runs"]:
+    for r in m["mu"]:
         if r["arm"] == "iid" and r["n"] >= 32:
             r["lam_min"] = 1e-17 * r["lam_max"]  # below float64 resolution
     v = c1.judge(m)
-    assert v.verdict == "inconclusive" and v.numbers["unresolved runs (lambda_min at float64 floor)"]["iid"] > 0
+    assert v.verdict == "inconclusive" and v.numbers["unresolved"]["iid"] > 0
 
 
 @pytest.mark.slow
 def test_c1_quick_measure_end_to_end(tmp_path):
-    ctx = CheckContext("quick", tmp_path)
+    ctx = _ctx("C1", "quick", tmp_path)
     m = c1.measure(ctx)
     v = c1.judge(m)
-    assert v.numbers["answers"]["Q1 mu decays with N (i.i.d.)"] == "yes"
+    assert v.numbers["answers"]["q1_mu_decays"] == "yes"
     assert v.verdict != "violated"
-    assert c1.judge(m, direction=-1).verdict == "violated"
+    for kw in c1.CHECK.false_variants.values():
+        assert c1.judge(m, **kw).verdict == "violated", kw
     assert c1.judge(_roundtrip(m)).verdict == v.verdict
     figs = c1.plot(m, v, ctx)
     assert (tmp_path / figs[0]).exists()
@@ -342,7 +531,8 @@ def test_c1_quick_measure_end_to_end(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("mod", [t1, t2, t9])
 def test_plots_on_quick(mod, tmp_path):
-    ctx = CheckContext("quick", tmp_path)
+    ctx = _ctx(mod.ID, "quick", tmp_path)
     m = mod.measure(ctx)
+    assert mod.CHECK.false_variants
     figs = mod.plot(m, mod.judge(m), ctx)
     assert figs and all((tmp_path / f).stat().st_size > 10_000 for f in figs)

@@ -22,8 +22,9 @@ import numpy as np
 from sims import data
 from sims.errors import InputError
 
-__all__ = ["DENSITIES", "MIXTURE", "hmin_batch", "hmin_batch_dense", "draw_points", "mixture_params",
-           "density_bound", "omega_prime", "bootstrap_slope", "round_sig", "cp_family_level"]
+__all__ = ["DENSITIES", "MIXTURE", "hmin_batch", "hmin_batch_dense", "hmin_batch_torus", "draw_points", "mixture_params",
+           "density_bound", "omega_prime", "bootstrap_slope", "round_sig", "cp_family_level", "bonferroni_z",
+           "ROUND_SIG_RTOL"]
 
 DENSITIES = ("cube", "ball", "mixture")
 #: the Gaussian mixture of the T1 check: pi_max = (2 pi sigma^2)^(-d/2) (sum of the component peaks)
@@ -82,6 +83,37 @@ def hmin_batch_dense(X) -> np.ndarray:
     step = max(1, 2_000_000 // (len(I) * X.shape[2]))
     for s in range(0, B, step):
         D = X[s:s + step, I] - X[s:s + step, J]
+        out[s:s + step] = np.sqrt(np.einsum("bpk,bpk->bp", D, D).min(axis=1))
+    return out
+
+
+def hmin_batch_torus(X) -> np.ndarray:
+    """Exact h_min of each draw on the flat torus [0, 1)^d (periodic, minimum-image distance).
+
+    Each coordinate difference t in (-1, 1) is mapped to t - round(t), exact in float64 (Sterbenz), so
+    the distance is computed from exact periodic differences.  O(B N^2 d): for the small N it is used at.
+
+    Args:
+        X: (B, N, d) points in [0, 1)^d.
+
+    Returns:
+        (B,) float64 array of the periodic h_min.
+
+    Example:
+        >>> X = np.array([[[0.05, 0.5], [0.95, 0.5], [0.5, 0.0]]])
+        >>> [round(float(v), 12) for v in hmin_batch_torus(X)]
+        [0.1]
+    """
+    X = _check_batch(X)
+    if X.min() < 0.0 or X.max() >= 1.0:
+        raise InputError("torus points must lie in [0, 1)^d")
+    B, N, d = X.shape
+    I, J = np.triu_indices(N, 1)
+    out = np.empty(B)
+    step = max(1, 2_000_000 // (len(I) * d))
+    for s in range(0, B, step):
+        D = X[s:s + step, I] - X[s:s + step, J]
+        D = D - np.round(D)
         out[s:s + step] = np.sqrt(np.einsum("bpk,bpk->bp", D, D).min(axis=1))
     return out
 
@@ -168,16 +200,20 @@ def omega_prime(domain: str, d: int, r) -> tuple[np.ndarray, np.ndarray]:
     """(pi_bar, p') of T2 (docs/statements.md) for uniform data, Omega' = the domain shrunk by r.
 
     - cube [0, 1]^d: Omega' = [r, 1 - r]^d, pi_bar = 1, p' = (1 - 2r)_+^d;
-    - unit ball: Omega' = B(0, 1 - r), pi_bar = 1 / V_d, p' = (1 - r)_+^d.
+    - unit ball: Omega' = B(0, 1 - r), pi_bar = 1 / V_d, p' = (1 - r)_+^d;
+    - flat torus [0, 1)^d (no boundary): pi_bar = 1, p' = 1 for r <= 1/2 (the r-ball does not wrap onto
+      itself, so its mass is V_d r^d), p' = 0 beyond (the bound is then vacuous: 1).
 
     The r-ball around every point of Omega' lies inside the domain, where the density is pi_bar.
     """
     r = np.asarray(r, dtype=np.float64)
+    if domain == "torus":
+        return np.ones_like(r), np.where(r <= 0.5, 1.0, 0.0)
     if domain == "cube":
         return np.ones_like(r), np.clip(1.0 - 2.0 * r, 0.0, 1.0) ** d
     if domain == "ball":
         return np.full_like(r, 1.0 / data.unit_ball_volume(d)), np.clip(1.0 - r, 0.0, 1.0) ** d
-    raise InputError(f"unknown domain {domain!r}; choose 'cube' or 'ball'")
+    raise InputError(f"unknown domain {domain!r}; choose 'cube', 'ball' or 'torus'")
 
 
 def bootstrap_slope(ns, samples, *, reps: int = 200, seed: int = 0) -> dict:
@@ -212,6 +248,11 @@ def bootstrap_slope(ns, samples, *, reps: int = 200, seed: int = 0) -> dict:
     return {"slope": float(slope), "se": float(np.std(slopes, ddof=1)), "values": vals.tolist()}
 
 
+#: the relative change of a value stored by ``round_sig`` (9 significant digits): <= 5e-10; a count of
+#: "h_min < r" that decides a violation uses r (1 -/+ ROUND_SIG_RTOL) so storage can never create one
+ROUND_SIG_RTOL = 1e-9
+
+
 def round_sig(a, sig: int = 9) -> list[float]:
     """Values rounded to ``sig`` significant digits (relative change <= 5e-10 at 9): compact JSON."""
     a = np.asarray(a, dtype=np.float64).ravel()
@@ -219,6 +260,24 @@ def round_sig(a, sig: int = 9) -> list[float]:
 
 
 def cp_family_level(n_tests: int, family: float = 0.99) -> float:
-    """Per-interval level of two-sided Clopper-Pearson intervals that hold jointly w.p. >= ``family``
-    (Bonferroni over ``n_tests``)."""
+    """Per-test level of Clopper-Pearson bounds (one- or two-sided) that hold jointly w.p. >= ``family``
+    (Bonferroni over ``n_tests``).
+
+    Example:
+        >>> round(cp_family_level(10), 6)
+        0.999
+    """
     return 1.0 - (1.0 - family) / max(int(n_tests), 1)
+
+
+def bonferroni_z(n_tests: int, family: float = 0.99) -> float:
+    """The normal quantile z with two-sided |Z| <= z jointly over ``n_tests`` tests w.p. >= ``family``
+    (Bonferroni): z = Phi^-1(1 - (1 - family) / (2 n_tests)).
+
+    Example:
+        >>> round(bonferroni_z(1), 3), round(bonferroni_z(15), 3)
+        (2.576, 3.403)
+    """
+    from scipy.stats import norm
+
+    return float(norm.ppf(1.0 - (1.0 - family) / (2.0 * max(int(n_tests), 1))))
