@@ -35,10 +35,10 @@ def test_t4_holds_with_slope_two_and_reports_tightness(m4, ctx):
     assert v.verdict == "holds", v.numbers
     assert all(p == "holds" for p in v.numbers["verdict_parts"].values())
     assert all(1.9 < s < 2.1 for s in v.numbers["slopes"].values())
-    assert v.numbers["slope_floor"] == pytest.approx(1.7)
+    assert v.numbers["slope_floor"][0] == pytest.approx(1.7)
     lo, hi, r_lo, r_hi = v.numbers["tightness"]
     assert -0.1 < lo <= hi < 0.1 and 0 < r_lo <= r_hi <= 1.0  # mu below its bound, within a factor
-    assert v.numbers["slope_rows_excluded"] == 0
+    assert v.numbers["slope_floor"][1] == 0  # no row left out of the slope fits
     assert v.numbers["min_next_eig_over_middle"] > 1.0  # exactly |D| small eigenvalues
     assert v.power and set(v.labels) == set(v.numbers)
     paths = t4.plot(m4, v, ctx)
@@ -68,7 +68,7 @@ def test_t4_slope_rows_guarded(m4):
     m = copy.deepcopy(m4)
     m["pairs"][-1]["lam_2"] = 2.0 * m["pairs"][-1]["lam_min"]
     v = t4.judge(m)
-    assert v.numbers["slope_rows_excluded"] == 1 and v.numbers["verdict_parts"]["c_slope"] == "inconclusive"
+    assert v.numbers["slope_floor"][1] == 1 and v.numbers["verdict_parts"]["c_slope"] == "inconclusive"
     m = copy.deepcopy(m4)
     for r in m["pairs"]:
         r["lam_min"] = 1e-20 * r["lam_max"]  # below 1e4 x 64 u lambda_max

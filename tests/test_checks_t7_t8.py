@@ -82,7 +82,7 @@ def test_t7_quick_holds_for_the_revised_claim_and_plots(m7, ctx7):
     assert 1.5 < slopes["shallow-softplus"] <= 3.2
     ray = v.numbers["ray_slope"]
     assert ray["shallow-tanh"] == pytest.approx(2.0, abs=0.05) and ray["shallow-softplus"] == pytest.approx(3.0, abs=0.05)
-    lo, hi = v.numbers["power_iteration_ratio"]
+    lo, hi = v.numbers["growth"][1]  # power-iteration |sharpness| / ||Hess||_2 at the maximisers
     assert hi <= 1 + 1e-9 and lo > 0.5  # a Rayleigh quotient never exceeds ||H||_2
     assert "corrected_hessian_degree" in v.rule and v.power and set(v.labels) == set(v.numbers)
     paths = t7.plot(m7, v, ctx7)

@@ -276,8 +276,7 @@ def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = Non
     numbers = {
         "verdict_parts": sub,
         "slopes": {k: round(v["slope"], 4) for k, v in slopes.items()},
-        "slope_floor": floor_s,
-        "slope_rows_excluded": excluded,
+        "slope_floor": [floor_s, excluded],
         "tightness": [round(min(v["slope"] for v in slopes.values()) - s_pred, 4),
                       round(max(v["slope"] for v in slopes.values()) - s_pred, 4),
                       float(min(bound_ratio)), float(max(bound_ratio))],
@@ -288,23 +287,21 @@ def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = Non
         "min_next_eig_over_middle": min([c["next_over_middle"] for c in counts if np.isfinite(c["next_over_middle"])],
                                         default=float("nan")),
         "min_next_eig_over_bound": float(min(c["next_over_bound"] for c in counts)) if counts else float("nan"),
-        "pairs_tested": int(sum(len(r["pair_terms_all"]) for r in measured["pairs"])),
-        "segments_sampled": len(measured["lipschitz"]),
+        "tests_count": [int(sum(len(r["pair_terms_all"]) for r in measured["pairs"])), len(measured["lipschitz"])],
         "wall_s": measured.get("wall_s"),
     }
     labels = {
         "verdict_parts": "verdict of each part",
         "slopes": "slopes of log mu vs log h_min, per (architecture, seed)",
-        "slope_floor": "one-sided slope floor (c)",
-        "slope_rows_excluded": "rows left out of the slope fits (lambda_min not the pair's, or at the round-off floor)",
+        "slope_floor": ("one-sided slope floor (c); rows left out of the slope fits (lambda_min not the pair's, or at "
+                        "the round-off floor)"),
         "tightness": "tightness (reported, not judged): min, max slope - 2; min, max mu / ((1/N) L_x^2 h_min^2)",
         "max_ratio_middle": "max lambda_min / min_pair (1/2)||g_i-g_j||^2 (<= 1)",
         "max_ratio_lipschitz": "max (1/2)||g_i-g_j||^2 / ((1/2) L_x^2 h^2) (<= 1; sampled L_x)",
         "cluster_counts": "cluster counts: #eig <= middle term | #eig <= L_x^2 sum h^2 (sampled L_x) / |D|",
         "min_next_eig_over_middle": "min over clusters of lambda_(|D|+1) / middle term (> 1: exactly |D|)",
         "min_next_eig_over_bound": "min over clusters of lambda_(|D|+1) / L_x^2 sum h^2",
-        "pairs_tested": "pairs tested (a)",
-        "segments_sampled": "segments sampled (b)",
+        "tests_count": "pairs tested (a), segments sampled (b)",
         "wall_s": "wall time (s)",
     }
     power = (f"(a) a pair factor c below {0.5 * max(ratio_a):.3g} (= max lambda_min / ||g_i - g_j||^2 measured; the "
@@ -366,7 +363,7 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     sl = list(verdict.numbers["slopes"].values())
     parts = ", ".join(f"{k[0]} {v}" for k, v in verdict.numbers["verdict_parts"].items())
     fig.suptitle(f"T4: {verdict.verdict}  (measured slopes {min(sl):.3f}..{max(sl):.3f}, bound slope 2, one-sided "
-                 f"rule slope >= {verdict.numbers['slope_floor']:.1f}; parts: {parts})",
+                 f"rule slope >= {verdict.numbers['slope_floor'][0]:.1f}; parts: {parts})",
                  fontsize=9)
     return [ctx.rel(save(fig, ctx.fig("t04_mu_vs_hmin_cluster.png")))]
 

@@ -601,9 +601,6 @@ def judge(measured: dict, *, rank_claim: str = "corrected", expected_rank=None, 
                        for c in measured["configs"]},
         "rank_gap": {k: _gap(cs[k], v["expected"]) for k, v in per.items()},
         "symmetry_residual": sym,
-        "sigma_ratio_quantiles": {
-            c["name"]: [round(float(np.log10(max(q, 1e-300))), 2) for q in np.quantile(c["sigma_ratio_min"], [0, .5, 1])]
-            for c in measured["configs"]},
         "plain_bottleneck": ([sorted(set(plain["ranks"])), plain["structural_cap"],
                               min(plain["N"] * plain["k"], plain["P"])] if plain else None),
         "relu_perturbed": [frac_relu, frac_alive, frac_soft, float(np.mean(relu["dead_units_still_dead"])),
@@ -624,7 +621,6 @@ def judge(measured: dict, *, rank_claim: str = "corrected", expected_rank=None, 
         "rank_terms": "N k, P, P - m(m-1)/2, P_eff measured",
         "rank_gap": "log10 [min over inits sigma_e/sigma_max, max over inits sigma_(e+1)/sigma_max], e = claimed rank",
         "symmetry_residual": "O(m) symmetry: max ||J dtheta_A|| / (||J|| ||dtheta_A||)",
-        "sigma_ratio_quantiles": "log10 sigma_min/sigma_max [min, median, max]",
         "plain_bottleneck": "plain bottleneck: ranks, structural cap, min(Nk, P)",
         "relu_perturbed": (f"relu perturbed: frac deficient (dead units), frac full (alive), softplus twin frac full, frac "
                            f"still dead; at perturbation {far['perturbation']:g}: frac deficient, frac full (reported)"),
