@@ -236,6 +236,19 @@ def _svals(J) -> np.ndarray:
     return np.linalg.svd(np.asarray(J, dtype=np.float64), compute_uv=False)
 
 
+def _rank_and_ratios(J, rtol: float = RANK_RTOL) -> tuple[int, float, float, np.ndarray]:
+    """`rank_of` and the singular value ratios sigma_i / sigma_max (descending) from one SVD."""
+    J = np.asarray(J, dtype=np.float64)
+    if J.size == 0 or not np.all(np.isfinite(J)):
+        raise InputError(f"rank_of: empty or non-finite Jacobian (shape {J.shape})")
+    s = _svals(J)
+    if s[0] == 0:
+        return 0, 0.0, 0.0, np.zeros_like(s)
+    ratio = s / s[0]
+    below = ratio[ratio <= rtol]
+    return int(np.sum(ratio > rtol)), float(ratio[-1]), float(below.max()) if below.size else 0.0, ratio
+
+
 def rank_of(J, rtol: float = RANK_RTOL) -> tuple[int, float, float]:
     """(numerical rank, sigma_min/sigma_max over min(shape) values, largest ratio below the tolerance or 0).
 
@@ -243,15 +256,7 @@ def rank_of(J, rtol: float = RANK_RTOL) -> tuple[int, float, float]:
         >>> rank_of(np.array([[1.0, 0.0], [0.0, 1e-14]]))[0]
         1
     """
-    J = np.asarray(J, dtype=np.float64)
-    if J.size == 0 or not np.all(np.isfinite(J)):
-        raise InputError(f"rank_of: empty or non-finite Jacobian (shape {J.shape})")
-    s = _svals(J)
-    if s[0] == 0:
-        return 0, 0.0, 0.0
-    ratio = s / s[0]
-    below = ratio[ratio <= rtol]
-    return int(np.sum(ratio > rtol)), float(ratio[-1]), float(below.max()) if below.size else 0.0
+    return _rank_and_ratios(J, rtol)[:3]
 
 
 def _symmetry_residual(params, J) -> float:
@@ -283,13 +288,11 @@ def _config_ranks(name: str, st: dict, key) -> dict:
     X = jnp.asarray(Xall[:n])
     ranks, smin, below, ratios = [], [], [], []
     for i in range(st.inits):
-        J = jacobian(model, init(i), X)
-        r, sm, b = rank_of(J)
+        r, sm, b, q = _rank_and_ratios(jacobian(model, init(i), X))
         ranks.append(r)
         smin.append(sm)
         below.append(b)
-        sv = _svals(J)
-        ratios.append((sv / sv[0]).tolist() if sv[0] > 0 else [0.0] * sv.size)
+        ratios.append(q.tolist())
     out = {"name": name, "kind": CONFIGS[name][0], "options": CONFIGS[name][1], "N": n, "k": model.k, "P": P,
            "ranks": ranks, "sigma_ratio_min": smin, "largest_ratio_below_tol": below, "sigma_ratios": ratios}
     # saturated rank: J on 4P/k fresh points at theta_0 (the dimension of the tangent image, P_eff)
