@@ -748,8 +748,8 @@ def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: 
     }
     caught_low = max(v["p"] - v["slope"] + slope_tol for v in per.values())
     ray_arch = [k for k, v in per.items() if v["ray"] is not None]
-    power = (f"a degree set too small by more than {caught_low:.2f} for any architecture (largest p - ball slope + "
-             f"{slope_tol:g} over the architectures measured; the ray catches less for the shallow nets)"
+    power = (f"a degree set too small by more than {caught_low:.2f}, on every architecture (the largest p - ball slope "
+             f"+ {slope_tol:g} over the architectures measured)"
              + (f"; for the shallow nets ({', '.join(ray_arch)}) a degree off by more than "
                 f"{max(abs(per[k]['p'] - per[k]['ray']) + slope_tol for k in ray_arch):.2f} in either direction "
                 "(two-unit ray)" if ray_arch else "")
