@@ -11,21 +11,23 @@ import sympy as sp
 from scipy import special
 
 import theory
-from theory import STATEMENTS, Status, Statement, SymbolicResult, TheoryInputError, run_symbolic
+from theory import STATEMENTS, Role, Status, Statement, SymbolicResult, TheoryInputError, run_symbolic
 from theory._core import check_identity, numeric_verdict, search_min_margin, sympy_fallback
 from theory.common import unit_ball_volume, unit_ball_volume_sym
 
 KINDS = {"T1": "EXACT", "T2": "OURS", "T3": "EXACT", "T4": "OURS", "T5": "OURS", "T6": "OURS", "T7": "OURS",
-         "T8": "OURS", "T9": "OURS", "T10": "EXACT"}
+         "T8": "OURS", "T9": "OURS", "T10": "EXACT", "C1": "QUESTION", "C3": "QUESTION"}
 
 
 def test_statements_in_order_with_kinds_and_refs():
-    assert list(STATEMENTS) == [f"T{i}" for i in range(1, 11)]
+    # the theorems T1..T10, then the reviewers' questions C1, C3 (kind QUESTION: words only, no sympy form)
+    assert list(STATEMENTS) == [f"T{i}" for i in range(1, 11)] + ["C1", "C3"]
     for sid, st in STATEMENTS.items():
         assert isinstance(st, Statement) and st.id == sid
         assert st.kind == KINDS[sid], sid
         assert st.text and st.title and st.hypotheses
-        assert st.exprs and all(isinstance(e, (sp.Basic, sp.MatrixBase)) for e in st.exprs.values())
+        assert st.exprs or st.kind == "QUESTION", sid
+        assert all(isinstance(e, (sp.Basic, sp.MatrixBase)) for e in st.exprs.values())
         json.dumps(st.to_dict())
     assert STATEMENTS["T1"].paper_ref == "v1 Thm 4 / v2 Thm 1"
     assert "Corollary 3" in STATEMENTS["T4"].paper_ref
@@ -128,8 +130,8 @@ def test_run_symbolic_all_statements():
     assert list(out) == list(STATEMENTS)
     for sid, results in out.items():
         for r in results:
-            if r.claim.startswith("[false variant") or r.claim.startswith("[THEORY.md"):
-                # negative controls, and the statements of THEORY.md that this project refutes (T7, T8)
+            if r.role in (Role.CONTROL, Role.REFUTED_DRAFT):
+                # negative controls, and the first drafts that this project refutes (T7, T8)
                 assert r.status is Status.DISPROVED, (sid, r.claim)
             elif r.status is Status.UNPROVEN:  # only numeric-backed upper bounds may stay open
                 assert r.method == "numeric-search" and r.margin is not None and r.margin >= 0, (sid, r.claim)

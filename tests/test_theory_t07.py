@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from theory import Status, TheoryInputError
+from theory import Role, Status, TheoryInputError
 from theory import t07_poly_smooth as t7
 
 
@@ -116,7 +116,7 @@ def test_tau_eps_bounds_in_high_dimension():
 def test_t7_symbolic_checks():
     res = t7.symbolic_checks()
     for r in res:
-        if r.claim.startswith("[false") or r.claim.startswith("[THEORY.md"):
+        if r.role in (Role.CONTROL, Role.REFUTED_DRAFT):
             assert r.status is Status.DISPROVED, r.claim
         elif r.method == "numeric-search":
             assert r.status is Status.UNPROVEN and r.margin >= 0, r.claim
@@ -131,7 +131,7 @@ def test_corrected_hessian_degree():
     for a in ("softplus", "gelu", "silu"):
         assert t7.corrected_hessian_degree("shallow", 1, activation=a) == 3
         assert t7.corrected_hessian_degree("mlp", 1, activation=a) == 3  # one hidden layer: the same model
-        assert t7.predicted_hessian_degree("shallow", 1, activation=a) == 2  # THEORY.md as written, unchanged
+        assert t7.predicted_hessian_degree("shallow", 1, activation=a) == 2  # the refuted first draft, unchanged
     for a in ("tanh", "sigmoid"):
         assert t7.corrected_hessian_degree("shallow", 1, activation=a) == 2
     # everything else is delegated
@@ -148,7 +148,7 @@ def test_two_unit_ray_degree_and_false_variants(activation, p):
     r = t7.check_two_unit_ray_degree(activation, p)
     assert r.status is Status.PROVED and r.method == "sympy", r.detail
     assert t7.two_unit_ray_exponent(activation)[:3] == (p, p, ("w1", "w1"))
-    # the false variants: degree 2 for softplus (THEORY.md's shallow claim), degree 3 for tanh
+    # the false variants: degree 2 for softplus (the first draft's shallow claim), degree 3 for tanh
     wrong = t7.check_two_unit_ray_degree(activation, 5 - p)
     assert wrong.status is Status.DISPROVED and wrong.margin == -1.0
     assert wrong.witness["ray_exponent"] == p and wrong.witness["w1"] == 1.0
@@ -195,11 +195,14 @@ def test_two_unit_ray_growth_by_finite_differences():
 @pytest.mark.slow
 def test_two_unit_ray_symbolic_results():
     res = t7._check_two_unit_ray()
-    theory_md = [r for r in res if "THEORY.md T7 as written" in r.claim]
-    assert len(theory_md) == 3 and all(r.status is Status.DISPROVED and r.claim.startswith("[THEORY.md T7 as written, refuted]")
-                                       and r.witness["ray_exponent"] == 3.0 for r in theory_md)
+    theory_md = [r for r in res if r.role is Role.REFUTED_DRAFT]
+    assert len(theory_md) == 3 and all(r.status is Status.DISPROVED and r.claim.startswith(t7.DRAFT_T7)
+                                       and r.witness["ray_exponent"] == 3.0 and "two-unit ray" in r.detail
+                                       for r in theory_md)
     assert {a for a in ("softplus", "gelu", "silu") if any(f"sigma = {a}" in r.claim for r in theory_md)} == \
         {"softplus", "gelu", "silu"}
     rest = [r for r in res if r not in theory_md]
-    assert len(rest) == 4 and all(r.status is Status.PROVED for r in rest)
-    assert "NOTE (derived here, not in THEORY.md)" in t7.STATEMENT.text and "sigma bounded" in t7.STATEMENT.text
+    assert len(rest) == 4 and all(r.status is Status.PROVED and r.role is Role.CLAIM for r in rest)
+    # the statement states the corrected claim and names the refuted draft
+    text = t7.STATEMENT.text
+    assert "p = 3" in text and "sigma itself bounded" in text and "Refuted draft" in text

@@ -8,7 +8,7 @@ import pytest
 from scipy.spatial.distance import pdist
 from scipy.stats import qmc
 
-from theory import Status, TheoryInputError
+from theory import Role, Status, TheoryInputError
 from theory import t08_nondegeneracy as t8
 from theory import t09_approximation as t9
 from theory import t10_greedy as t10
@@ -36,22 +36,22 @@ def test_residual_block_det_numerically():
 
 def test_t8_symbolic_checks():
     res = t8.symbolic_checks()
-    refuted = ("[false", "[THEORY.md")  # negative controls, and THEORY.md's T8 as written
-    bad = [r.claim for r in res if r.status is not (Status.DISPROVED if r.claim.startswith(refuted) else Status.PROVED)]
+    refuted = (Role.CONTROL, Role.REFUTED_DRAFT)  # negative controls, and T8's refuted first draft
+    bad = [r.claim for r in res if r.status is not (Status.DISPROVED if r.role in refuted else Status.PROVED)]
     assert res and not bad, bad
-    literal = [r for r in res if "THEORY.md T8 as written" in r.claim]
-    assert len(literal) == 1 and literal[0].claim.startswith("[THEORY.md T8 as written, refuted]")
+    literal = [r for r in res if r.role is Role.REFUTED_DRAFT]
+    assert len(literal) == 1 and literal[0].claim.startswith(t8.DRAFT_T8) and "rank J = min(N k, P)" in literal[0].claim
     w = literal[0].witness
     assert (w["N_k"], w["P"], w["so_m_dim"], w["rank_bound"], w["literal_min"]) == (8.0, 8.0, 1.0, 7.0, 8.0)
     assert literal[0].margin == -1.0
-    assert "NOTE (derived here, not in THEORY.md)" in t8.STATEMENT.text and "P - m(m-1)/2" in t8.STATEMENT.text
+    assert "P_eff = P - m(m-1)/2" in t8.STATEMENT.text and "Refuted draft" in t8.STATEMENT.text
 
 
 def test_symmetry_predictors():
     assert t8.effective_param_count(8, 2) == 7 and t8.effective_param_count(100, 4) == 94
     assert t8.symmetry_rank_bound(8, 1, 8, 2) == 7 < t8.expected_rank(8, 8)
     assert t8.symmetry_rank_bound(3, 2, 100, 4) == 6 == t8.expected_rank(6, 100)  # N k small: no change
-    assert t8.expected_rank(8, 8) == 8  # THEORY.md's prediction, unchanged
+    assert t8.expected_rank(8, 8) == 8  # the first draft's prediction, unchanged
     for bad in ((3, 2), (0, 1), (8.5, 2), (8, 0)):
         with pytest.raises(TheoryInputError):
             t8.effective_param_count(*bad)
@@ -197,5 +197,5 @@ def test_t10_bad_input_and_checks():
     wrong = t10.check_t10_factor(1.5)
     assert wrong.status is Status.DISPROVED and wrong.margin == pytest.approx(-0.5)
     res = t10.symbolic_checks()
-    assert all(r.status is (Status.DISPROVED if r.claim.startswith("[false") else Status.PROVED) for r in res)
+    assert all(r.status is (Status.DISPROVED if r.role is Role.CONTROL else Status.PROVED) for r in res)
     assert math.isfinite(res[1].margin) and res[1].margin >= 0  # the brute-force cross-check of OPT_k <= 2 r_k

@@ -7,9 +7,9 @@ tau_eps(z) = z / sqrt(||z||^2 + eps^2) satisfies ||tau_eps(z)|| < 1 and ||D tau_
 The degree rule (`predicted_hessian_degree`; "depth" = number of hidden layers / residual blocks,
 R = ||theta||, scalar widths in the count, which carries over to any fixed widths):
 
-* shallow f = a^T sigma(W x)/sqrt(m): p = 2, THEORY.md's "p = 2 for the shallow net with bounded
+* shallow f = a^T sigma(W x)/sqrt(m): p = 2, T7's first draft "p = 2 for the shallow net with bounded
   sigma'", which `predicted_hessian_degree` returns for every analytic activation here (as written,
-  so that the numeric check tests THEORY.md). FALSE for unbounded sigma: see "Correction" below.
+  so that the numeric check can show the refuted draft). FALSE for unbounded sigma: see "Correction" below.
   (The earlier width-1 count, f d^2 f/dw^2 = a^2 sigma sigma'' x^2 = O(R^2), misses the cross-unit term.)
 * MLP with D hidden layers, bounded sigma (tanh, sigmoid): p = 2D. Count: d h_l / d w_k = O(R^{l-k}),
   d^2 h_l / d w_j d w_k = O(R^{2l-j-k}); so grad f = O(R^D), Hess f = O(R^{2D-1}), f = O(R), and both
@@ -43,7 +43,7 @@ Symbolic side: growth exponents of every activation's derivatives (limits), the 
 ReLU, leading growth exponents of ||Hess L|| along rays for small scalar nets (exact polynomial
 degrees), the unboundedness of ||Hess L||, an explicit (1 + ||theta||)^2 bound for the shallow tanh
 net, numeric shell tests for the deeper degrees, the tau_eps bounds in dimensions 1 and 2, and the
-two-unit ray: THEORY.md's shallow claim DISPROVED for softplus, GELU and SiLU (exponent 3), p = 2
+two-unit ray: the first draft's shallow claim DISPROVED (a refuted draft) for softplus, GELU and SiLU (exponent 3), p = 2
 PROVED along the same ray for tanh and sigmoid.
 """
 
@@ -222,10 +222,10 @@ def check_growth_exponent(name: str, n: int, q: int) -> SymbolicResult:
 
 
 def predicted_hessian_degree(arch: str, depth: int, *, activation: str = "tanh", normalised: bool = True) -> int:
-    """The degree p with ||Hess L(theta)|| <= K (1 + ||theta||)^p as THEORY.md states it (module docstring).
+    """The degree p with ||Hess L(theta)|| <= K (1 + ||theta||)^p as T7's FIRST DRAFT stated it (refuted).
 
-    Kept as THEORY.md writes it (p = 2 for every shallow net), so that the numeric check tests
-    THEORY.md: for the shallow net with an unbounded sigma (softplus, GELU, SiLU) the true degree
+    Kept as the first draft wrote it (p = 2 for every shallow net), so that the checks can show the
+    refuted draft with its counterexample: for the shallow net with an unbounded sigma (softplus, GELU, SiLU) the true degree
     is 3, see `corrected_hessian_degree`.
 
     Args:
@@ -268,9 +268,9 @@ def predicted_hessian_degree(arch: str, depth: int, *, activation: str = "tanh",
 
 
 def corrected_hessian_degree(arch: str, depth: int, *, activation: str = "tanh", normalised: bool = True) -> int:
-    """The Hessian degree p derived here (not THEORY.md's rule): 3 for a one-hidden-layer net with unbounded sigma.
+    """The Hessian degree p of the revised T7 (derived here): 3 for a one-hidden-layer net with unbounded sigma.
 
-    THEORY.md gives p = 2 "for the shallow net with bounded sigma'"; `predicted_hessian_degree` encodes
+    The first draft gave p = 2 "for the shallow net with bounded sigma'"; `predicted_hessian_degree` encodes
     that as written. Derived here (module docstring, "Correction"): for a shallow net (or an MLP with
     one hidden layer, the same model) whose sigma grows linearly (softplus, GELU, SiLU) the degree is
     3, attained along the two-unit ray (`check_two_unit_ray_degree`); p = 2 needs sigma itself bounded
@@ -491,7 +491,7 @@ def check_hessian_degree(arch: str, depth: int, p: int, *, normalised: bool = Tr
 
 
 # ----------------------------------------------------------------------------------------------
-# The two-unit ray (shallow width 2): where THEORY.md's "p = 2 for bounded sigma'" fails
+# The two-unit ray (shallow width 2): where the first draft's "p = 2 for bounded sigma'" fails
 # ----------------------------------------------------------------------------------------------
 
 _SIGMA = sp.Function("sigma")

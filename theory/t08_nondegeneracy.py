@@ -15,18 +15,18 @@ orthogonal Q, and the stream meets only linear maps, so (W_in, U_l, V_l, w) -> (
 (sims' row storage: (W_in Q^T, Q U_l, V_l Q^T, Q w)) leaves f(x) unchanged for every x. The m(m-1)/2
 generators v_A = (A W_in, A U_l, A V_l, A w), A = -A^T, lie in the kernel of J at every theta, so
 rank J <= min(N k, P - m(m-1)/2) everywhere (when the parameter columns can span R^m, i.e. P >= m^2;
-otherwise the orbit is smaller), and THEORY.md's "rank J = min(N k, P) with probability 1"
+otherwise the orbit is smaller), and the first draft's "rank J = min(N k, P) with probability 1"
 is false when N k > P - m(m-1)/2. The paper's non-degeneracy argument holds modulo this symmetry:
 G = J J^T can be non-singular only when N k <= P - m(m-1)/2.
 
-Predictors: `expected_rank(nk, p)` = min(N k, P) (THEORY.md's generic rank of J, as written);
+Predictors: `expected_rank(nk, p)` = min(N k, P) (the first draft's generic rank of J, refuted);
 `effective_param_count(P, m)` = P - m(m-1)/2 and `symmetry_rank_bound(n, k, P, m)` = min(N k, P - m(m-1)/2)
 (derived here).
 Symbolic side: det(I + D_z phi) = 1 at W = 0 for z + V tanh(U z) in dimensions 2 and 3; det(J J^T) of
 tiny analytic nets non-zero at an exact point; an analytic plain stack with det(J J^T) == 0
 identically; a ReLU net with det(J J^T) = 0 on an open set and != 0 elsewhere; tau_eps(Q z) = Q tau_eps(z)
 in R^2; f invariant under the stream rotation for a tiny residual net (m = 2, d = 1, one block, hidden 1,
-any sigma) and J v = 0 along the generator; THEORY.md's literal rank claim refuted for that net on
+any sigma) and J v = 0 along the generator; the first draft's literal rank claim refuted for that net on
 N = P = 8 points.
 """
 
@@ -76,7 +76,7 @@ __all__ = [
 def expected_rank(nk: int, p: int) -> int:
     """min(N k, P): the rank of J for almost every theta when det(J J^T) (or a maximal minor) is not identically 0.
 
-    THEORY.md's prediction as written (kept so that the numeric check tests it). For residual nets
+    The first draft's prediction (kept so that the checks can show the refuted draft). For residual nets
     with stream width m it is too large when N k > P - m(m-1)/2: see `symmetry_rank_bound`.
 
     Example:
@@ -121,7 +121,7 @@ def symmetry_rank_bound(n: int, k: int, P: int, m: int) -> int:
 
     An upper bound at every theta (J has the O(m) generators in its kernel; rank is lower
     semicontinuous), the generic rank when the paper's non-degeneracy argument holds modulo the
-    symmetry. THEORY.md's min(N k, P) (`expected_rank`) is too large when N k > P - m(m-1)/2.
+    symmetry; the revised T8's claim. The first draft's min(N k, P) (`expected_rank`) is too large when N k > P - m(m-1)/2.
 
     Args:
         n: number of data points N (>= 1).

@@ -13,15 +13,49 @@ eigenvalues in float64 NumPy; the middle term from differences of Jacobian rows
 norm of D_x grad_theta f (``jax.jacfwd`` over x of the Jacobian row) at evenly spaced points of the
 segment, the maximum taken: a LOWER estimate of the supremum the theorem needs.
 
-Rule:
+Rule (revised for issue 9 before it was run on data: (b) and (d) no longer end "violated" on a sampled
+L_x, (c) is one-sided, (d) judges the exact Courant-Fischer middle term):
   (a) lambda_min(G) <= c ||g_i - g_j||^2 + 64 u lambda_max(G) for every pair (i, j) of every set
-      (c = 1/2; u = 2^-52: eigvalsh round-off);
+      (c = 1/2; u = 2^-52: eigvalsh round-off); failing -> violated (every term is exact);
   (b) (1/2)||g_i - g_j||^2 <= (1/2) L_x^2 h_ij^2 (1 + 1e-9) on the planted pair of every set and on
-      the three closest other pairs of the base set, L_x sampled on the segment;
-  (c) the least-squares slope of log mu on log h_min, per (architecture, seed), within [1.7, 2.3];
-  (d) at least |D| + k eigenvalues of G are <= L_x^2 sum_{j in D} h_ij^2 + 64 u lambda_max (k = 0).
-Variants (test hooks): ``pair_factor=c`` (violated once c < lambda_min / ||g_i - g_j||^2 on some set:
-e.g. 0.05; the factor 1/2 is sharp only over all gradients), ``slope=s`` (band [s - 0.3, s + 0.3]; e.g. 3),
+      the three closest other pairs of the base set, L_x sampled on the segment; failing ->
+      INCONCLUSIVE, never violated: the sampled L_x is a LOWER estimate of the sup the inequality
+      needs, so a shortfall may be under-sampling (this part is exploratory: it can only hold or be
+      inconclusive; the mean value inequality it checks is a fact of calculus);
+  (c) one-sided: the least-squares slope of log mu on log h_min, per (architecture, seed), is
+      >= 2 - 0.3.  What is one-sided: the claim is the upper bound mu <= (1/N) L_x^2 h_min^2 with L_x
+      converging to a constant as h_min -> 0, so mu = O(h_min^2): a power law mu ~ h^s with s < 2 would
+      break it at small h (violated), while s > 2 (mu falling faster) is allowed: the bound is then
+      not tight.  The tightness (slope - 2, and mu / bound) is reported apart, not judged.  Only rows
+      where the planted pair governs lambda_min (lambda_2 / lambda_min >= 10, so that lambda_min is
+      the pair's own eigenvalue and not a plateau set by the rest of the set) and lambda_min is above
+      the round-off floor (>= 100 x 64 u lambda_max: a relative error <= 1e-2, a slope error <= ~0.01,
+      far inside the 0.3 allowance) enter the fit; fewer than 3 such rows -> inconclusive.
+      [Changed once after the first run on development data (quick, seed 0): the pre-registered floor
+      was 1e4 x 64 u lambda_max, which left out a row (h = 1e-4, lambda_min = 7000 x 64 u lambda_max,
+      relative error 1.4e-4) whose round-off cannot move the slope; 100 is set by the slope allowance,
+      stated here, not by a verdict.];
+  (d) at least |D| + k eigenvalues of G are <= M_D + 64 u lambda_max (k = 0), with the exact middle term
+      M_D = sum_{j in D} ||g_j - g_0||^2 (Courant-Fischer on the |D|-dimensional space of v supported on
+      {0} u D with sum v = 0: max v^T G v / v^T v <= M_D there); failing -> violated.  The count with the
+      theorem's L_x^2 sum_{j in D} h_0j^2 (sampled L_x, a lower estimate) is reported; M_D <=
+      L_x^2 sum h^2 is part (b)'s mean value step, and a shortfall there is inconclusive.
+What could make a true statement come out "violated", and the guard:
+  * eigvalsh round-off (a) and (d): the 64 u lambda_max allowance;
+  * sampled L_x (a lower estimate) in (b) and in the theorem's cluster bound: never "violated"
+    (inconclusive), and (d) judges the exact middle term instead;
+  * a plateau of lambda_min at larger h (another direction of G becomes the smallest) or the round-off
+    floor at tiny h, flattening the slope of (c): the row filter above;
+  * finite h: L_x on the segment differs from its limit by O(h) (relative ~1e-2 at h = 1e-2): within
+    the 0.3 allowance;
+  * multiple testing: (a) and (d) are exact inequalities (no allowance needed); (c) is one fit per
+    (architecture, seed) with a fixed allowance.
+Power: (a) a pair factor c below lambda_min / ||g_i - g_j||^2 on some set (reported: max ratio; weak on
+the shallow net, where lambda_min is ~0.05 ||g_i - g_j||^2 / 2 at quick, seed 0, so only c < ~0.027 is
+caught there; up to ~0.28 with all four architectures at default); (c) a claimed exponent s > measured slope + 0.3 (e.g. mu <= C h^2.5 or
+h^3); (d) one more small eigenvalue than |D| where lambda_(|D|+1) > M_D (reported: min ratio).  An
+exponent below 2 (a weaker bound) is true and is not caught; (b) catches nothing (exploratory).
+Variants (test hooks): ``pair_factor=c`` (e.g. 0.01), ``slope=s`` (e.g. 2.5 or 3),
 ``cluster_extra=k`` (e.g. 1) must be violated.
 """
 
@@ -39,14 +73,16 @@ from sims.checks._trajectories import (UNIT_ROUNDOFF, as_float, as_floats, plant
 from sims.data import planted_cluster
 from sims.diagnostics import jacobian
 from sims.geometry import cluster_term
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, band_verdict, fit_loglog_slope, worst
+from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
 from theory.t04_pair_bound import cluster_bound, lipschitz_pair_bound, pair_bound, pl_slope_in_hmin
 
 ID = "T4"
 
-SLOPE_HALF_WIDTH = 0.3
+SLOPE_HALF_WIDTH = 0.3            # allowance of the one-sided slope rule (c)
 LIP_REL_TOL = 1e-9
 ROUND_C = 64.0
+GAP_MIN = 10.0                    # lambda_2 / lambda_min >= GAP_MIN: the planted pair governs lambda_min (c)
+FLOOR_C = 100.0                   # lambda_min >= FLOOR_C * 64 u lambda_max: above the round-off floor (c)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,13 +179,26 @@ def measure(ctx) -> dict:
                 D, _ = cluster_term(Xc, 0, H)
                 h_ij = np.linalg.norm(Xc[D] - Xc[0], axis=1)
                 Lx = max(segment_lipschitz(model, p0, Xc[0], Xc[j], n_points=st.seg_points_pair) for j in D)
-                _, ev = _gram(model, p0, Xc)
+                Jc, ev = _gram(model, p0, Xc)
+                # the exact middle term of the cluster form: sum_j ||g_j - g_0||^2 (row differences)
+                middle = float(sum(2.0 * pair_bound(Jc[j], Jc[0]) for j in D))
                 cluster_rows.append({"arch": arch, "seed": seed, "H": H, "D_size": int(len(D)),
                                      "h_ij": h_ij.tolist(), "L_x": Lx,
-                                     "bound": float(cluster_bound(Lx, h_ij)),
+                                     "bound": float(cluster_bound(Lx, h_ij)), "middle_term": middle,
                                      "eigvals": ev.tolist()})
     return {"settings": dataclasses.asdict(st), "pairs": pair_rows, "lipschitz": lip_rows, "clusters": cluster_rows,
             "wall_s": time.perf_counter() - t0}
+
+
+def _slope_rows(rows: list) -> tuple[list, int]:
+    """The rows of one (architecture, seed) that enter the slope fit of (c), and how many were left out."""
+    keep = []
+    for r in rows:
+        lam, lam2, lmax = as_float(r["lam_min"]), as_float(r["lam_2"]), as_float(r["lam_max"])
+        floor = FLOOR_C * ROUND_C * UNIT_ROUNDOFF * lmax
+        if lam >= floor and lam2 >= GAP_MIN * lam:
+            keep.append(r)
+    return keep, len(rows) - len(keep)
 
 
 def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = None, cluster_extra: int = 0) -> Verdict:
@@ -157,12 +206,13 @@ def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = Non
 
     Args:
         measured: the output of :func:`measure`.
-        pair_factor: c in lambda_min <= c ||g_i - g_j||^2 (theory: 1/2; a false variant: 1/4).
-        slope: the predicted slope of log mu vs log h_min (theory: 2, ``pl_slope_in_hmin()``).
+        pair_factor: c in lambda_min <= c ||g_i - g_j||^2 (theory: 1/2; a false variant: 0.01).
+        slope: the exponent s of the claimed bound mu <= C h_min^s (theory: 2, ``pl_slope_in_hmin()``); the rule
+            is one-sided: measured slope >= s - 0.3.
         cluster_extra: k in "at least |D| + k small eigenvalues" (theory: 0).
     """
     s_pred = pl_slope_in_hmin() if slope is None else float(slope)
-    lo, hi = s_pred - SLOPE_HALF_WIDTH, s_pred + SLOPE_HALF_WIDTH
+    floor_s = s_pred - SLOPE_HALF_WIDTH
     # (a) middle term, every pair of every set
     worst_a = -np.inf
     for r in measured["pairs"]:
@@ -171,30 +221,43 @@ def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = Non
         worst_a = max(worst_a, float((as_float(r["lam_min"]) - (pair_factor / 0.5) * pb.min()) / tol))
     ok_a = worst_a <= 1.0
     ratio_a = [as_float(r["lam_min"]) / as_float(r["pair_term_min"]) for r in measured["pairs"]]
-    # (b) right inequality with sampled L_x
+    # (b) right inequality with sampled L_x (a lower estimate of the sup): holds or inconclusive
     ratio_b = [as_float(r["pair_term"]) / as_float(r["lipschitz_term"]) for r in measured["lipschitz"]]
     ok_b = bool(ratio_b) and max(ratio_b) <= 1.0 + LIP_REL_TOL
-    # (c) slopes per (arch, seed)
-    slopes = {}
+    # (c) one-sided slopes per (arch, seed), on the rows where the planted pair governs lambda_min
+    slopes, excluded, slope_verdicts = {}, 0, []
     for key in sorted({(r["arch"], r["seed"]) for r in measured["pairs"]}):
         rows = [r for r in measured["pairs"] if (r["arch"], r["seed"]) == key]
-        fit = fit_loglog_slope([r["h_min"] for r in rows], [as_float(r["mu"]) for r in rows])
+        keep, left = _slope_rows(rows)
+        excluded += left
+        fit = fit_loglog_slope([r["h_min"] for r in keep], [as_float(r["mu"]) for r in keep])
         slopes[f"{key[0]}/seed{key[1]}"] = fit
-    slope_verdicts = [band_verdict(f["slope"], lo, hi) for f in slopes.values()]
-    # (d) cluster counts
+        if len(keep) < 3 or not np.isfinite(fit["slope"]):
+            slope_verdicts.append(INCONCLUSIVE)
+        else:
+            slope_verdicts.append(HOLDS if fit["slope"] >= floor_s else VIOLATED)
+    bound_ratio = [as_float(r["mu"]) / (2.0 * as_float(r["lipschitz_term"]) / r["n"]) for r in measured["pairs"]]
+    # (d) cluster counts against the exact middle term (and, reported, against the sampled-L_x bound)
     counts = []
     for r in measured["clusters"]:
         ev = as_floats(r["eigvals"])
         tol = ROUND_C * UNIT_ROUNDOFF * ev[-1]
+        mid = r.get("middle_term")
+        nxt = ev[min(r["D_size"], len(ev) - 1)]
         counts.append({"arch": r["arch"], "seed": r["seed"], "H": r["H"], "D": r["D_size"],
-                       "count": int(np.sum(ev <= as_float(r["bound"]) + tol)),
-                       "next_eig_over_bound": float(ev[min(r["D_size"], len(ev) - 1)] / as_float(r["bound"]))})
-    ok_d = bool(counts) and all(c["count"] >= c["D"] + cluster_extra for c in counts)
+                       "count": None if mid is None else int(np.sum(ev <= as_float(mid) + tol)),
+                       "count_lx": int(np.sum(ev <= as_float(r["bound"]) + tol)),
+                       "next_over_middle": float("nan") if mid is None else float(nxt / as_float(mid)),
+                       "next_over_bound": float(nxt / as_float(r["bound"]))})
+    if not counts or any(c["count"] is None for c in counts):
+        part_d = INCONCLUSIVE
+    else:
+        part_d = HOLDS if all(c["count"] >= c["D"] + cluster_extra for c in counts) else VIOLATED
     sub = {
         "a_middle_term": HOLDS if ok_a else VIOLATED,
-        "b_lipschitz_term": HOLDS if ok_b else VIOLATED,
+        "b_lipschitz_term": HOLDS if ok_b else INCONCLUSIVE,
         "c_slope": worst(slope_verdicts) if slope_verdicts else INCONCLUSIVE,
-        "d_cluster": HOLDS if ok_d else VIOLATED,
+        "d_cluster": part_d,
     }
     verdict = worst(list(sub.values()))
     archs = sorted({r["arch"] for r in measured["pairs"]})
@@ -202,39 +265,63 @@ def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = Non
     rule = (f"at initialisation, for {', '.join(archs)} on planted-pair sets (h_min = eps in "
             f"[{min(h):.0e}, {max(h):.0e}]): (a) lambda_min(G) <= {pair_factor:g} ||g_i - g_j||^2 + 64 u lambda_max "
             f"for every pair; (b) (1/2)||g_i - g_j||^2 <= (1/2) L_x^2 h_ij^2 (1 + {LIP_REL_TOL:g}) with L_x the max of "
-            f"||D_x grad_theta f||_op sampled on [x_i, x_j]; (c) slope of log mu vs log h_min within "
-            f"[{lo:.1f}, {hi:.1f}] for every (architecture, seed); (d) at least |D|{' + ' + str(cluster_extra) if cluster_extra else ''} "
-            f"eigenvalues of G <= L_x^2 sum_(j in D) h_ij^2 for every planted cluster")
+            f"||D_x grad_theta f||_op sampled on [x_i, x_j] (a lower estimate of the sup: failing -> inconclusive, "
+            f"exploratory); (c) one-sided: slope of log mu vs log h_min >= {floor_s:.1f} (= {s_pred:g} - "
+            f"{SLOPE_HALF_WIDTH:g}) for every (architecture, seed), fitted on the rows with lambda_2/lambda_min >= "
+            f"{GAP_MIN:g} and lambda_min above {FLOOR_C:g} x the round-off floor (< 3 rows -> inconclusive); a steeper "
+            f"slope is allowed (tightness reported apart); (d) at least |D|"
+            f"{' + ' + str(cluster_extra) if cluster_extra else ''} eigenvalues of G <= sum_(j in D) ||g_j - g_0||^2 "
+            f"+ 64 u lambda_max (the exact Courant-Fischer middle term) for every planted cluster. (a), (c), (d) "
+            f"failing -> violated")
     numbers = {
         "verdict_parts": sub,
         "slopes": {k: round(v["slope"], 4) for k, v in slopes.items()},
-        "slope_band": [lo, hi],
+        "slope_floor": [floor_s, excluded],
+        "tightness": [round(min(v["slope"] for v in slopes.values()) - s_pred, 4),
+                      round(max(v["slope"] for v in slopes.values()) - s_pred, 4),
+                      float(min(bound_ratio)), float(max(bound_ratio))],
         "max_ratio_middle": float(max(ratio_a)),
         "max_ratio_lipschitz": float(max(ratio_b)),
-        "cluster_counts": [f"{c['arch']}/s{c['seed']}/H={c['H']:.0e}: {c['count']}/{c['D']}" for c in counts][:12],
-        "min_next_eig_over_bound": float(min(c["next_eig_over_bound"] for c in counts)) if counts else float("nan"),
-        "pairs_tested": int(sum(len(r["pair_terms_all"]) for r in measured["pairs"])),
-        "segments_sampled": len(measured["lipschitz"]),
+        "cluster_counts": [f"{c['arch']}/s{c['seed']}/H={c['H']:.0e}: {c['count']}|{c['count_lx']}/{c['D']}"
+                           for c in counts][:12],
+        "min_next_eig_over_middle": min([c["next_over_middle"] for c in counts if np.isfinite(c["next_over_middle"])],
+                                        default=float("nan")),
+        "min_next_eig_over_bound": float(min(c["next_over_bound"] for c in counts)) if counts else float("nan"),
+        "tests_count": [int(sum(len(r["pair_terms_all"]) for r in measured["pairs"])), len(measured["lipschitz"])],
         "wall_s": measured.get("wall_s"),
     }
     labels = {
         "verdict_parts": "verdict of each part",
         "slopes": "slopes of log mu vs log h_min, per (architecture, seed)",
-        "slope_band": "slope band",
+        "slope_floor": ("one-sided slope floor (c); rows left out of the slope fits (lambda_min not the pair's, or at "
+                        "the round-off floor)"),
+        "tightness": "tightness (reported, not judged): min, max slope - 2; min, max mu / ((1/N) L_x^2 h_min^2)",
         "max_ratio_middle": "max lambda_min / min_pair (1/2)||g_i-g_j||^2 (<= 1)",
-        "max_ratio_lipschitz": "max (1/2)||g_i-g_j||^2 / ((1/2) L_x^2 h^2) (<= 1)",
-        "cluster_counts": "cluster counts (count / |D|)",
-        "min_next_eig_over_bound": "min over clusters of lambda_(|D|+1) / bound (> 1: the count is exactly |D|)",
-        "pairs_tested": "pairs tested (a)",
-        "segments_sampled": "segments sampled (b)",
+        "max_ratio_lipschitz": "max (1/2)||g_i-g_j||^2 / ((1/2) L_x^2 h^2) (<= 1; sampled L_x)",
+        "cluster_counts": "cluster counts: #eig <= middle term | #eig <= L_x^2 sum h^2 (sampled L_x) / |D|",
+        "min_next_eig_over_middle": "min over clusters of lambda_(|D|+1) / middle term (> 1: exactly |D|)",
+        "min_next_eig_over_bound": "min over clusters of lambda_(|D|+1) / L_x^2 sum h^2",
+        "tests_count": "pairs tested (a), segments sampled (b)",
         "wall_s": "wall time (s)",
     }
+    power = (f"(a) a pair factor c below {0.5 * max(ratio_a):.3g} (= max lambda_min / ||g_i - g_j||^2 measured; the "
+             f"theorem's 1/2 is sharp only over all gradients); (c) a claimed exponent s above "
+             f"{min(v['slope'] for v in slopes.values()) + SLOPE_HALF_WIDTH:.2f} (min measured slope + "
+             f"{SLOPE_HALF_WIDTH:g}), e.g. mu <= C h_min^2.5; a weaker bound (s < 2) is true and not caught; (d) one "
+             "more small eigenvalue than |D| when lambda_(|D|+1) exceeds the middle term (min ratio reported); (b) "
+             "catches nothing: exploratory (sampled L_x)")
     notes = ("OURS (mechanism of the paper's v2 Corollary 3).  h_min is the minimum pairwise distance (not q_X).  "
              "L_x is sampled (the max of the operator norm at evenly spaced points of the segment), so it is a lower "
-             "estimate of the supremum in the statement: (b) can only fail by under-sampling, and a pass is "
-             "evidence, not proof.  The middle term (a) is exact (Rayleigh quotient at v = (e_i - e_j)/sqrt 2).  "
-             "All at initialisation; slope fits in the style of diffrax's order tests.")
-    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
+             "estimate of the supremum in the statement: (b) can only fail by under-sampling and is then "
+             "inconclusive, never violated; the cluster count (d) is judged with the exact middle term "
+             "sum_j ||g_j - g_0||^2 (Courant-Fischer), and the count with the sampled L_x^2 sum h^2 is reported.  "
+             "(c) is one-sided: mu <= C h_min^2 allows a faster decay, so only a slope below 2 - 0.3 is a "
+             "violation; tightness (slope - 2, mu / bound) is reported apart.  Guards against a false 'violated': "
+             "64 u lambda_max round-off allowance in (a), (d); slope rows only where lambda_min is the planted pair's "
+             "(lambda_2/lambda_min >= 10) and above the round-off floor.  The middle term (a) is exact (Rayleigh "
+             "quotient at v = (e_i - e_j)/sqrt 2).  All at initialisation; slope fits in the style of diffrax's "
+             "order tests.")
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
@@ -275,12 +362,13 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     ax2.legend(fontsize=6, ncol=2)
     sl = list(verdict.numbers["slopes"].values())
     parts = ", ".join(f"{k[0]} {v}" for k, v in verdict.numbers["verdict_parts"].items())
-    fig.suptitle(f"T4: {verdict.verdict}  (measured slopes {min(sl):.3f}..{max(sl):.3f}, predicted 2, band "
-                 f"[{verdict.numbers['slope_band'][0]:.1f}, {verdict.numbers['slope_band'][1]:.1f}]; parts: {parts})",
+    fig.suptitle(f"T4: {verdict.verdict}  (measured slopes {min(sl):.3f}..{max(sl):.3f}, bound slope 2, one-sided "
+                 f"rule slope >= {verdict.numbers['slope_floor'][0]:.1f}; parts: {parts})",
                  fontsize=9)
     return [ctx.rel(save(fig, ctx.fig("t04_mu_vs_hmin_cluster.png")))]
 
 
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
-              false_variants={"pair factor 0.01": {"pair_factor": 0.01}, "slope 3": {"slope": 3.0},
+              false_variants={"pair factor 0.01": {"pair_factor": 0.01},
+                              "slope 3": {"slope": 3.0}, "slope 2.5": {"slope": 2.5},
                               "one more small eigenvalue": {"cluster_extra": 1}})
