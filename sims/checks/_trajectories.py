@@ -39,6 +39,8 @@ __all__ = [
     "SweepConfig",
     "SWEEP_PRESETS",
     "width_sweep",
+    "SWEEP_STREAM_ID",
+    "shared_width_sweep",
 ]
 
 #: unit round-off of float64 (2^-52): the scale of every "to round-off" tolerance below.
@@ -307,12 +309,16 @@ def _curve_error(meas: np.ndarray, pred: np.ndarray) -> float:
 
 
 @functools.lru_cache(maxsize=4)
-def _width_sweep_cached(cfg: SweepConfig, seed: int) -> dict:
-    return _width_sweep(cfg, seed)
+def _width_sweep_cached(cfg: SweepConfig, stream: int) -> dict:
+    return _width_sweep(cfg, stream)
 
 
-def width_sweep(cfg: SweepConfig, *, seed: int) -> dict:
+def width_sweep(cfg: SweepConfig, *, stream: int) -> dict:
     """Run (or fetch from the in-process cache) the planted-pair width sweep.
+
+    ``stream`` is the integer seed of the random stream (a ``CheckContext.stream``); every key of the
+    sweep is derived from it by ``fold_in`` (data, labels, initialisation per (seed, width), GD run),
+    so two calls with the same (cfg, stream) return the same measurement, served from the cache.
 
     For every width, seed, label mode and eps: GD on the shallow tanh net from one initialisation
     per (width, seed) shared by all modes and eps; measured: the loss curve, steps to
@@ -323,7 +329,7 @@ def width_sweep(cfg: SweepConfig, *, seed: int) -> dict:
     Returns:
         dict with "config", "runs" (one dict per run), "wall_s".
     """
-    return _width_sweep_cached(cfg, int(seed))
+    return _width_sweep_cached(cfg, int(stream))
 
 
 @functools.lru_cache(maxsize=32)
@@ -332,12 +338,17 @@ def _gram_and_output(model: Model):
     return jax.jit(jax.vmap(lambda p, X: (gram(model, p, X), model.apply(p, X)), in_axes=(None, 0)))
 
 
-def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
+#: sub-stream indices of the width sweep (fold_in of the stream's key): data, initialisation, GD run
+_K_DATA, _K_INIT, _K_RUN = 0, 1, 2
+
+
+def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
     t_start = time.perf_counter()
     n, d = cfg.n, cfg.d
+    root = jax.random.PRNGKey(stream)
     sets = {}
     for s in cfg.seeds:
-        key = jax.random.fold_in(jax.random.PRNGKey(20250630 + seed), s)
+        key = jax.random.fold_in(jax.random.fold_in(root, _K_DATA), s)
         k_base, k_lab = jax.random.split(key)
         X, pair, h_base, psets, _ = planted_pair_family(n, d, cfg.eps_values, key=k_base)
         Ys = {m: np.stack([data.make_targets(p.X, m, key=k_lab, pair=pair) for p in psets]) for m in cfg.label_modes}
@@ -351,7 +362,7 @@ def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
         Xb, Yb, P0, lrs, meta, lins = [], [], [], [], [], []
         for s in cfg.seeds:
             X, pair, h_base, Ys = sets[s]
-            kinit = jax.random.fold_in(jax.random.PRNGKey(777 + seed), 1000 * s + width)
+            kinit = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(root, _K_INIT), s), width)
             p0 = jax.jit(model.init)(kinit)
             G0s, f0 = _gram_and_output(model)(p0, jnp.asarray(X))
             G0 = [np.asarray(g, np.float64) for g in G0s]
@@ -375,7 +386,7 @@ def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
                                  "lam_max0": float(ev[-1]), "theta0_norm": norm0,
                                  "pair_weight": float(0.5 * (r0[i] - r0[j]) ** 2 / np.sum(r0**2))})
         params0 = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *P0)
-        traj = gd.train_batch(model, np.stack(Xb), np.stack(Yb), gcfg0, key=jax.random.PRNGKey(seed),
+        traj = gd.train_batch(model, np.stack(Xb), np.stack(Yb), gcfg0, key=jax.random.fold_in(jax.random.fold_in(root, _K_RUN), width),
                               params0=params0, lrs=np.asarray(lrs))
         R = gcfg0.total_steps
         for b, m in enumerate(meta):
@@ -403,3 +414,20 @@ def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
             })
         log(f"[width-sweep] width {width}: {len(meta)} runs x {R} steps in {time.perf_counter() - t0:.1f}s")
     return {"config": dataclasses.asdict(cfg), "runs": runs, "wall_s": time.perf_counter() - t_start}
+
+
+#: The width sweep is ONE measurement read by two statements (T6 judges the linearised prediction on it,
+#: C3 the movement of the weights and of the Gram matrix against width).  Its random stream is derived
+#: from (seed, "T6") for both, on purpose: C3 reads the same runs as T6 (served from the in-process
+#: cache), it does not draw a second, accidentally identical stream.
+SWEEP_STREAM_ID = "T6"
+
+
+def shared_width_sweep(ctx, cfg: SweepConfig) -> dict:
+    """The width sweep of ``cfg`` on the stream of (ctx.seed, `SWEEP_STREAM_ID`), shared by T6 and C3.
+
+    Returns the sweep's dict (see `width_sweep`) as a new top-level dict (the cached one is not mutated).
+    """
+    from sims.registry import stream_seed
+
+    return dict(width_sweep(cfg, stream=stream_seed(ctx.seed, SWEEP_STREAM_ID)))

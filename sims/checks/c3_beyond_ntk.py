@@ -27,23 +27,37 @@ false "the Gram matrix does not move less with width", must be violated); ``thre
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from sims.checks._trajectories import SWEEP_PRESETS, as_float, width_sweep
+from sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
+from sims.registry import Check
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
 
 ID = "C3"
-TITLE = "beyond NTK? weight and Gram movement vs width; where the NTK-at-init prediction stops matching"
 
 GRAM_SLOPE_BAND = (-1.2, -0.3)
 THRESHOLD = 1.25
 MIN_R2 = 0.8
-W_KEY = "W* per label mode (T6 time-to-eps within the threshold factor from W* on)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the C3 check: the planted-pair width sweep shared with T6 (one per preset in `SETTINGS`)."""
+
+    sweep: SweepConfig = SWEEP_PRESETS["default"]
+
+
+SETTINGS = {p: Settings(sweep=SWEEP_PRESETS[p]) for p in ("quick", "default", "full")}
 
 
 def measure(ctx) -> dict:
-    """The shared planted-pair width sweep (cached in-process with T6) for this preset."""
-    return width_sweep(SWEEP_PRESETS[ctx.preset], seed=ctx.seed)
+    """The planted-pair width sweep shared with T6 (one measurement, cached in-process; its random stream is
+    that of (seed, "T6") for both statements: see ``_trajectories.SWEEP_STREAM_ID``)."""
+    out = shared_width_sweep(ctx, ctx.settings.sweep)
+    out["settings"] = dataclasses.asdict(ctx.settings)
+    return out
 
 
 def _pred_error(r: dict) -> float:
@@ -137,21 +151,34 @@ def judge(measured: dict, *, gram_slope_band=GRAM_SLOPE_BAND, threshold: float =
             "width as NTK says, and W* is located")
     numbers = {
         "verdict_parts": sub,
+        "gram_slope": {"all": round(gfit["slope"], 3), **per_mode_gram},
+        "gram_change_per_width": {str(int(w)): round(table[w]["gram_change"], 4) for w in ws},
         "widths": [int(w) for w in ws],
-        "relative Gram change (median) per width": {str(int(w)): round(table[w]["gram_change"], 4) for w in ws},
-        "slope rel. Gram change vs width (all runs; per mode)": {"all": round(gfit["slope"], 3), **per_mode_gram},
-        "slope ||theta-theta0||/||theta0|| vs width (NTK: -1/2)": round(pfit["slope"], 3),
-        "slope ||theta-theta0|| vs width (NTK: 0)": round(afit["slope"], 3),
-        "||theta_R - theta_0|| (median) smallest/widest width": [round(table[wmin]["param_dist"], 3),
-                                                                  round(table[wmax]["param_dist"], 3)],
-        "T6 prediction error median |log(meas/pred)| per width": {str(int(w)): round(table[w]["pred_error"], 4)
-                                                                 for w in ws},
-        W_KEY: {m: c["W_star"] for m, c in cross.items()},
-        "W* threshold (factor on time to eps)": threshold,
-        "max Gram change at widest width (over runs)": round(table[wmax]["gram_change_max"], 4),
-        "diverged runs": int(sum(t["diverged"] for t in table.values())),
+        "param_rel_slope": round(pfit["slope"], 3),
+        "param_abs_slope": round(afit["slope"], 3),
+        "param_dist_smallest_widest": [round(table[wmin]["param_dist"], 3), round(table[wmax]["param_dist"], 3)],
+        "pred_error_per_width": {str(int(w)): round(table[w]["pred_error"], 4) for w in ws},
+        "w_star": {m: c["W_star"] for m, c in cross.items()},
+        "w_star_threshold": threshold,
+        "gram_change_max_widest": round(table[wmax]["gram_change_max"], 4),
+        "diverged_runs": int(sum(t["diverged"] for t in table.values())),
     }
     numbers["answer"] = _answer(gfit, per_mode_gram, cross, table, wmin, wmax, threshold)
+    labels = {
+        "verdict_parts": "verdict of each part",
+        "gram_slope": "slope of the relative Gram change vs width (all runs; per mode)",
+        "gram_change_per_width": "relative Gram change max_t ||G_t-G_0||_F/||G_0||_F (median) per width",
+        "widths": "widths",
+        "param_rel_slope": "slope of ||theta-theta0||/||theta0|| vs width (NTK: -1/2)",
+        "param_abs_slope": "slope of ||theta-theta0|| vs width (NTK: 0)",
+        "param_dist_smallest_widest": "||theta_R - theta_0|| (median) at the smallest / widest width",
+        "pred_error_per_width": "T6 prediction error median |log(T_meas/T_pred)| per width",
+        "w_star": "W* per label mode (T6 time-to-eps within the threshold factor from W* on)",
+        "w_star_threshold": "W* threshold (factor on time to eps)",
+        "gram_change_max_widest": "max Gram change at the widest width (over runs)",
+        "diverged_runs": "diverged runs",
+        "answer": "answer, read from the numbers",
+    }
     notes = ("Answer, read from the numbers: the relative Gram change falls with width at the fitted slope; the width "
              "below which the NTK-at-initialisation prediction of the time to eps is off by more than the threshold is "
              "W* (per label mode).  Random labels on a close pair push the weights far (||theta - theta_0|| grows as "
@@ -160,7 +187,7 @@ def judge(measured: dict, *, gram_slope_band=GRAM_SLOPE_BAND, threshold: float =
              "from runs where both times are finite (censored random-label runs at small h_min are not comparable).  "
              "Disclosure: the slope band was first planned around -1/2 and widened to include -1 after a first run "
              "measured a slope near -1; with a band of -1/2 +- 0.2 part (1) would be violated.")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
 
 
 def _answer(gfit, per_mode_gram, cross, table, wmin, wmax, threshold) -> str:
@@ -221,15 +248,9 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     axes[2].set_title("T6 (NTK at init) prediction error vs width")
     axes[2].legend(fontsize=6)
     ns = verdict.numbers
-    fig.suptitle(f"C3: {verdict.verdict} (Gram slope {ns['slope rel. Gram change vs width (all runs; per mode)']['all']}; "
-                 f"W* per mode {ns[W_KEY]})", fontsize=9)
+    fig.suptitle(f"C3: {verdict.verdict} (Gram slope {ns['gram_slope']['all']}; W* per mode {ns['w_star']})", fontsize=9)
     return [ctx.rel(save(fig, ctx.fig("c3_beyond_ntk.png")))]
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
-
-    from sims.checks import run_check
-
-    return run_check(sys.modules[__name__], ctx)[0]
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"Gram change does not shrink with width": {"gram_slope_band": (-0.2, 0.2)}})

@@ -24,6 +24,7 @@ which the measured steps must violate.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import jax
@@ -33,66 +34,75 @@ from sims.checks._trajectories import as_floats, batch_params, descent_scan, pla
 from sims.data import make_targets
 from sims.diagnostics import gram, hessian_dense, make_loss
 from sims.models import make_model
+from sims.registry import Check
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
 from theory.t05_descent import descent_bound, max_stable_lr, predicted_loss
 
 ID = "T5"
-TITLE = "GD descent lemma with trajectory-local smoothness beta_k and PL constant mu_k"
 
 STEP_TOL = 1e-10
 LR_SCALES = (0.5, 1.8, 2.6)
 
 
-def _settings(ctx):
-    return {
-        "n": 8, "d": 8, "eps": 1e-2,
-        "models": ctx.pick((("shallow", 32, 1),), (("shallow", 32, 1), ("mlp", 16, 2)),
-                           (("shallow", 32, 1), ("shallow", 128, 1), ("mlp", 16, 2), ("mlp", 32, 3))),
-        "lr_scales": LR_SCALES,
-        "steps": ctx.pick(25, 150, 600),
-        "seg_points": ctx.pick(5, 9, 17),
-        "power_iters": ctx.pick(30, 40, 60),
-    }
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the T5 check (one instance per preset in `SETTINGS`)."""
+
+    n: int = 8                      # points (on S^(d-1)), one planted pair at distance eps
+    d: int = 8
+    eps: float = 1e-2
+    models: tuple[tuple[str, int, int], ...] = (("shallow", 32, 1), ("mlp", 16, 2))  # (arch, width, depth)
+    lr_scales: tuple[float, ...] = LR_SCALES  # eta = s N / lambda_max(G_0)
+    steps: int = 150                # GD steps checked per run
+    seg_points: int = 9             # points of [theta_k, theta_(k+1)] where the sharpness is sampled
+    power_iters: int = 40           # Hessian-vector products of the power iteration
+
+
+SETTINGS = {
+    "quick": Settings(models=(("shallow", 32, 1),), steps=25, seg_points=5, power_iters=30),
+    "default": Settings(),
+    "full": Settings(models=(("shallow", 32, 1), ("shallow", 128, 1), ("mlp", 16, 2), ("mlp", 32, 3)), steps=600,
+                     seg_points=17, power_iters=60),
+}
 
 
 def measure(ctx) -> dict:
     t0 = time.perf_counter()
-    st = _settings(ctx)
-    n, d = st["n"], st["d"]
-    key = jax.random.PRNGKey(5000 + ctx.seed)
-    k_data, k_lab, k_init, k_run = jax.random.split(key, 4)
-    fam = planted_pair_family(n, d, [st["eps"]], key=k_data)
+    st = ctx.settings
+    n, d = st.n, st.d
+    k_data, k_lab, k_init, k_run = jax.random.split(ctx.key(), 4)
+    fam = planted_pair_family(n, d, [st.eps], key=k_data)
     X1 = fam.X[0]
     Y1 = make_targets(X1, "random", key=k_lab)
     runs = []
-    for (arch, width, depth) in st["models"]:
+    for (arch, width, depth) in st.models:
         kw = {"depth": depth} if arch == "mlp" else {}
         model = make_model(arch, d=d, width=width, activation="tanh", **kw)
         p0 = jax.jit(model.init)(jax.random.fold_in(k_init, width + depth))
         loss_fn = make_loss(model)
         H0 = hessian_dense(loss_fn, p0, X1, Y1)
         lam_max0 = float(np.linalg.eigvalsh(np.asarray(gram(model, p0, X1)))[-1])
-        lrs = np.array([s * n / lam_max0 for s in st["lr_scales"]])
+        lrs = np.array([s * n / lam_max0 for s in st.lr_scales])
         B = len(lrs)
         out = descent_scan(model, np.broadcast_to(X1, (B,) + X1.shape), np.broadcast_to(Y1, (B,) + Y1.shape), lrs,
-                           steps=st["steps"], params0=batch_params(p0, B), key=jax.random.fold_in(k_run, width),
-                           n_seg=st["seg_points"], iters=st["power_iters"])
+                           steps=st.steps, params0=batch_params(p0, B), key=jax.random.fold_in(k_run, width),
+                           n_seg=st.seg_points, iters=st.power_iters)
         sharp0_dense = float(np.max(np.abs(np.linalg.eigvalsh(H0))))
         for b in range(B):
             live = ~out["stopped"][b]
             runs.append({
                 "model": f"{arch}(width={width}, depth={depth})", "lr": float(lrs[b]),
-                "lr_scale": float(st["lr_scales"][b]), "n": n, "h_min": st["eps"],
+                "lr_scale": float(st.lr_scales[b]), "n": n, "h_min": st.eps,
                 "loss": out["loss"][b][live].tolist(), "loss_next": out["loss_next"][b][live].tolist(),
                 "grad_sq": out["grad_sq"][b][live].tolist(), "beta": out["beta"][b][live].tolist(),
                 "mu": out["mu"][b][live].tolist(), "lam_max": out["lam_max"][b][live].tolist(),
-                "steps_checked": int(live.sum()), "steps": st["steps"],
+                "steps_checked": int(live.sum()), "steps": st.steps,
                 "diverged": bool(out["stopped"][b].any() or not np.isfinite(out["loss_next"][b][live]).all()),
                 "sharpness_dense_theta0": sharp0_dense,
                 "beta0_over_dense": float(out["beta"][b][0] / sharp0_dense),
             })
-    return {"settings": {k: v for k, v in st.items() if k != "models"},
-            "models": [f"{a}(width={w}, depth={dp})" for a, w, dp in st["models"]], "runs": runs,
+    return {"settings": {k: v for k, v in dataclasses.asdict(st).items() if k != "models"},
+            "models": [f"{a}(width={w}, depth={dp})" for a, w, dp in st.models], "runs": runs,
             "wall_s": time.perf_counter() - t0}
 
 
@@ -166,12 +176,15 @@ def judge(measured: dict, *, curvature_term: bool = True) -> Verdict:
             "L_K/L_0 predicted (product bound; inf = no guarantee)": e["loss_end_predicted"] / e["loss0"],
             "median actual/promised decrease": e["median_decrease_over_promised"],
         }
-    numbers = {"verdict_parts": sub, "steps_checked": int(sum(e["steps"] for _, e in evals)),
-               "beta_0 / dense ||Hess L(theta_0)|| (min, max over runs)":
-                   [float(min(r["beta0_over_dense"] for r in measured["runs"])),
-                    float(max(r["beta0_over_dense"] for r in measured["runs"]))],
-               "violations": int(sum(e["violations"] for _, e in evals)),
+    numbers = {"verdict_parts": sub, "violations": int(sum(e["violations"] for _, e in evals)),
+               "steps_checked": int(sum(e["steps"] for _, e in evals)),
+               "beta0_over_dense": [float(min(r["beta0_over_dense"] for r in measured["runs"])),
+                                    float(max(r["beta0_over_dense"] for r in measured["runs"]))],
                "per_run": per_run, "wall_s": measured.get("wall_s")}
+    labels = {"verdict_parts": "verdict of each part", "violations": "steps violating the per-step bound",
+              "steps_checked": "GD steps checked",
+              "beta0_over_dense": "beta_0 / dense ||Hess L(theta_0)|| (min, max over runs)",
+              "per_run": "per run (model, eta lambda_max(G_0)/N)", "wall_s": "wall time (s)"}
     notes = ("OURS.  beta_k is a sampled estimate (power iteration from a random start at evenly spaced points of the "
              "segment; it can only under-estimate sup ||Hess L||), so a per-step pass is evidence, not proof; the "
              "dense-Hessian cross-check at theta_0 is in measured['runs'][*]['sharpness_dense_theta0'].  The product "
@@ -179,7 +192,7 @@ def judge(measured: dict, *, curvature_term: bool = True) -> Verdict:
              "product bound is valid but loose (compare L_K/L_0 measured vs predicted).  For eta >= 2/beta_k the per-step "
              "inequality still holds (its right side then exceeds L_k: no decrease is promised) but the rate bound "
              "gives no guarantee.")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
@@ -226,10 +239,5 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     return [ctx.rel(save(fig, ctx.fig("t05_descent.png")))]
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
-
-    from sims.checks import run_check
-
-    return run_check(sys.modules[__name__], ctx)[0]
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"no curvature term": {"curvature_term": False}})

@@ -35,13 +35,15 @@ Variants (test hooks): ``slow_modes=("random", "smooth", "equal")`` (a false qua
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from sims.checks._trajectories import SWEEP_PRESETS, as_float, width_sweep
+from sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
+from sims.registry import Check
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
 
 ID = "T6"
-TITLE = "linearised (fixed-Gram) prediction of time-to-eps; random labels slow down, smooth/equal do not"
 
 SLOW_MIN = 10.0
 FLAT_MAX = 2.0
@@ -51,10 +53,22 @@ MIN_HOLD_RUNS = 3
 EXPECTED_SLOW = ("random",)
 
 
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the T6 check: the planted-pair width sweep shared with C3 (one per preset in `SETTINGS`)."""
+
+    sweep: SweepConfig = SWEEP_PRESETS["default"]
+
+
+SETTINGS = {p: Settings(sweep=SWEEP_PRESETS[p]) for p in ("quick", "default", "full")}
+
+
 def measure(ctx) -> dict:
-    """The shared planted-pair width sweep (cached in-process with C3) for this preset."""
-    cfg = SWEEP_PRESETS[ctx.preset]
-    return width_sweep(cfg, seed=ctx.seed)
+    """The planted-pair width sweep shared with C3 (one measurement, cached in-process; its random stream is
+    that of (seed, "T6") for both statements: see ``_trajectories.SWEEP_STREAM_ID``)."""
+    out = shared_width_sweep(ctx, ctx.settings.sweep)
+    out["settings"] = dataclasses.asdict(ctx.settings)
+    return out
 
 
 def _ratio_interval(meas: float, pred: float, R: int, diverged: bool) -> tuple[float, float]:
@@ -173,19 +187,28 @@ def judge(measured: dict, *, slow_modes=EXPECTED_SLOW, pred_scale: float = 1.0, 
     numbers = {
         "verdict_parts": sub,
         "width": wmax,
-        "slowdown per mode": q_numbers,
-        "runs judged (A) / held / violated / inconclusive": [len(inside), n_hold,
-                                                               sum(p == VIOLATED for p in a_parts),
-                                                               sum(p == INCONCLUSIVE for p in a_parts)],
-        "measured/predicted range, judged runs (finite)": [min((x["ratio"][0] for x in fin), default=float("nan")),
-                                                           max((x["ratio"][1] for x in fin), default=float("nan"))],
-        "runs outside T6's hypothesis (Gram change > 0.1)": len(outside),
-        "measured/predicted range, runs outside hypothesis (finite)":
-            [min((x["ratio"][0] for x in out_fin), default=float("nan")),
-             max((x["ratio"][1] for x in out_fin), default=float("nan"))],
-        "max Gram change at widest width": float(max(r["gram_change_max"] for r in runs)),
-        "gap vs width: [median |log(T_meas/T_pred)| (comparable runs), median max_t |L_t - L_t^lin|/L_0, "
-        "median max_t ||G_t-G_0||_F/||G_0||_F]": _gap_by_width(runs_all),
+        "slowdown_per_mode": q_numbers,
+        "quantitative_counts": [len(inside), n_hold, sum(p == VIOLATED for p in a_parts),
+                                sum(p == INCONCLUSIVE for p in a_parts)],
+        "ratio_range_judged": [min((x["ratio"][0] for x in fin), default=float("nan")),
+                               max((x["ratio"][1] for x in fin), default=float("nan"))],
+        "runs_outside_hypothesis": len(outside),
+        "ratio_range_outside": [min((x["ratio"][0] for x in out_fin), default=float("nan")),
+                                max((x["ratio"][1] for x in out_fin), default=float("nan"))],
+        "gram_change_max_widest": float(max(r["gram_change_max"] for r in runs)),
+        "gap_by_width": _gap_by_width(runs_all),
+    }
+    labels = {
+        "verdict_parts": "verdict of each part",
+        "width": "width judged (the widest)",
+        "slowdown_per_mode": "slowdown S = T(smallest h_min)/T(largest h_min) per label mode",
+        "quantitative_counts": "runs judged (A) / held / violated / inconclusive",
+        "ratio_range_judged": "measured/predicted steps, range over judged runs (finite)",
+        "runs_outside_hypothesis": "runs outside T6's hypothesis (Gram change > 0.1)",
+        "ratio_range_outside": "measured/predicted range, runs outside hypothesis (finite)",
+        "gram_change_max_widest": "max Gram change at the widest width",
+        "gap_by_width": "per width: [median |log(T_meas/T_pred)| (comparable runs), median max_t |L_t - L_t^lin|/L_0, "
+                        "median max_t ||G_t-G_0||_F/||G_0||_F]",
     }
     notes = ("OURS.  h_min = planted-pair distance (not q_X).  The prediction uses G at initialisation only.  "
              "Censoring: inf = not reached within R steps; a censored run is compared as an interval.  Runs with "
@@ -194,7 +217,7 @@ def judge(measured: dict, *, slow_modes=EXPECTED_SLOW, pred_scale: float = 1.0, 
              "above, and C3 studies the gap against width.  Disclosure: this 10% filter was added after a first look at "
              "the data (it is T6's own 'near a fixed Gram matrix' hypothesis, but not a blind choice); judged without "
              "it, the quantitative part would be violated by the outside-hypothesis runs listed above.")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes)
 
 
 def _gap_by_width(runs: list[dict]) -> dict:
@@ -262,10 +285,6 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     return paths
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
-
-    from sims.checks import run_check
-
-    return run_check(sys.modules[__name__], ctx)[0]
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"all modes slow down": {"slow_modes": ("random", "smooth", "equal")},
+                              "predicted steps x 10": {"pred_scale": 10.0}})
