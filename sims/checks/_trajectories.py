@@ -36,6 +36,8 @@ __all__ = [
     "mixed_opnorm",
     "segment_lipschitz",
     "descent_scan",
+    "segment_hessian_bounds",
+    "dense_hessians",
     "SweepConfig",
     "SWEEP_PRESETS",
     "width_sweep",
@@ -220,12 +222,14 @@ def _descent_fn(model: Model, steps: int, n_seg: int, iters: int, diverge_factor
                 th = flat + s * (new - flat)
                 return jnp.abs(sharpness(loss_fn, unravel(th), X, Y, key=k, iters=iters))
 
-            beta = jnp.max(jax.vmap(sharp_at)(s_grid, keys))
+            sharp = jax.vmap(sharp_at)(s_grid, keys)
+            beta = jnp.max(sharp)
             ev = jnp.linalg.eigvalsh(gram(model, unravel(flat), X))
             bad = ~jnp.isfinite(Lnew) | (Lnew > diverge_factor * L0)
             stop_next = stop | bad
             out = {"loss": L, "loss_next": Lnew, "grad_sq": jnp.sum(g * g), "beta": beta,
-                   "mu": 2.0 * ev[0] / n, "lam_max": ev[-1], "stopped": stop}
+                   "mu": 2.0 * ev[0] / n, "lam_max": ev[-1], "stopped": stop,
+                   "beta_argmax": jnp.argmax(sharp), "theta": flat, "theta_next": new}
             flat = jnp.where(stop_next, flat, new)
             return (flat, stop_next), out
 
@@ -242,7 +246,9 @@ def descent_scan(model: Model, X, Y, lrs, *, steps: int, params0, key, n_seg: in
 
     beta_k = max over ``n_seg`` evenly spaced points of [theta_k, theta_{k+1}] of |sharpness| (power
     iteration with ``iters`` Hessian-vector products, ``sims.diagnostics.sharpness``): a sampled
-    estimate of sup ||Hess L|| on the segment.  A run that diverges (loss non-finite or above
+    estimate of sup ||Hess L|| on the segment, from below (a Rayleigh quotient is <= the norm, and a
+    sample is <= the sup); ``beta_argmax`` is the grid index where it was attained, and ``theta`` /
+    ``theta_next`` are the flat parameters at both ends of the step (for a dense refinement).  A run that diverges (loss non-finite or above
     diverge_factor L_0) is frozen there; its later steps are flagged ``stopped``.
 
     Args:
@@ -252,6 +258,61 @@ def descent_scan(model: Model, X, Y, lrs, *, steps: int, params0, key, n_seg: in
     fn = _descent_fn(model, int(steps), int(n_seg), int(iters), float(diverge_factor))
     out = fn(params0, jnp.asarray(X), jnp.asarray(Y), jnp.asarray(lrs, jnp.float64), jax.random.split(key, B))
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+_HESS_FNS: dict = {}
+
+
+def _hessian_fn(model: Model, template):
+    """Jitted dense float64 Hessians of the squared loss at a batch of flat parameter vectors (one per model)."""
+    leaves, treedef = jax.tree_util.tree_flatten(template)
+    key = (model, treedef, tuple(np.shape(x) for x in leaves))
+    if key not in _HESS_FNS:
+        loss_fn = make_loss(model, "mse")
+        _, unravel = ravel_pytree(template)
+        _HESS_FNS[key] = jax.jit(jax.vmap(jax.hessian(lambda th, X, Y: loss_fn(unravel(th), X, Y)),
+                                          in_axes=(0, None, None)))
+    return _HESS_FNS[key]
+
+
+def dense_hessians(model: Model, params_template, X, Y, thetas) -> np.ndarray:
+    """Dense float64 Hessians of the squared loss at flat parameter vectors ``thetas`` (S, P), symmetrised."""
+    H = np.asarray(_hessian_fn(model, params_template)(jnp.asarray(thetas), jnp.asarray(X), jnp.asarray(Y)),
+                   dtype=np.float64)
+    return 0.5 * (H + np.swapaxes(H, -1, -2))
+
+
+def segment_hessian_bounds(model: Model, params_template, X, Y, theta, theta_next, *,
+                           n_points: int) -> dict[str, float]:
+    """A lower and an upper estimate of sup ||Hess L|| on the segment [theta, theta_next], dense float64.
+
+    The dense Hessian H_i is formed at ``n_points`` evenly spaced points s_i of the segment (endpoints
+    included) and every ||H_i|| and ||H_(i+1) - H_i|| is computed exactly (``numpy.linalg.eigvalsh``,
+    float64, one BLAS thread).  Then
+
+    * lower = max_i ||H_i|| (values of the function whose sup is sought: a lower estimate);
+    * upper = (max_i ||H_i|| + max_i ||H_(i+1) - H_i|| / 2) (1 + 1e-12): by Weyl,
+      ||H(s)|| <= ||H_i|| + ||H(s) - H_i|| for the nearest grid point (|s - s_i| <= half a grid step), and
+      the guard assumes H changes over half a grid step by at most half its largest change over one grid
+      step (smoothness at the grid scale; exact if H is linear in s between grid points).
+
+    Returns:
+        {"lower", "upper", "variation"}: variation = the guard max_i ||H_(i+1) - H_i|| / 2.
+    """
+    from sims.diagnostics import one_blas_thread
+
+    s = np.linspace(0.0, 1.0, int(n_points))
+    t0 = np.asarray(theta, np.float64)
+    th = t0[None, :] + s[:, None] * (np.asarray(theta_next, np.float64) - t0)[None, :]
+    H = dense_hessians(model, params_template, X, Y, th)
+    with one_blas_thread():
+        ev = np.linalg.eigvalsh(H)
+        dev = np.linalg.eigvalsh(np.diff(H, axis=0)) if len(s) > 1 else np.zeros((1, 1))
+    norms = np.maximum(np.abs(ev[:, 0]), np.abs(ev[:, -1]))
+    dnorms = np.maximum(np.abs(dev[:, 0]), np.abs(dev[:, -1]))
+    variation = float(np.max(dnorms)) / 2
+    top = float(np.max(norms))
+    return {"lower": top, "upper": (top + variation) * (1 + 1e-12), "variation": variation}
 
 
 # ----------------------------------------------------------------------------------------------
