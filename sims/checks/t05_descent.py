@@ -113,6 +113,7 @@ def measure(ctx) -> dict:
     X1 = fam.X[0]
     Y1 = make_targets(X1, "random", key=k_lab)
     runs = []
+    refine_s = 0.0
     for (arch, width, depth) in st.models:
         kw = {"depth": depth} if arch == "mlp" else {}
         model = make_model(arch, d=d, width=width, activation="tanh", **kw)
@@ -129,7 +130,9 @@ def measure(ctx) -> dict:
             sharp0_dense = float(np.max(np.abs(np.linalg.eigvalsh(H0))))
         for b in range(B):
             live = ~out["stopped"][b]
+            t_ref = time.perf_counter()
             lo_ref, hi_ref = _refine(model, p0, X1, Y1, out, b, live, float(lrs[b]), st)
+            refine_s += time.perf_counter() - t_ref
             runs.append({
                 "model": f"{arch}(width={width}, depth={depth})", "lr": float(lrs[b]),
                 "lr_scale": float(st.lr_scales[b]), "n": n, "h_min": st.eps,
@@ -144,7 +147,7 @@ def measure(ctx) -> dict:
             })
     return {"settings": {k: v for k, v in dataclasses.asdict(st).items() if k != "models"},
             "models": [f"{a}(width={w}, depth={dp})" for a, w, dp in st.models], "runs": runs,
-            "wall_s": time.perf_counter() - t0}
+            "refine_s": refine_s, "wall_s": time.perf_counter() - t0}
 
 
 def beta_needed(L, Ln, g2, eta, tol: float = STEP_TOL) -> np.ndarray:
