@@ -209,7 +209,7 @@ def judge(measured: dict, *, gram_slope_band=GRAM_SLOPE_BAND, threshold: float =
         "gram_change_max_widest": round(table[wmax]["gram_change_max"], 4),
         "diverged_runs": int(sum(t["diverged"] for t in table.values())),
     }
-    numbers["answer"] = _answer(gfit, per_mode_gram, cross, table, wmin, wmax, threshold)
+    numbers["answer"] = _answer(gfit, intervals, mode_parts, (lo, hi), cross, table, wmin, wmax, threshold)
     labels = {
         "verdict_parts": "verdict of each part ((2), the crossover, is exploratory: not in the verdict)",
         "gram_slope_intervals": "per mode: [min, max] over (seed, h_min) of the slope of the Gram change vs width",
@@ -243,24 +243,18 @@ def judge(measured: dict, *, gram_slope_band=GRAM_SLOPE_BAND, threshold: float =
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
-def _answer(gfit, per_mode_gram, cross, table, wmin, wmax, threshold) -> str:
+def _answer(gfit, intervals, mode_parts, band, cross, table, wmin, wmax, threshold) -> str:
     """The answer to C3 in words, built from the measured numbers."""
-    lo, hi = GRAM_SLOPE_BAND
-    lazy = [m for m, s in per_mode_gram.items() if lo <= s <= hi]
-    faster = [m for m, s in per_mode_gram.items() if s < lo]
-    stuck = [m for m, s in per_mode_gram.items() if not s <= hi]  # also NaN
+    lo, hi = band
     parts = [f"relative Gram change {table[wmin]['gram_change']:.3g} at width {wmin} -> "
-             f"{table[wmax]['gram_change']:.3g} at width {wmax} (median; slope {gfit['slope']:.2f})"]
-    if lazy:
-        parts.append("Gram matrix freezes with width at an NTK-like rate (slope in "
-                     f"[{lo:g}, {hi:g}]) for labels: " + ", ".join(f"{m} ({per_mode_gram[m]:.2f})" for m in lazy))
-    if faster:
-        parts.append(f"freezes faster than width^{lo:g} for labels: "
-                     + ", ".join(f"{m} ({per_mode_gram[m]:.2f})" for m in faster))
-    if stuck:
-        parts.append(f"Gram matrix does NOT freeze within the sweep (slope above {hi:g}) for labels: "
-                     + ", ".join(f"{m} ({per_mode_gram[m]:.2f})" for m in stuck))
-    parts.append("T6 time-to-eps within x" + f"{threshold:g} from width W* on: "
+             f"{table[wmax]['gram_change']:.3g} at width {wmax} (median over all runs; pooled slope {gfit['slope']:.2f})"]
+    words = {HOLDS: "freezes at an NTK rate (every slope in the band)",
+             VIOLATED: "does NOT scale as NTK says (every slope outside the band)",
+             INCONCLUSIVE: "straddles the band (depends on seed / h_min)"}
+    for m, iv in intervals.items():
+        parts.append(f"{m} labels: slopes [{iv[0]:.2f}, {iv[1]:.2f}] vs band [{lo:g}, {hi:g}]: Gram matrix "
+                     + words[mode_parts[m]])
+    parts.append("exploratory: T6 time-to-eps within x" + f"{threshold:g} from width W* on: "
                  + ", ".join(f"{m}: {c['W_star']}" for m, c in cross.items()))
     return "; ".join(parts)
 

@@ -315,7 +315,7 @@ def judge(measured: dict, *, curvature_term: bool = True, curvature_scale: float
                "beta0_over_dense": [float(min(r["beta0_over_dense"] for r in measured["runs"])),
                                     float(max(r["beta0_over_dense"] for r in measured["runs"]))],
                "product_bound": product,
-               "per_run": per_run, "wall_s": measured.get("wall_s")}
+               "per_run": per_run, "refine_s": measured.get("refine_s"), "wall_s": measured.get("wall_s")}
     labels = {"verdict_parts": "verdict of each part (the product bound is exploratory: not in the verdict)",
               "violations": "steps violating the bound computed with the UPPER estimate of beta_k",
               "inconclusive_steps": "steps between the estimates (fail with the lower, pass with the upper)",
@@ -327,7 +327,8 @@ def judge(measured: dict, *, curvature_term: bool = True, curvature_scale: float
               "dense_over_power_max": "max dense ||H_a|| / power-iteration beta_k (the power iteration's bias)",
               "beta0_over_dense": "power-iteration beta_0 / dense ||Hess L(theta_0)|| (min, max over runs)",
               "product_bound": "exploratory: L_K/L_0 predicted by the product bound vs measured, runs with eta < 2/beta_k",
-              "per_run": "per run (model, s = eta lambda_max(G_0)/N)", "wall_s": "wall time (s)"}
+              "per_run": "per run (model, s = eta lambda_max(G_0)/N)",
+              "refine_s": "time in the dense refinement (s; part of the wall time)", "wall_s": "wall time (s)"}
     notes = ("OURS.  " + FALSE_ALARMS + "  The descent lemma is nearly tight along GD (GD pushes the gradient onto the "
              "top eigenvector): the smallest beta/beta_needed is close to 1, so any downward bias of beta_k would flip a "
              "step; hence the two estimates.  The product bound uses mu_k = (2/N) lambda_min(G(theta_k)) (T3); with a "
