@@ -36,9 +36,13 @@ __all__ = [
     "mixed_opnorm",
     "segment_lipschitz",
     "descent_scan",
+    "segment_hessian_bounds",
+    "dense_hessians",
     "SweepConfig",
     "SWEEP_PRESETS",
     "width_sweep",
+    "SWEEP_STREAM_ID",
+    "shared_width_sweep",
 ]
 
 #: unit round-off of float64 (2^-52): the scale of every "to round-off" tolerance below.
@@ -218,12 +222,14 @@ def _descent_fn(model: Model, steps: int, n_seg: int, iters: int, diverge_factor
                 th = flat + s * (new - flat)
                 return jnp.abs(sharpness(loss_fn, unravel(th), X, Y, key=k, iters=iters))
 
-            beta = jnp.max(jax.vmap(sharp_at)(s_grid, keys))
+            sharp = jax.vmap(sharp_at)(s_grid, keys)
+            beta = jnp.max(sharp)
             ev = jnp.linalg.eigvalsh(gram(model, unravel(flat), X))
             bad = ~jnp.isfinite(Lnew) | (Lnew > diverge_factor * L0)
             stop_next = stop | bad
             out = {"loss": L, "loss_next": Lnew, "grad_sq": jnp.sum(g * g), "beta": beta,
-                   "mu": 2.0 * ev[0] / n, "lam_max": ev[-1], "stopped": stop}
+                   "mu": 2.0 * ev[0] / n, "lam_max": ev[-1], "stopped": stop,
+                   "beta_argmax": jnp.argmax(sharp), "theta": flat, "theta_next": new}
             flat = jnp.where(stop_next, flat, new)
             return (flat, stop_next), out
 
@@ -240,7 +246,9 @@ def descent_scan(model: Model, X, Y, lrs, *, steps: int, params0, key, n_seg: in
 
     beta_k = max over ``n_seg`` evenly spaced points of [theta_k, theta_{k+1}] of |sharpness| (power
     iteration with ``iters`` Hessian-vector products, ``sims.diagnostics.sharpness``): a sampled
-    estimate of sup ||Hess L|| on the segment.  A run that diverges (loss non-finite or above
+    estimate of sup ||Hess L|| on the segment, from below (a Rayleigh quotient is <= the norm, and a
+    sample is <= the sup); ``beta_argmax`` is the grid index where it was attained, and ``theta`` /
+    ``theta_next`` are the flat parameters at both ends of the step (for a dense refinement).  A run that diverges (loss non-finite or above
     diverge_factor L_0) is frozen there; its later steps are flagged ``stopped``.
 
     Args:
@@ -250,6 +258,61 @@ def descent_scan(model: Model, X, Y, lrs, *, steps: int, params0, key, n_seg: in
     fn = _descent_fn(model, int(steps), int(n_seg), int(iters), float(diverge_factor))
     out = fn(params0, jnp.asarray(X), jnp.asarray(Y), jnp.asarray(lrs, jnp.float64), jax.random.split(key, B))
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+_HESS_FNS: dict = {}
+
+
+def _hessian_fn(model: Model, template):
+    """Jitted dense float64 Hessians of the squared loss at a batch of flat parameter vectors (one per model)."""
+    leaves, treedef = jax.tree_util.tree_flatten(template)
+    key = (model, treedef, tuple(np.shape(x) for x in leaves))
+    if key not in _HESS_FNS:
+        loss_fn = make_loss(model, "mse")
+        _, unravel = ravel_pytree(template)
+        _HESS_FNS[key] = jax.jit(jax.vmap(jax.hessian(lambda th, X, Y: loss_fn(unravel(th), X, Y)),
+                                          in_axes=(0, None, None)))
+    return _HESS_FNS[key]
+
+
+def dense_hessians(model: Model, params_template, X, Y, thetas) -> np.ndarray:
+    """Dense float64 Hessians of the squared loss at flat parameter vectors ``thetas`` (S, P), symmetrised."""
+    H = np.asarray(_hessian_fn(model, params_template)(jnp.asarray(thetas), jnp.asarray(X), jnp.asarray(Y)),
+                   dtype=np.float64)
+    return 0.5 * (H + np.swapaxes(H, -1, -2))
+
+
+def segment_hessian_bounds(model: Model, params_template, X, Y, theta, theta_next, *,
+                           n_points: int) -> dict[str, float]:
+    """A lower and an upper estimate of sup ||Hess L|| on the segment [theta, theta_next], dense float64.
+
+    The dense Hessian H_i is formed at ``n_points`` evenly spaced points s_i of the segment (endpoints
+    included) and every ||H_i|| and ||H_(i+1) - H_i|| is computed exactly (``numpy.linalg.eigvalsh``,
+    float64, one BLAS thread).  Then
+
+    * lower = max_i ||H_i|| (values of the function whose sup is sought: a lower estimate);
+    * upper = (max_i ||H_i|| + max_i ||H_(i+1) - H_i|| / 2) (1 + 1e-12): by Weyl,
+      ||H(s)|| <= ||H_i|| + ||H(s) - H_i|| for the nearest grid point (|s - s_i| <= half a grid step), and
+      the guard assumes H changes over half a grid step by at most half its largest change over one grid
+      step (smoothness at the grid scale; exact if H is linear in s between grid points).
+
+    Returns:
+        {"lower", "upper", "variation"}: variation = the guard max_i ||H_(i+1) - H_i|| / 2.
+    """
+    from sims.diagnostics import one_blas_thread
+
+    s = np.linspace(0.0, 1.0, int(n_points))
+    t0 = np.asarray(theta, np.float64)
+    th = t0[None, :] + s[:, None] * (np.asarray(theta_next, np.float64) - t0)[None, :]
+    H = dense_hessians(model, params_template, X, Y, th)
+    with one_blas_thread():
+        ev = np.linalg.eigvalsh(H)
+        dev = np.linalg.eigvalsh(np.diff(H, axis=0)) if len(s) > 1 else np.zeros((1, 1))
+    norms = np.maximum(np.abs(ev[:, 0]), np.abs(ev[:, -1]))
+    dnorms = np.maximum(np.abs(dev[:, 0]), np.abs(dev[:, -1]))
+    variation = float(np.max(dnorms)) / 2
+    top = float(np.max(norms))
+    return {"lower": top, "upper": (top + variation) * (1 + 1e-12), "variation": variation}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -307,12 +370,16 @@ def _curve_error(meas: np.ndarray, pred: np.ndarray) -> float:
 
 
 @functools.lru_cache(maxsize=4)
-def _width_sweep_cached(cfg: SweepConfig, seed: int) -> dict:
-    return _width_sweep(cfg, seed)
+def _width_sweep_cached(cfg: SweepConfig, stream: int) -> dict:
+    return _width_sweep(cfg, stream)
 
 
-def width_sweep(cfg: SweepConfig, *, seed: int) -> dict:
+def width_sweep(cfg: SweepConfig, *, stream: int) -> dict:
     """Run (or fetch from the in-process cache) the planted-pair width sweep.
+
+    ``stream`` is the integer seed of the random stream (a ``CheckContext.stream``); every key of the
+    sweep is derived from it by ``fold_in`` (data, labels, initialisation per (seed, width), GD run),
+    so two calls with the same (cfg, stream) return the same measurement, served from the cache.
 
     For every width, seed, label mode and eps: GD on the shallow tanh net from one initialisation
     per (width, seed) shared by all modes and eps; measured: the loss curve, steps to
@@ -323,7 +390,7 @@ def width_sweep(cfg: SweepConfig, *, seed: int) -> dict:
     Returns:
         dict with "config", "runs" (one dict per run), "wall_s".
     """
-    return _width_sweep_cached(cfg, int(seed))
+    return _width_sweep_cached(cfg, int(stream))
 
 
 @functools.lru_cache(maxsize=32)
@@ -332,12 +399,17 @@ def _gram_and_output(model: Model):
     return jax.jit(jax.vmap(lambda p, X: (gram(model, p, X), model.apply(p, X)), in_axes=(None, 0)))
 
 
-def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
+#: sub-stream indices of the width sweep (fold_in of the stream's key): data, initialisation, GD run
+_K_DATA, _K_INIT, _K_RUN = 0, 1, 2
+
+
+def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
     t_start = time.perf_counter()
     n, d = cfg.n, cfg.d
+    root = jax.random.PRNGKey(stream)
     sets = {}
     for s in cfg.seeds:
-        key = jax.random.fold_in(jax.random.PRNGKey(20250630 + seed), s)
+        key = jax.random.fold_in(jax.random.fold_in(root, _K_DATA), s)
         k_base, k_lab = jax.random.split(key)
         X, pair, h_base, psets, _ = planted_pair_family(n, d, cfg.eps_values, key=k_base)
         Ys = {m: np.stack([data.make_targets(p.X, m, key=k_lab, pair=pair) for p in psets]) for m in cfg.label_modes}
@@ -351,7 +423,7 @@ def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
         Xb, Yb, P0, lrs, meta, lins = [], [], [], [], [], []
         for s in cfg.seeds:
             X, pair, h_base, Ys = sets[s]
-            kinit = jax.random.fold_in(jax.random.PRNGKey(777 + seed), 1000 * s + width)
+            kinit = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(root, _K_INIT), s), width)
             p0 = jax.jit(model.init)(kinit)
             G0s, f0 = _gram_and_output(model)(p0, jnp.asarray(X))
             G0 = [np.asarray(g, np.float64) for g in G0s]
@@ -375,7 +447,7 @@ def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
                                  "lam_max0": float(ev[-1]), "theta0_norm": norm0,
                                  "pair_weight": float(0.5 * (r0[i] - r0[j]) ** 2 / np.sum(r0**2))})
         params0 = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *P0)
-        traj = gd.train_batch(model, np.stack(Xb), np.stack(Yb), gcfg0, key=jax.random.PRNGKey(seed),
+        traj = gd.train_batch(model, np.stack(Xb), np.stack(Yb), gcfg0, key=jax.random.fold_in(jax.random.fold_in(root, _K_RUN), width),
                               params0=params0, lrs=np.asarray(lrs))
         R = gcfg0.total_steps
         for b, m in enumerate(meta):
@@ -403,3 +475,20 @@ def _width_sweep(cfg: SweepConfig, seed: int) -> dict:
             })
         log(f"[width-sweep] width {width}: {len(meta)} runs x {R} steps in {time.perf_counter() - t0:.1f}s")
     return {"config": dataclasses.asdict(cfg), "runs": runs, "wall_s": time.perf_counter() - t_start}
+
+
+#: The width sweep is ONE measurement read by two statements (T6 judges the linearised prediction on it,
+#: C3 the movement of the weights and of the Gram matrix against width).  Its random stream is derived
+#: from (seed, "T6") for both, on purpose: C3 reads the same runs as T6 (served from the in-process
+#: cache), it does not draw a second, accidentally identical stream.
+SWEEP_STREAM_ID = "T6"
+
+
+def shared_width_sweep(ctx, cfg: SweepConfig) -> dict:
+    """The width sweep of ``cfg`` on the stream of (ctx.seed, `SWEEP_STREAM_ID`), shared by T6 and C3.
+
+    Returns the sweep's dict (see `width_sweep`) as a new top-level dict (the cached one is not mutated).
+    """
+    from sims.registry import stream_seed
+
+    return dict(width_sweep(cfg, stream=stream_seed(ctx.seed, SWEEP_STREAM_ID)))

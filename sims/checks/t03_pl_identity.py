@@ -15,12 +15,24 @@ Rule (all in float64), at every recorded point of every trajectory:
   (2) PL inequality: g2 >= mu L - (same tolerance), mu = (2/N) lambda_min(G);
   (3) the engine's grad_sq, loss and mu agree with the recomputation (relative 1e-9; mu to
       64 u lambda_max (2/N)).
-Variants: ``identity_factor=lambda n: 1/n`` (the false 1/N) or ``pl_factor=lambda lam_min, lam_max, n:
-2 lam_max / n`` replace the theory and must be violated.
+False variants (``CHECK.false_variants``, must be violated on a real measurement): the identity with
+1/(N(N-1)) in place of 1/N^2 (relative error 1/(N-1)) and the PL constant (2/N) lambda_max (the
+smoothness constant taken for the PL constant); the factor-2 slip (4/N) lambda_min is caught only once GD
+has aligned r with the smallest eigenvector of G (default preset: min g2/(mu L) ~ 1 + 1e-8; quick: ~200).  ``judge`` also takes any ``identity_factor=c(N)`` / ``pl_factor=mu(lam_min, lam_max, N)``.
+
+Power (reported by ``judge``): the identity rule catches a relative error of c(N) down to the tolerance
+at the most sensitive point (~1e-9 relative); the PL rule catches any mu over-stated by a factor above
+the smallest measured g2/(mu L) (close to 1 once GD aligns r with the smallest eigenvector of G).
+
+What could make this true identity come out "violated", and the guard: round-off (float64, tolerance
+at the round-off scale of a quadratic form through G); a diverged trajectory (skipped, counted); the
+engine's record taken at other parameters (chunked run: both sides use the engine's parameters).
+Deterministic: no sampling, no multiple testing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import jax
@@ -30,52 +42,67 @@ from sims import gd
 from sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, batch_params, planted_pair_family,
                                        point_diagnostics, small_models)
 from sims.data import make_targets
+from sims.registry import Check
 from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
 from theory.t03_pl_identity import grad_norm_sq_from_gram, pl_constant
 
 ID = "T3"
-TITLE = "PL identity ||grad L||^2 = r^T G r / N^2 >= mu L along GD"
 
 REL_TOL = 1e-9
 ROUND_C = 64.0
 
+FALSE_ALARMS = (
+    "What could make this true identity come out 'violated', and the guard: (i) round-off of the two sides "
+    "(float64 everywhere; tolerance 1e-9 g2 + 64 u lambda_max ||r||^2/N^2, the round-off scale of a quadratic form "
+    "through G, which dominates when r is aligned with the small eigenvectors); (ii) a diverged trajectory "
+    "(non-finite numbers: skipped and counted); (iii) the engine's record taken at other parameters than the "
+    "recomputation (the trajectory is run in chunks so both use the engine's own parameters).  There is no "
+    "sampling or statistics: the rule is deterministic.")
 
-def _settings(ctx):
-    return {
-        "n": 8, "d": 8,
-        "eps_values": ctx.pick((1e-2,), (1e-3, 1e-2, 1e-1), (1e-4, 1e-3, 1e-2, 1e-1)),
-        "archs": ctx.pick(("shallow",), ("shallow", "mlp", "residual", "transformer"),
-                          ("shallow", "mlp", "residual", "transformer")),
-        "steps": ctx.pick(40, 300, 2000),
-        "record_every": ctx.pick(10, 30, 100),
-        "lr_scale": 1.0,
-    }
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of the T3 check (one instance per preset in `SETTINGS`)."""
+
+    n: int = 8                      # points per set (on S^(d-1))
+    d: int = 8
+    eps_values: tuple[float, ...] = (1e-3, 1e-2, 1e-1)  # planted h_min values
+    archs: tuple[str, ...] = ("shallow", "mlp", "residual", "transformer")
+    steps: int = 300                # GD steps per trajectory
+    record_every: int = 30          # r, G, ||grad L||^2 recomputed every record_every steps
+    lr_scale: float = 1.0           # eta = lr_scale N / lambda_max(G_0)
+
+
+SETTINGS = {
+    "quick": Settings(eps_values=(1e-2,), archs=("shallow",), steps=40, record_every=10),
+    "default": Settings(),
+    "full": Settings(eps_values=(1e-4, 1e-3, 1e-2, 1e-1), steps=2000, record_every=100),
+}
 
 
 def measure(ctx) -> dict:
     """Run the trajectories and recompute r, G and ||grad L||^2 at every recorded step."""
     t0 = time.perf_counter()
-    st = _settings(ctx)
-    n, d = st["n"], st["d"]
-    key = jax.random.PRNGKey(3000 + ctx.seed)
-    k_data, k_lab, k_init, k_run = jax.random.split(key, 4)
-    X, pair, h_base, psets, _ = planted_pair_family(n, d, st["eps_values"], key=k_data)
+    st = ctx.settings
+    n, d = st.n, st.d
+    k_data, k_lab, k_init, k_run = jax.random.split(ctx.key(), 4)
+    X, pair, h_base, psets, _ = planted_pair_family(n, d, st.eps_values, key=k_data)
     Y = np.stack([make_targets(p.X, "random", key=k_lab) for p in psets])
     B = len(psets)
     models = small_models(d)
-    out = {"settings": {**st, "h_base": h_base, "pair": list(pair)}, "runs": []}
-    for arch in st["archs"]:
+    out = {"settings": {**dataclasses.asdict(st), "h_base": h_base, "pair": list(pair)}, "runs": []}
+    for arch in st.archs:
         model = models[arch]
         p0 = jax.jit(model.init)(jax.random.fold_in(k_init, len(arch)))
         pb = batch_params(p0, B)
         ev0 = point_diagnostics(model, pb, X, Y)["eigvals"]
-        lr = st["lr_scale"] * n / float(ev0[:, -1].max())
+        lr = st.lr_scale * n / float(ev0[:, -1].max())
         # The engine runs the trajectory in chunks of record_every steps, each chunk starting from the
         # previous chunk's final parameters: the parameters at every recorded step are then the
         # engine's own, and one compiled program serves every chunk.
-        every = st["record_every"]
+        every = st.record_every
         cfg = gd.GDConfig(lr=lr, steps=every, record_every=every, sharpness=False)
-        n_chunks = st["steps"] // every
+        n_chunks = st.steps // every
         params, eng = pb, {"grad_sq": [], "loss": [], "mu": []}
         kept, losses, diverged = [pb], [], np.zeros(B, bool)
         for c in range(n_chunks):
@@ -101,7 +128,7 @@ def measure(ctx) -> dict:
         for b in range(B):
             sl = slice(b * n_rec, (b + 1) * n_rec)
             out["runs"].append({
-                "arch": arch, "eps": float(st["eps_values"][b]), "h_min": float(st["eps_values"][b]), "lr": lr,
+                "arch": arch, "eps": float(st.eps_values[b]), "h_min": float(st.eps_values[b]), "lr": lr,
                 "n": n, "steps": n_chunks * every, "record_steps": (np.arange(n_rec) * every).tolist(),
                 "diverged": bool(diverged[b]),
                 "grad_sq": pd["grad_sq"][sl].tolist(),
@@ -147,6 +174,9 @@ def _run_stats(run: dict, identity_factor, pl_factor) -> dict:
         "id_ok": bool(np.all(id_err <= tol)),
         "id_rel_max": float(np.max(id_err / g2)),
         "id_excess_max": float(np.max(id_err / tol)),
+        # the smallest relative error delta of the constant that the rule catches at some point:
+        # |g2 - (1 + delta) pred| > tol needs delta > (tol + |g2 - pred|) / pred
+        "id_power_rel": float(np.min((tol + id_err) / np.abs(pred))),
         "pl_ok": bool(np.all(pl_margin >= -tol)),
         "pl_ratio_min": float(np.min(g2 / (mu * L))) if np.all(mu * L > 0) else float("nan"),
         "pl_worst": float(np.min(pl_margin / tol)),
@@ -180,26 +210,48 @@ def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
             f"lambda_max ||r||^2/N^2 (u = 2^-52, float64; g2 = ||grad L||^2 by autodiff), and g2 >= mu L - "
             f"the same tolerance with mu = {'(2/N) lambda_min(G)' if pl_factor is None else 'VARIANT'}; the "
             f"engine's recorded grad_sq/loss/mu agree to {REL_TOL:g} relative")
+    id_power = min((s["id_power_rel"] for s in stats), default=float("nan"))
+    pl_min = min((s["pl_ratio_min"] for s in stats), default=float("nan"))
     numbers = {
         "verdict_parts": sub,
+        "identity_max_error_over_tolerance": max((s["id_excess_max"] for s in stats), default=float("nan")),
+        "pl_ratio_min": pl_min,
+        "identity_max_rel_error": max((s["id_rel_max"] for s in stats), default=float("nan")),
+        "identity_max_error_roundoff_scaled": max((s["id_roundoff_scaled"] for s in stats), default=float("nan")),
+        "engine_max_rel_error": max((s["engine_rel_max"] for s in stats), default=float("nan")),
+        "identity_detectable_rel_error": id_power,
         "points_checked": n_pts,
         "runs": len(runs),
         "diverged_runs_skipped": len(measured["runs"]) - len(runs),
-        "identity_max_rel_error": max((s["id_rel_max"] for s in stats), default=float("nan")),
-        "identity_max_error_over_tolerance": max((s["id_excess_max"] for s in stats), default=float("nan")),
-        "identity_max_error / (lambda_max ||r||^2/N^2)": max((s["id_roundoff_scaled"] for s in stats),
-                                                            default=float("nan")),
-        "pl_ratio_min (g2 / (mu L), >= 1 by T3)": min((s["pl_ratio_min"] for s in stats), default=float("nan")),
-        "engine_max_rel_error": max((s["engine_rel_max"] for s in stats), default=float("nan")),
-        "h_min_values (planted pair)": sorted({r["h_min"] for r in runs}),
+        "h_min_values": sorted({r["h_min"] for r in runs}),
         "wall_s": measured.get("wall_s"),
+    }
+    labels = {
+        "verdict_parts": "verdict of each part",
+        "identity_max_error_over_tolerance": "max |g2 - r^T G r/N^2| / tolerance (<= 1)",
+        "pl_ratio_min": "min g2 / (mu L) (>= 1 by T3; 1 = the PL bound is tight)",
+        "identity_max_rel_error": "max |g2 - r^T G r/N^2| / g2",
+        "identity_max_error_roundoff_scaled": "max |g2 - r^T G r/N^2| / (lambda_max ||r||^2/N^2) (round-off scale)",
+        "engine_max_rel_error": "max relative difference engine record vs recomputation (grad_sq, loss)",
+        "identity_detectable_rel_error": "smallest relative error of the constant 1/N^2 the identity rule catches",
+        "points_checked": "recorded GD points checked",
+        "runs": "trajectories (not diverged)",
+        "diverged_runs_skipped": "diverged trajectories skipped",
+        "h_min_values": "h_min of the planted pair",
+        "wall_s": "wall time (s)",
     }
     notes = ("EXACT identity; the check measures round-off only.  r and G are recomputed at the engine's own "
              "parameters (the trajectory is run in chunks of record_every steps); eigenvalues in float64 NumPy.  The PL ratio "
              "g2/(mu L) close to 1 means the residual is aligned with the smallest eigenvector of G (the bound is "
              "tight there); there r^T G r << lambda_max ||r||^2 and the plain relative error of the identity grows "
-             "to ~eps_mach lambda_max/lambda_min, which is why the tolerance has a round-off term (see the scaled error).")
-    return Verdict(ID, verdict, rule, numbers, notes=notes)
+             "to ~eps_mach lambda_max/lambda_min, which is why the tolerance has a round-off term (see the scaled error).  "
+             + FALSE_ALARMS)
+    power = (f"identity: a constant c(N) off by a relative {id_power:.1e} or more is caught at the most sensitive "
+             f"point (e.g. 1/(N(N-1)) for 1/N^2 is {1 / (runs[0]['n'] - 1) if runs else float('nan'):.2f} off); "
+             f"PL: a constant mu over-stated by a factor above {pl_min:.10g} (the smallest measured g2/(mu L)) is "
+             "caught (so the factor-2 slip (4/N) lambda_min is caught only if that is below 2); engine: a recording error above 1e-9 relative"
+             if stats else "no trajectory: nothing can be caught")
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
@@ -233,14 +285,26 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     ax2.legend(fontsize=6)
     fig.suptitle(f"T3: {verdict.verdict} (identity max rel err "
                  f"{verdict.numbers['identity_max_rel_error']:.1e}; min PL ratio "
-                 f"{verdict.numbers['pl_ratio_min (g2 / (mu L), >= 1 by T3)']:.4f})")
+                 f"{verdict.numbers['pl_ratio_min']:.4f})")
     return [ctx.rel(save(fig, ctx.fig("t03_identity_pl_ratio.png")))]
 
 
-def check(ctx) -> Verdict:
-    """measure + judge + plot."""
-    import sys
+def _identity_n_n_minus_1(n):
+    """False variant: 1/(N(N-1)) in place of 1/N^2 (an 'unbiased' normalisation slip)."""
+    return 1.0 / (n * (n - 1))
 
-    from sims.checks import run_check
 
-    return run_check(sys.modules[__name__], ctx)[0]
+def _pl_factor_two_slip(lam_min, lam_max, n):
+    """False variant: mu = (4/N) lambda_min (a factor-2 slip, e.g. L = ||r||^2/N instead of /(2N)); caught
+    only where GD has aligned r with the smallest eigenvector (min g2/(mu L) < 2: default preset, not quick)."""
+    return 4.0 * lam_min / n
+
+
+def _pl_factor_lam_max(lam_min, lam_max, n):
+    """False variant: mu = (2/N) lambda_max (the smoothness constant taken for the PL constant)."""
+    return 2.0 * lam_max / n
+
+
+CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
+              false_variants={"identity constant 1/(N(N-1))": {"identity_factor": _identity_n_n_minus_1},
+                              "PL constant (2/N) lambda_max": {"pl_factor": _pl_factor_lam_max}})
