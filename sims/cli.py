@@ -18,6 +18,7 @@ COMMANDS = {
     "select": "sims.commands.select",
     "run": "sims.commands.run",
     "verify": "sims.commands.verify",
+    "train": "sims.commands.train",
 }
 
 DESCRIPTION = """\
@@ -29,6 +30,7 @@ as formalised in THEORY.md, symbolically (sympy) and on measured GD trajectories
   hmin run planted-pair       GD slowdown vs h_min on a planted close pair (T3, T4, T6)
   hmin geometry POINTS.npy    h_min, q_X = h_min/2, fill distance, mesh ratio of a point set
   hmin select POINTS.npy --k  a uniform subset (greedy max-min) with its T10 certificate
+  hmin train POINTS --labels Y  train a network on your data; loss curve vs T5/T6, h_min, slow pairs
 """
 
 
