@@ -72,6 +72,7 @@ from sims.models import make_model
 from sims.progress import log
 from sims.rates import steps_to_eps
 from sims.store import RunStore, as_float, atomic_write_json
+from sims.verdict import fit_loglog_slope
 
 __all__ = ["BeyondGDConfig", "PRESETS", "OPTIMIZERS", "run", "summarise", "decide", "report", "plot"]
 
@@ -338,7 +339,7 @@ def answer(per_opt: dict) -> str:
 
 def summarise(cfg: BeyondGDConfig, results: dict) -> dict:
     e_small, e_large = min(cfg.eps_values), max(cfg.eps_values)
-    per_opt, tables, tuning = {}, {}, {}
+    per_opt, tables, tuning, slopes = {}, {}, {}, {}
     for opt, res in results.items():
         rows = res["rows"]
         per_opt[opt] = decide(rows, e_small, e_large, cfg.steps)
@@ -352,13 +353,19 @@ def summarise(cfg: BeyondGDConfig, results: dict) -> dict:
                             "runs": int(T.size)})
         tables[opt] = tab
         tuning[opt] = {k: v for k, v in res["tuning"].items()}
+        fin = [r for r in tab if r["mode"] == "random" and np.isfinite(r["median"])]
+        slopes[opt] = ({**fit_loglog_slope([r["eps"] for r in fin], [r["median"] for r in fin]), "points": len(fin)}
+                       if len(fin) >= 2 else {"slope": float("nan"), "points": len(fin)})
     return {
         "experiment": "beyond-gd",
         "config": dataclasses.asdict(cfg),
         "tuning": tuning,
         "steps_to_eps": tables,
         "decisions": per_opt,
-        "answer": answer(per_opt),
+        "random_label_slope": slopes,
+        "answer": answer(per_opt) + "; log-log slope of the median time to eps vs h_min, random labels, "
+                  "uncensored points only: " + ", ".join(f"{o}: {v['slope']:.2f} ({v['points']} points)"
+                                                         for o, v in slopes.items()),
         "rule": (f"slowdown S = T(h_min = {e_small:.3g}) / T(h_min = {e_large:.3g}) per seed (censored: "
                  f"[steps / T, inf)); a mode slows if the median lower end >= {SLOW_MIN:g}, does not if the median "
                  f"upper end <= {FLAT_MAX:g}, else undecided; T6's pattern: random slows, smooth and equal do not"),
