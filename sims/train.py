@@ -252,8 +252,8 @@ def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, 
     on it, t_pair = the steps its term alone keeps L_t above eps L_0 (``steps_lower_bound_from_pair``,
     the Rayleigh quotient taken as the direction's eigenvalue), and the predicted slowdown
     max(t_pair, t_eq) / t_eq (at most t_all / t_eq), where t_all is the T6 time to eps L_0 and t_eq the
-    T6 time when r_i and r_j are both replaced by their mean (the pair's residuals agree).  Squared loss only (for "ce" the list holds
-    the closest pairs with differing labels and no prediction).
+    T6 time when r_i and r_j are both replaced by their mean (the pair's residuals agree).  Squared
+    loss only (for "ce" the list holds the closest pairs with differing labels and no prediction).
 
     Returns:
         a list of dicts sorted by predicted slowdown (then distance), at most ``n_pairs`` long.
