@@ -11,4 +11,15 @@ _jax.config.update("jax_enable_x64", True)
 
 from sims.errors import HminError, InputError, DivergedError  # noqa: E402
 
-__all__ = ["HminError", "InputError", "DivergedError"]
+__all__ = ["HminError", "InputError", "DivergedError", "train_and_measure", "TrainConfig"]
+
+_LAZY = {"train_and_measure": "sims.train", "TrainConfig": "sims.train"}
+
+
+def __getattr__(name):
+    """``sims.train_and_measure`` and ``sims.TrainConfig``, imported on first use (``import sims`` stays cheap)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sims' has no attribute {name!r}")

@@ -19,6 +19,7 @@ COMMANDS = {
     "run": "sims.commands.run",
     "verify": "sims.commands.verify",
     "statements": "sims.commands.statements",
+    "train": "sims.commands.train",
 }
 
 DESCRIPTION = """\
@@ -32,6 +33,7 @@ measured GD trajectories (JAX).
   hmin run planted-pair       GD slowdown vs h_min on a planted close pair (T3, T4, T6)
   hmin geometry POINTS.npy    h_min, q_X = h_min/2, fill distance, mesh ratio of a point set
   hmin select POINTS.npy --k  a uniform subset (greedy max-min) with its T10 certificate
+  hmin train POINTS --labels Y  train a network on your data; loss curve vs T5/T6, h_min, slow pairs
 """
 
 

@@ -1,4 +1,5 @@
-"""The gradient-descent engine: full-batch GD (optax.sgd) with trajectory diagnostics.
+"""The training engine: full-batch GD, momentum, Adam (any optax optimizer) and mini-batch SGD,
+with the same trajectory diagnostics.
 
 One jitted function runs a whole trajectory: an outer ``lax.scan`` over recording intervals and an
 inner ``lax.scan`` over the GD steps of each interval.  Every ``record_every`` steps it records
@@ -6,6 +7,25 @@ inner ``lax.scan`` over the GD steps of each interval.  Every ``record_every`` s
 lambda_max of the Gram matrix G = J J^T (float64) and mu = (2/N) lambda_min, the sharpness
 (largest |eigenvalue| of Hess L, power iteration), ||theta_t - theta_0|| and
 ||G_t - G_0||_F / ||G_0||_F.  The loss itself is recorded at every step.
+
+Optimizers (``GDConfig.optimizer``): ``"gd"`` (full-batch ``optax.sgd``: theta <- theta - eta grad L,
+the setting of THEORY.md), ``"sgd"`` (the same update with a mini-batch gradient), ``"momentum"``
+(heavy ball, ``optax.sgd(eta, momentum)``), ``"adam"`` (``optax.adam(eta)``), or any callable
+``learning_rate -> optax.GradientTransformation`` (e.g. ``optax.rmsprop``).  ``GDConfig.batch = B``
+uses mini-batches of B points: each epoch draws a fresh permutation of the N points from the run's
+key (``batch_indices``) and walks through it in ``N // B`` batches (the last ``N mod B`` points of a
+permutation are dropped); the mini-batch loss is the mean over the batch, so its gradient is an
+unbiased estimate of grad L.
+
+What is recorded for every optimizer is what is well defined at the parameters theta_t themselves:
+the loss L on the FULL training set at every step, and at the records the FULL-batch gradient
+||grad L||^2, the Gram matrix G(theta_t) with mu = (2/N) lambda_min, the sharpness of the full loss,
+and the weight and Gram movement.  THEORY.md's PL identity T3, ||grad L||^2 = r^T G r / N^2, is a
+statement about the full-batch gradient at theta, so it holds at every recorded theta_t whatever the
+optimizer; but only for ``"gd"`` is that gradient the step actually taken, so T5's descent bound
+and T6's linearised curve are predictions for full-batch GD only (momentum, Adam and mini-batch SGD
+are compared against them, not checked by them).  The GD stability edge "sharpness < 2/eta" is
+likewise a full-batch-GD statement (heavy ball: 2(1 + beta)/eta; Adam: a preconditioned sharpness).
 
 ``train_batch`` vmaps the same function over a leading batch axis (seeds, sweep points), so a
 sweep is one compiled program; compiled programs are cached by (model, config, shapes).
@@ -32,13 +52,25 @@ from sims.errors import InputError
 from sims.models import Model
 from sims.sharding import batch_mesh, fetch, pad_leading, place
 
-__all__ = ["GDConfig", "Trajectory", "train", "train_batch", "init_params"]
+__all__ = ["GDConfig", "Trajectory", "train", "train_batch", "init_params", "OPTIMIZERS", "make_optimizer",
+           "batch_indices"]
 
 # Gram matrices, their eigenvalues and the sharpness are traced at the highest matmul precision:
 # on GPUs JAX's default float32 matmul may use TF32 (10-bit mantissa), which would decide a
 # verdict on lambda_min with ~1e-3 relative error.  On CPU this changes nothing.  The GD steps
 # themselves keep the default precision (speed).
 _HIGHEST = jax.default_matmul_precision("highest")
+
+#: name -> factory(learning_rate, momentum) of the optax optimizer; the dispatch and the list of legal names.
+OPTIMIZERS = {
+    "gd": lambda lr, momentum: optax.sgd(lr),
+    "sgd": lambda lr, momentum: optax.sgd(lr),
+    "momentum": lambda lr, momentum: optax.sgd(lr, momentum=momentum),
+    "adam": lambda lr, momentum: optax.adam(lr),
+}
+
+#: the folding constant that derives the mini-batch key from a run's key (the sharpness probes use the key itself)
+_BATCH_FOLD = 0x5EB
 
 DIAG_KEYS = ("loss", "grad_sq", "pl_ratio", "lam_min", "lam_max", "mu", "sharpness", "param_dist", "gram_change")
 
@@ -59,6 +91,11 @@ class GDConfig:
         gram: record Gram-matrix eigenvalues (costs N k backward passes per record).
         sharpness: record the sharpness by ``sharpness_iters`` Hessian-vector products.
         diverge_factor: a loss above diverge_factor * L_0 counts as diverged.
+        optimizer: ``"gd"`` (full batch), ``"sgd"`` (needs ``batch``), ``"momentum"``, ``"adam"``
+            (``OPTIMIZERS``), or a callable ``learning_rate -> optax.GradientTransformation``.
+        batch: mini-batch size B (None: the full batch; ``"sgd"`` requires it, ``"gd"`` forbids it).
+        momentum: the heavy-ball coefficient of ``"momentum"``.
+        progress: print progress lines on stderr from inside the compiled run (single runs).
     """
 
     lr: float
@@ -69,6 +106,10 @@ class GDConfig:
     sharpness: bool = True
     sharpness_iters: int = 20
     diverge_factor: float = 1e6
+    optimizer: object = "gd"
+    batch: int | None = None
+    momentum: float = 0.9
+    progress: bool = False
 
     def __post_init__(self):
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
@@ -79,6 +120,30 @@ class GDConfig:
             raise InputError(f"record_every must be a positive integer, got {self.record_every!r}")
         if self.loss not in ("mse", "ce"):
             raise InputError(f"unknown loss {self.loss!r}; choose 'mse' or 'ce'")
+        if isinstance(self.optimizer, str):
+            if self.optimizer not in OPTIMIZERS:
+                raise InputError(f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)} "
+                                 "or pass a callable learning_rate -> optax.GradientTransformation")
+        elif not callable(self.optimizer):
+            raise InputError(f"optimizer must be a name or a callable, got {self.optimizer!r}")
+        if self.batch is not None and (isinstance(self.batch, bool) or int(self.batch) != self.batch
+                                       or self.batch < 1):
+            raise InputError(f"batch must be a positive integer (or None for the full batch), got {self.batch!r}")
+        if self.optimizer == "sgd" and self.batch is None:
+            raise InputError("optimizer 'sgd' needs a mini-batch size (batch = B); full-batch GD is 'gd'")
+        if self.optimizer == "gd" and self.batch is not None:
+            raise InputError("optimizer 'gd' is full-batch GD; use optimizer 'sgd' with batch = B for mini-batches")
+        if not (isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1):
+            raise InputError(f"momentum must be in [0, 1), got {self.momentum!r}")
+
+    @property
+    def full_batch_gd(self) -> bool:
+        """True when the step taken is theta <- theta - eta grad L (THEORY.md's GD: T5, T6 apply)."""
+        return self.optimizer == "gd"
+
+    def make_optimizer(self, lr) -> optax.GradientTransformation:
+        """The optax optimizer of this configuration at learning rate ``lr`` (a float or a traced scalar)."""
+        return make_optimizer(self.optimizer, lr, momentum=self.momentum)
 
     @property
     def n_chunks(self) -> int:
@@ -147,6 +212,40 @@ class Trajectory:
         return out
 
 
+def make_optimizer(optimizer, lr, *, momentum: float = 0.9) -> optax.GradientTransformation:
+    """The optax optimizer named ``optimizer`` (``OPTIMIZERS``) or built by a callable, at learning rate lr.
+
+    Examples:
+        >>> import optax
+        >>> isinstance(make_optimizer("adam", 1e-3), optax.GradientTransformation)
+        True
+    """
+    if callable(optimizer):
+        return optimizer(lr)
+    if optimizer not in OPTIMIZERS:
+        raise InputError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[optimizer](lr, momentum)
+
+
+def batch_indices(key, t, n: int, batch: int) -> jax.Array:
+    """The B indices of the mini-batch of step t: epoch e = t // (N // B) permutes the N points with
+    ``fold_in(key, e)`` and step t takes the slice ``(t mod (N // B)) * B`` .. ``+ B`` of it.
+
+    Jittable (t may be traced); the same key gives the same batches.
+
+    Examples:
+        >>> import jax, numpy as np
+        >>> key = jax.random.PRNGKey(0)
+        >>> epoch = np.concatenate([np.asarray(batch_indices(key, t, 6, 2)) for t in range(3)])
+        >>> sorted(epoch.tolist())  # one epoch visits every point once
+        [0, 1, 2, 3, 4, 5]
+    """
+    per_epoch = n // batch
+    t = jnp.asarray(t)
+    perm = jax.random.permutation(jax.random.fold_in(key, t // per_epoch), n)
+    return jax.lax.dynamic_slice(perm, ((t % per_epoch) * batch,), (batch,))
+
+
 def init_params(model: Model, *, key, batch: int | None = None):
     """Initial parameters; with ``batch`` a batch of independent inits from split keys."""
     if batch is None:
@@ -165,7 +264,8 @@ def _build_run(model: Model, cfg: GDConfig):
 
     def run(params0, X, Y, key, lr):
         n = X.shape[0]
-        opt = optax.sgd(lr)
+        opt = cfg.make_optimizer(lr)
+        bkey = jax.random.fold_in(key, _BATCH_FOLD)
         opt_state = opt.init(params0)
         flat0, _ = ravel_pytree(params0)
         L0 = loss_fn(params0, X, Y)
@@ -186,9 +286,16 @@ def _build_run(model: Model, cfg: GDConfig):
                     out["sharpness"] = sharpness(loss_fn, p, X, Y, key=dkey, iters=cfg.sharpness_iters)
             return out
 
+        def loss_and_step_grad(p, t):
+            """The full-set loss (recorded, divergence test) and the gradient the optimizer steps with."""
+            if cfg.batch is None:
+                return value_and_grad(p, X, Y)
+            idx = batch_indices(bkey, t, n, int(cfg.batch))
+            return loss_fn(p, X, Y), jax.grad(loss_fn)(p, X[idx], Y[idx])
+
         def gd_step(carry, t):
             p, s, div = carry
-            L, g = value_and_grad(p, X, Y)
+            L, g = loss_and_step_grad(p, t)
             bad = ~jnp.isfinite(L) | (L > cfg.diverge_factor * L0)
             div = jnp.where((div < 0) & bad, t, div)
             stop = div >= 0
@@ -203,6 +310,8 @@ def _build_run(model: Model, cfg: GDConfig):
             p, s, div, ck = carry
             ck, dkey = jax.random.split(ck)
             d = diag(p, dkey)
+            if cfg.progress:
+                jax.debug.callback(_progress_line, t0, d["loss"], cfg.steps, cfg.record_every)
             (p, s, div), losses = jax.lax.scan(gd_step, (p, s, div), t0 + jnp.arange(k, dtype=jnp.int32))
             return (p, s, div, ck), (d, losses)
 
@@ -224,6 +333,16 @@ def _build_run(model: Model, cfg: GDConfig):
         return {"loss": losses, "diag": diags, "diverged_step": div, "params": p}
 
     return run
+
+
+def _progress_line(t0, loss, steps: int, every: int) -> None:
+    """Progress from inside the compiled run: about ten lines per run, on stderr."""
+    from sims.progress import log
+
+    t0 = int(t0)
+    n_chunks = max(1, steps // every)
+    if (t0 // every) % max(1, n_chunks // 10) == 0:
+        log(f"[train] step {t0}/{steps}: loss {float(loss):.4e}")
 
 
 def _compiled(model: Model, cfg: GDConfig, batched: bool):
@@ -260,13 +379,14 @@ def _to_traj(out, cfg: GDConfig, lr, n: int) -> Trajectory:
 
 
 def train(model: Model, X, Y, cfg: GDConfig, *, key, params0=None) -> Trajectory:
-    """One full-batch GD run.
+    """One run of ``cfg.optimizer`` (full-batch GD by default).
 
     Args:
         model: the model.
         X: (N, d) inputs; Y: (N, k) targets.
-        cfg: the GD configuration.
-        key: PRNG key (initialisation when ``params0`` is None, and the sharpness probes).
+        cfg: the configuration (optimizer, mini-batch size, steps, diagnostics).
+        key: PRNG key: split into the initialisation key (used when ``params0`` is None) and the run
+            key (sharpness probes; the mini-batch key is ``fold_in(run key, 0x5EB)``).
         params0: initial parameters (default ``model.init(key)``).
 
     Returns:
@@ -275,6 +395,7 @@ def train(model: Model, X, Y, cfg: GDConfig, *, key, params0=None) -> Trajectory
     X = _as_array(X, "X")
     Y = _as_array(Y, "Y")
     _check_shapes(model, X, Y, batched=False)
+    _check_batch(cfg, X.shape[0])
     kinit, krun = jax.random.split(key)
     if params0 is None:
         params0 = model.init(kinit)
@@ -300,6 +421,7 @@ def train_batch(model: Model, X, Y, cfg: GDConfig, *, key, params0=None, lrs=Non
     X = _as_array(X, "X")
     Y = _as_array(Y, "Y")
     _check_shapes(model, X, Y, batched=True)
+    _check_batch(cfg, X.shape[1])
     B = X.shape[0]
     kinit, krun = jax.random.split(key)
     if params0 is None:
@@ -315,6 +437,11 @@ def train_batch(model: Model, X, Y, cfg: GDConfig, *, key, params0=None, lrs=Non
         args = place(args, mesh)
     out = fetch(_compiled(model, cfg, True)(*args), B)  # host NumPy, padding stripped
     return _to_traj(out, cfg, np.asarray(lr), X.shape[1])
+
+
+def _check_batch(cfg: GDConfig, n: int) -> None:
+    if cfg.batch is not None and cfg.batch > n:
+        raise InputError(f"mini-batch size {cfg.batch} is larger than the number of points N = {n}")
 
 
 def _check_shapes(model: Model, X, Y, *, batched: bool) -> None:

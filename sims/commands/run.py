@@ -21,13 +21,15 @@ EXPERIMENTS = {
                   "the paper's experiment in miniature: greedy max-min vs random subsets vs full set (digits)"),
     "selection": ("sims.experiments.selection",
                   "C2/C4: selectors on clustered data with a sparse background and rare modes"),
+    "beyond-gd": ("sims.experiments.beyond_gd",
+                  "C5: does a close pair slow mini-batch SGD, momentum and Adam? does T6's label dependence survive?"),
 }
 
 
 def register(sub) -> None:
     lines = "\n".join(f"  {k:14s} {v[1]}" for k, v in EXPERIMENTS.items())
     p = sub.add_parser(
-        "run", help="run a named experiment (planted-pair, real-data, selection)",
+        "run", help="run a named experiment (planted-pair, real-data, selection, beyond-gd)",
         description=f"Run an experiment; results go to --out (resumable: finished runs are skipped).\n\n"
                     f"experiments:\n{lines}",
         formatter_class=argparse.RawDescriptionHelpFormatter)

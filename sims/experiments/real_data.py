@@ -17,7 +17,10 @@ Protocol (every choice is one rule for all arms):
 - Seeds: seed s fixes the network initialisation (the same for every arm: arms are paired), the
   random subset's draw and the greedy subsets' first point (``select(..., seed=s)``).
 - Model and training: a tanh network (``sims.models``), full-batch GD on the squared loss with
-  one-hot targets (the squared loss L of docs/statements.md) and, separately, on the softmax cross-entropy.
+  one-hot targets (the squared loss L of docs/statements.md) and, separately, on the softmax cross-entropy; and a third setting,
+  ``ce-adam``, the paper's practical one: the softmax cross-entropy trained by full-batch Adam
+  (``optax.adam``) at one learning rate ``adam_lr`` for every arm (default 1e-3, optax's and
+  PyTorch's conventional default, not tuned here).
 - Learning rate: ONE eta per loss, shared by every arm and fraction, so that steps are comparable:
   eta = lr_scale / max_arm |lambda_max(Hess L(theta_0))|, the sharpness at initialisation (seed
   ``seeds[0]``, power iteration) maximised over the arms.  GD on a quadratic is stable for
@@ -48,6 +51,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from sims import gd
 from sims.diagnostics import make_loss, sharpness
@@ -66,7 +70,9 @@ __all__ = ["RealDataConfig", "PRESETS", "ARMS", "run", "report", "load_digits_sp
 #: the training sets compared: the full set, greedy max-min (Euclidean, cosine) and random subsets.
 ARMS = ("full", "maxmin", "random", "maxmin-cosine")
 GREEDY_ARMS = ("maxmin", "maxmin-cosine")
-LOSSES = ("mse", "ce")
+#: setting name -> (loss, optimizer); the "losses" of the config are these names.
+SETTINGS = {"mse": ("mse", "gd"), "ce": ("ce", "gd"), "ce-adam": ("ce", "adam")}
+LOSSES = tuple(SETTINGS)
 _BASE_KEY = 20250630
 
 
@@ -81,14 +87,15 @@ class RealDataConfig:
             0 keeps all (for fast tests).
         fractions: subset sizes k = round(fraction x N_train).
         arms: subset of ("full", "maxmin", "random", "maxmin-cosine").
-        losses: subset of ("mse", "ce").
+        losses: subset of ("mse", "ce", "ce-adam") (``SETTINGS``: loss and optimizer of each).
         seeds: one initialisation / random draw / greedy first point per seed.
         arch, width, depth, activation: the network ("shallow" or "mlp"; depth for "mlp").
         dtype: float32 (fast) or float64.
         steps, record_every: GD steps (one budget for all arms) and the scan chunk length.
         loss_eps: the threshold L_t <= loss_eps x L_0 (the verdicts use this one).
         threshold_sweep: further thresholds at which the speed-ups are also reported (robustness).
-        lr_scale: eta = lr_scale / max_arm sharpness(theta_0) (one eta per loss for all arms).
+        lr_scale: eta = lr_scale / max_arm sharpness(theta_0) (one eta per loss for all arms; GD settings).
+        adam_lr: the learning rate of the ``ce-adam`` setting (one for all arms).
         sharpness_iters: power-iteration steps for the sharpness at initialisation.
         timing_reps: timed GD steps per arm for the seconds-per-step measurement.
         acc_margin: accuracies count as "similar" when the 95% CI of the paired difference lies
@@ -112,6 +119,7 @@ class RealDataConfig:
     loss_eps: float = 0.05
     threshold_sweep: tuple[float, ...] = (0.2, 0.1, 0.05, 0.02, 0.01)
     lr_scale: float = 1.0
+    adam_lr: float = 1e-3
     sharpness_iters: int = 40
     timing_reps: int = 15
     acc_margin: float = 0.02
@@ -144,6 +152,8 @@ class RealDataConfig:
         if not 0 < self.loss_eps < 1 or any(not 0 < e < 1 for e in self.threshold_sweep):
             raise InputError(f"loss_eps and threshold_sweep must be in (0, 1), got {self.loss_eps}, "
                              f"{self.threshold_sweep}")
+        if not (isinstance(self.adam_lr, (int, float)) and 0 < self.adam_lr < 1):
+            raise InputError(f"adam_lr must be in (0, 1), got {self.adam_lr}")
         if not 0 < self.lr_scale < 2:
             raise InputError(f"lr_scale must be in (0, 2) (eta < 2 / sharpness at init), got {self.lr_scale}")
         if self.steps < 1 or self.record_every < 1 or self.timing_reps < 1 or self.sharpness_iters < 1:
@@ -225,20 +235,23 @@ def _subset(data: dict, arm: str, k: int, seed: int) -> np.ndarray:
 @functools.lru_cache(maxsize=16)
 def _loss_fn(model, loss: str):
     """One loss function object per (model, loss), so jitted users hit their compile caches."""
-    return make_loss(model, loss)
+    return make_loss(model, SETTINGS[loss][0])
 
 
 @functools.lru_cache(maxsize=16)
 def _gd_step(model, loss: str):
-    """A jitted plain GD step (params, X, Y, eta) -> params, compiled once per (model, loss, shape)."""
+    """A jitted step of the setting's optimizer (params, state, X, Y, eta) -> (params, state), compiled once
+    per (model, setting, shape); for the GD settings it is the plain step theta - eta grad L."""
     loss_fn = _loss_fn(model, loss)
+    opt = SETTINGS[loss][1]
 
     @jax.jit
-    def step(p, X, Y, eta):
+    def step(p, state, X, Y, eta):
         g = jax.grad(loss_fn)(p, X, Y)
-        return jax.tree_util.tree_map(lambda a, b: a - eta * b, p, g)
+        upd, state = gd.make_optimizer(opt, eta).update(g, state, p)
+        return optax.apply_updates(p, upd), state
 
-    return step
+    return step, (lambda p, eta: gd.make_optimizer(opt, eta).init(p))
 
 
 @functools.lru_cache(maxsize=16)
@@ -269,6 +282,10 @@ def calibrate_eta(cfg: RealDataConfig, data: dict) -> dict:
     params0 = _init(model, cfg.seeds[0])
     out = {}
     for loss in cfg.losses:
+        if SETTINGS[loss][1] == "adam":
+            out[loss] = {"eta": cfg.adam_lr, "sharpness0": {}, "sharpness0_max": float("nan"),
+                         "rule": f"Adam: eta = adam_lr = {cfg.adam_lr:g} for every arm (untuned)"}
+            continue
         loss_fn = _loss_fn(model, loss)
         sharp = {}
         for arm, frac in _arm_units(cfg):
@@ -315,15 +332,16 @@ def _unit(cfg: RealDataConfig, loss: str, arm: str, frac: float | None, eta: flo
 
 def _step_times(model, loss: str, X, Y, eta: float, reps: int) -> list[float]:
     """Wall seconds of ``reps`` jitted full-batch GD steps (single run, after 3 warm-up steps)."""
-    step = _gd_step(model, loss)
+    step, init_state = _gd_step(model, loss)
     eta = jnp.asarray(eta, X.dtype)
     p = _init(model, 0)
+    st = init_state(p, eta)
     for _ in range(3):
-        p = jax.block_until_ready(step(p, X, Y, eta))
+        p, st = jax.block_until_ready(step(p, st, X, Y, eta))
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
-        p = jax.block_until_ready(step(p, X, Y, eta))
+        p, st = jax.block_until_ready(step(p, st, X, Y, eta))
         times.append(time.perf_counter() - t0)
     return times
 
@@ -337,8 +355,8 @@ def _run_unit(cfg: RealDataConfig, data: dict, loss: str, arm: str, frac: float 
     X = data["Xtr"][idx].astype(dt)
     Y = np.eye(10, dtype=dt)[data["ytr"][idx]]
     params0 = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[_init(model, s) for s in cfg.seeds])
-    gcfg = gd.GDConfig(lr=eta, steps=cfg.steps, record_every=cfg.record_every, loss=loss, gram=False,
-                       sharpness=False)
+    gcfg = gd.GDConfig(lr=eta, steps=cfg.steps, record_every=cfg.record_every, loss=SETTINGS[loss][0],
+                       optimizer=SETTINGS[loss][1], gram=False, sharpness=False)
     t0 = time.perf_counter()
     traj = gd.train_batch(model, X, Y, gcfg, key=jax.random.PRNGKey(1), params0=params0)
     batch_wall = time.perf_counter() - t0
@@ -575,13 +593,14 @@ def summarise(cfg: RealDataConfig, results: dict, etas: dict, data: dict) -> dic
                  "pool_median_norm": float(np.median(np.linalg.norm(data["Xtr"], axis=1))),
                  "pool_max_norm": float(np.max(np.linalg.norm(data["Xtr"], axis=1))),
                  "h_min_pool": min_pairwise_distance(data["Xtr"]).h_min},
-        "eta": {loss: {**e, "rule": f"eta = lr_scale / max_arm |sharpness(theta_0)| = {cfg.lr_scale:g} / "
-                                     f"{e['sharpness0_max']:.4g}; one eta per loss for every arm"}
+        "eta": {loss: {**e, "rule": e.get("rule") or (f"eta = lr_scale / max_arm |sharpness(theta_0)| = "
+                                                       f"{cfg.lr_scale:g} / {e['sharpness0_max']:.4g}; one eta per "
+                                                       "loss for every arm")}
                 for loss, e in etas.items()},
         "conventions": (
             f"threshold: first step t with L_t <= {cfg.loss_eps:g} L_0 (each run's own L_0; inf = not reached "
             f"within the {_total_steps(cfg)} steps run); wall time to threshold = steps x median seconds per jitted "
-            "full-batch GD step (single run, after warm-up), pooled over the arms of the same size N and loss (same "
+            "full-batch step of the setting's optimizer (single run, after warm-up), pooled over the arms of the same size N and loss (same "
             "compiled program); the machine is shared, so absolute times are noisy; final loss and "
             f"accuracies after {_total_steps(cfg)} steps; CIs: 95% Student-t over {len(cfg.seeds)} seeds; speed-up = "
             "geometric mean over seeds of steps(other)/steps(greedy), t-interval on the log ratio (>1: greedy "
@@ -624,7 +643,7 @@ def plot(cfg: RealDataConfig, results: dict, figdir: Path, summary: dict) -> lis
             ax.fill_between(t, np.nanmin(rel, axis=0), np.nanmax(rel, axis=0), color=c, alpha=0.2, lw=0)
         ax.axhline(cfg.loss_eps, color="k", ls=":", lw=0.9, label=f"threshold {cfg.loss_eps:g} L_0")
         eta = summary["eta"][loss]["eta"]
-        ax.set_xlabel("full-batch GD step t")
+        ax.set_xlabel(f"full-batch {SETTINGS[loss][1].upper()} step t")
         ax.set_ylabel("training loss L_t / L_0")
         ax.set_title(f"{loss.upper()} loss, eta = {eta:.3g} (all arms); line: geometric mean, band: min-max "
                      f"over {len(cfg.seeds)} seeds", fontsize=8)
@@ -677,7 +696,7 @@ def report(summary: dict) -> str:
     """The terminal table: per loss and subset size, each arm with 95% CIs, then the verdicts."""
     cfg = summary["config"]
     lines = [f"real-data: digits, N_train = {summary['data']['n_train']}, held-out = {summary['data']['n_heldout']}, "
-             f"{len(cfg['seeds'])} seeds, {cfg['steps']} GD steps ({summary.get('wall_time_s', float('nan')):.1f}s)",
+             f"{len(cfg['seeds'])} seeds, {cfg['steps']} steps (GD; Adam for ce-adam) ({summary.get('wall_time_s', float('nan')):.1f}s)",
              summary["conventions"], ""]
     for loss, per_frac in summary["results"].items():
         e = summary["eta"][loss]

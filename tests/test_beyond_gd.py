@@ -1,0 +1,72 @@
+"""``hmin run beyond-gd`` (quick preset) and the C5 check's rule, including a false variant."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sims.checks import CheckContext
+from sims.checks import c5_beyond_gd as c5
+from sims.errors import InputError
+from sims.experiments import beyond_gd as bg
+from sims.store import to_jsonable
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("beyond_gd")
+    return out, bg.run(bg.PRESETS["quick"], out)
+
+
+def test_quick_run_summary_figure_and_resume(quick):
+    out, s = quick
+    cfg = bg.PRESETS["quick"]
+    assert json.loads((out / "summary.json").read_text())["experiment"] == "beyond-gd"
+    assert set(s["decisions"]) == set(bg.OPTIMIZERS)
+    for opt, t in s["tuning"].items():
+        assert t["grid_value"] in cfg.grid(opt) and not [r for r in t["table"] if r["grid_value"] == t["grid_value"]][0]["diverged"]
+        assert len(s["steps_to_eps"][opt]) == len(bg.LABEL_MODES) * len(cfg.eps_values)
+    assert (out / "figures" / "beyond_gd_time_to_eps.png").stat().st_size > 10000
+    again = bg.run(cfg, out, plot_figures=False)  # resumed from the store: same numbers
+    same = lambda a, b: json.dumps(to_jsonable(a), sort_keys=True) == json.dumps(to_jsonable(b), sort_keys=True)  # noqa: E731
+    assert same(again["decisions"], s["decisions"]) and same(again["tuning"], s["tuning"])
+    assert c5.judge(s).verdict in ("holds", "violated", "inconclusive")
+
+
+def _measured(intervals_by_mode):
+    dec = {m: {"intervals": iv, "decision": "?"} for m, iv in intervals_by_mode.items()}
+    return {"config": {"eps_values": [0.01, 0.3], "loss_eps": 1e-3}, "decisions": {"gd": dec, "adam": dec},
+            "tuning": {"gd": {"eta": 1.0, "grid_value": 1.0}, "adam": {"eta": 0.01, "grid_value": 0.01}},
+            "steps_to_eps": {"gd": [], "adam": []}}
+
+
+def test_rule_holds_violated_inconclusive():
+    t6_like = _measured({"random": [[40.0, float("inf")], [25.0, float("inf")], [12.0, 12.0]],
+                         "smooth": [[0.5, 0.5], [1.1, 1.1], [0.9, 0.9]], "equal": [[0.3, 0.3], [0.4, 0.4], [1.0, 1.0]]})
+    assert c5.judge(t6_like).verdict == "holds"
+    # the false variant "every close pair slows training, whatever its labels" must be violated
+    assert c5.judge(t6_like, slow_modes=("random", "smooth", "equal")).verdict == "violated"
+    # thresholds beyond the measured slowdown: random becomes undecided
+    assert c5.judge(t6_like, slow_min=100.0).verdict == "inconclusive"
+    no_slow = _measured({"random": [[1.2, 1.2]] * 3, "smooth": [[1.0, 1.0]] * 3, "equal": [[1.0, 1.0]] * 3})
+    v = c5.judge(no_slow)
+    assert v.verdict == "violated" and "does NOT slow" in v.numbers["answer"]
+
+
+def test_decide_and_bad_config():
+    rows = [{"mode": "smooth", "seed": s, "eps": e, "steps_to_eps": t} for s in (0, 1)
+            for e, t in ((0.01, 30), (0.3, 20))]
+    assert bg.decide(rows, 0.01, 0.3, 1000)["smooth"]["decision"] == "no slowdown"
+    with pytest.raises(InputError, match="tuning seed"):
+        bg.BeyondGDConfig(seeds=(100,), tune_seed=100)
+    with pytest.raises(InputError, match="unknown optimizer"):
+        bg.BeyondGDConfig(optimizers=("lbfgs",))
+    with pytest.raises(InputError, match="batch"):
+        bg.BeyondGDConfig(batch=99)
+
+
+def test_check_module_contract(tmp_path, quick):
+    ctx = CheckContext(preset="quick", outdir=tmp_path)
+    v = c5.check(ctx)
+    assert v.id == "C5" and v.figures and (tmp_path / v.figures[0]).exists()
+    assert np.isfinite(v.numbers["wall_s"])
