@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from sims.checks import CheckContext
+from sims.registry import builtin_registry
 from sims.checks import c5_beyond_gd as c5
 from sims.errors import InputError
 from sims.experiments import beyond_gd as bg
@@ -65,8 +65,12 @@ def test_decide_and_bad_config():
         bg.BeyondGDConfig(batch=99)
 
 
-def test_check_module_contract(tmp_path, quick):
-    ctx = CheckContext(preset="quick", outdir=tmp_path)
-    v = c5.check(ctx)
-    assert v.id == "C5" and v.figures and (tmp_path / v.figures[0]).exists()
+def test_check_registered_and_runs(tmp_path, quick_measurement):
+    entry = builtin_registry()["C5"]
+    assert entry.check is c5.CHECK and entry.statement.kind == "QUESTION"
+    ctx = entry.context("quick", tmp_path, 0)
+    measured = quick_measurement("C5")
+    v = c5.judge(measured)
+    figs = c5.plot(measured, v, ctx)
+    assert v.id == "C5" and figs and (tmp_path / figs[0]).exists()
     assert np.isfinite(v.numbers["wall_s"])
