@@ -369,7 +369,8 @@ def _curve_error(meas: np.ndarray, pred: np.ndarray) -> float:
     return float(np.max(np.abs(meas - pred)) / meas[0])
 
 
-@functools.lru_cache(maxsize=4)
+# 64, not 4: `verify --seeds 0-4` runs T6 on every seed before C3, and C3 must find each seed's sweep (~1 MB each)
+@functools.lru_cache(maxsize=64)
 def _width_sweep_cached(cfg: SweepConfig, stream: int) -> dict:
     return _width_sweep(cfg, stream)
 

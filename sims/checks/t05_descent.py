@@ -58,7 +58,7 @@ from sims.data import make_targets
 from sims.diagnostics import gram, one_blas_thread
 from sims.models import make_model
 from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
+from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 from theory.t05_descent import descent_bound, max_stable_lr, predicted_loss
 
 ID = "T5"
