@@ -162,7 +162,7 @@ def test_site_builds_from_the_executed_notebooks(executed, tmp_path):
     site = tmp_path / "site"
     index = (site / "index.html").read_text()
     for src in NOTEBOOKS:
-        name = ("lecture_" if src.parent == course.LECTURES else "") + src.stem + ".html"
+        name = course.page_name(src)
         assert f'href="{name}"' in index
         page = (site / name).read_text()
         assert "Traceback" not in page and "jp-OutputArea-error" not in page, name

@@ -224,6 +224,11 @@ def readme_html() -> str:
     return _PAGE.format(title="hmin: README", body='<p><a href="index.html">course index</a></p>\n' + body)
 
 
+def page_name(src: Path) -> str:
+    """The site page of a notebook: ``lecture_<stem>.html`` for lectures, ``<stem>.html`` otherwise."""
+    return ("lecture_" if src.parent == LECTURES else "") + src.stem + ".html"
+
+
 def build_site(executed: dict[Path, object], out: Path) -> list[Path]:
     """Write the site for already-executed notebooks.
 
@@ -238,22 +243,28 @@ def build_site(executed: dict[Path, object], out: Path) -> list[Path]:
     mathjax = _copy_mathjax(out)
     # the report card and the README refer to figures/... relative to themselves
     shutil.copytree(ROOT / "figures", out / "figures", dirs_exist_ok=True)
-    pages, items = [], []
+    pages, lectures, others = [], [], []
     for src, nb in executed.items():
-        name = ("lecture_" if src.parent == LECTURES else "") + src.stem + ".html"
+        name = page_name(src)
         (out / name).write_text(notebook_html(nb, mathjax))
         pages.append(out / name)
-        items.append((name, title(nb)))
+        (lectures if src.parent == LECTURES else others).append((name, title(nb)))
     (out / "readme.html").write_text(readme_html())
     pages.append(out / "readme.html")
-    lis = "\n".join(f'<li><a href="{n}">{html.escape(t)}</a></li>' for n, t in items)
+    def links(items):
+        return "\n".join(f'<li><a href="{n}">{html.escape(t)}</a></li>' for n, t in items)
+
     body = f"""<h1>hmin: a course on h_min and the speed of gradient descent</h1>
 <p>Lectures executed on a Jupyter kernel by <code>make docs</code> (sources in <code>notebooks/lectures/</code>;
 student versions without solutions in <code>notebooks/student/</code>).</p>
 <h2>Lectures</h2>
-<ol>
-{lis}
-</ol>
+<ul>
+{links(lectures)}
+</ul>
+<h2>Overview</h2>
+<ul>
+{links(others)}
+</ul>
 <h2>The project</h2>
 <ul>
 <li><a href="figures/report.html">The report card</a> (<code>make verify</code>: every statement, its verdict, rule, numbers and figures)</li>
