@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import ipykernel  # noqa: F401  (the kernel the notebooks run on)
+import ipywidgets  # noqa: F401  (lecture 3's slider; without it the lecture would only show its static view)
 import jupyter_server_mathjax  # noqa: F401  (the site's offline MathJax)
 import markdown  # noqa: F401
 import nbclient  # noqa: F401
