@@ -1,13 +1,14 @@
 # hmin: two commands do all the set-up.
 #   make verify   build .venv if needed, then run every theorem check (writes figures/)
-#   make test     build .venv if needed, then run the test suite
-#   make docs     regenerate docs/statements.md and docs/api.md from the code
+#   make test     build .venv if needed, then run the test suite (it runs every lecture on a kernel)
+#   make docs     regenerate docs/statements.md and docs/api.md, execute the lectures, build the site under site/
+#   make lab      open the lectures in JupyterLab (installs it on first use)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify verify-full test test-slow bench docs lock clean
+.PHONY: verify verify-full test test-slow bench docs course lab lock clean
 
 # constraints.txt pins the exact version of every dependency (pyproject.toml keeps the ranges);
 # `make lock` regenerates it after a dependency is added (tools/lock.sh says how).
@@ -31,6 +32,15 @@ test-slow: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -m sims.reference
+	$(PY) tools/course.py docs --out site
+
+course: $(STAMP)
+	$(PY) tools/course.py students
+	$(PY) tools/course.py strip
+
+lab: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[lab]'
+	$(VENV)/bin/jupyter lab notebooks/lectures
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet '.[bench]' || echo "torch not installable: PyTorch columns will be skipped"
@@ -40,4 +50,4 @@ lock:
 	bash tools/lock.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info site
