@@ -9,7 +9,7 @@ lambda_max of the Gram matrix G = J J^T (float64) and mu = (2/N) lambda_min, the
 ||G_t - G_0||_F / ||G_0||_F.  The loss itself is recorded at every step.
 
 Optimizers (``GDConfig.optimizer``): ``"gd"`` (full-batch ``optax.sgd``: theta <- theta - eta grad L,
-the setting of THEORY.md), ``"sgd"`` (the same update with a mini-batch gradient), ``"momentum"``
+the setting of T3-T6), ``"sgd"`` (the same update with a mini-batch gradient), ``"momentum"``
 (heavy ball, ``optax.sgd(eta, momentum)``), ``"adam"`` (``optax.adam(eta)``), or any callable
 ``learning_rate -> optax.GradientTransformation`` (e.g. ``optax.rmsprop``).  ``GDConfig.batch = B``
 uses mini-batches of B points: each epoch draws a fresh permutation of the N points from the run's
@@ -20,7 +20,7 @@ unbiased estimate of grad L.
 What is recorded for every optimizer is what is well defined at the parameters theta_t themselves:
 the loss L on the FULL training set at every step, and at the records the FULL-batch gradient
 ||grad L||^2, the Gram matrix G(theta_t) with mu = (2/N) lambda_min, the sharpness of the full loss,
-and the weight and Gram movement.  THEORY.md's PL identity T3, ||grad L||^2 = r^T G r / N^2, is a
+and the weight and Gram movement.  The PL identity T3, ||grad L||^2 = r^T G r / N^2, is a
 statement about the full-batch gradient at theta, so it holds at every recorded theta_t whatever the
 optimizer; but only for ``"gd"`` is that gradient the step actually taken, so T5's descent bound
 and T6's linearised curve are predictions for full-batch GD only (momentum, Adam and mini-batch SGD
@@ -138,7 +138,7 @@ class GDConfig:
 
     @property
     def full_batch_gd(self) -> bool:
-        """True when the step taken is theta <- theta - eta grad L (THEORY.md's GD: T5, T6 apply)."""
+        """True when the step taken is theta <- theta - eta grad L (the GD of T5 and T6: they apply)."""
         return self.optimizer == "gd"
 
     def make_optimizer(self, lr) -> optax.GradientTransformation:

@@ -231,6 +231,13 @@ def _symbolic_section(results: list) -> list[str]:
     return out
 
 
+def _value(v) -> str:
+    """A variant's value as text that does not depend on the process (functions by name, not address)."""
+    if callable(v):
+        return getattr(v, "__qualname__", getattr(v, "__name__", type(v).__name__))
+    return repr(v)
+
+
 def _numeric_section(entry) -> list[str]:
     chk = entry.check
     if chk is None:
@@ -244,7 +251,7 @@ def _numeric_section(entry) -> list[str]:
     out += ["", "```text", doc or "(the check module has no docstring)", "```"]
     if chk.false_variants:
         out += ["", "False variants (each must make the verdict \"violated\" on a real measurement): "
-                + "; ".join(f"{name} (`{', '.join(f'{k}={v!r}' for k, v in kw.items())}`)"
+                + "; ".join(f"{name} (`{', '.join(f'{k}={_value(v)}' for k, v in kw.items())}`)"
                             for name, kw in chk.false_variants.items()) + "."]
     return out
 

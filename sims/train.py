@@ -6,7 +6,7 @@ mini-batch SGD, momentum or Adam (``sims.gd``), and returns, next to the measure
 theory's predictions for it and the geometry of the data:
 
 - the loss on the full training set at every step; steps to ``loss_eps * L_0``; the late-phase rate;
-- T6 (THEORY.md): the linearised curve L_t = (1/(2N)) sum_i (1 - eta lambda_i/N)^(2t) (u_i^T r_0)^2
+- T6: the linearised curve L_t = (1/(2N)) sum_i (1 - eta lambda_i/N)^(2t) (u_i^T r_0)^2
   from the Gram matrix G_0 = J J^T at initialisation (squared loss; a prediction for full-batch GD,
   drawn for mini-batch SGD as the full-batch curve at the same eta, not drawn for momentum/Adam);
 - T5: the product bound L_K <= prod_k (1 - eta (1 - eta beta_k/2) mu_k) L_0 while eta < 2/beta_k
@@ -66,7 +66,7 @@ class TrainConfig:
     """What to train and how (immutable; every field is part of the stored run's hash).
 
     Attributes:
-        loss: "mse" (THEORY.md's L = (1/(2N)) sum ||f(x_i) - y_i||^2) or "ce" (softmax cross-entropy).
+        loss: "mse" (the squared loss L = (1/(2N)) sum ||f(x_i) - y_i||^2) or "ce" (softmax cross-entropy).
         optimizer: "gd" (full batch), "sgd" (mini-batch, needs ``batch``), "momentum", "adam".
         batch: mini-batch size B (None = full batch).
         lr: the learning rate eta; None: ``lr_scale`` x the stable step (GD family) or 1e-3 (Adam).

@@ -385,7 +385,7 @@ def width_sweep(cfg: SweepConfig, *, stream: int) -> dict:
     For every width, seed, label mode and eps: GD on the shallow tanh net from one initialisation
     per (width, seed) shared by all modes and eps; measured: the loss curve, steps to
     ``loss_eps * L_0`` (inf = not reached within ``steps``: censored), max_t ||G_t - G_0||_F/||G_0||_F,
-    ||theta_T - theta_0|| and ||theta_0||, divergence; predicted (THEORY.md T6, ``sims.rates.linearise``
+    ||theta_T - theta_0|| and ||theta_0||, divergence; predicted (T6, ``sims.rates.linearise``
     with G at initialisation): the loss curve and the steps to eps.
 
     Returns:

@@ -1,6 +1,6 @@
 """T7 (OURS): ||Hess L(theta)|| <= K (1 + ||theta||)^p, and sup ||Hess L|| over R^P is infinite.
 
-The claim checked is the REVISED T7 of THEORY.md: p = 2 for the shallow net with sigma itself bounded
+The claim checked is the revised T7 (docs/statements.md): p = 2 for the shallow net with sigma itself bounded
 (tanh, sigmoid), p = 3 for the shallow net with sigma growing linearly and sigma', sigma'' bounded
 (softplus, GELU, SiLU), attained along a ray; p grows with depth (p = 2D for a D-hidden-layer tanh MLP,
 4D + 2 for a D-block residual net).  The degrees are ``theory.t07_poly_smooth.corrected_hessian_degree``.
@@ -755,7 +755,7 @@ def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: 
                 "(two-unit ray)" if ray_arch else "")
              + "; a degree set too large for the MLP / residual nets is not caught (exploratory tightness only); a "
                "bounded Hessian is caught by (1) (ball slopes >= 1), not by (2)")
-    notes = ("OURS (p derived in theory/t07_poly_smooth.py; the revised T7 of THEORY.md). The two-unit ray (w_1 = 0, "
+    notes = ("OURS (p derived in theory/t07_poly_smooth.py; the revised T7). The two-unit ray (w_1 = 0, "
              "a_1 = t, w_2 = t u, a_2 = t) has ||Hess L|| ~ t^3 for the unbounded activations (softplus, GELU, SiLU) "
              "at width >= 2: the residual r ~ t^2 comes from unit 2 while r a_1 sigma''(0) x x^T comes from unit 1, a "
              "cross-unit term a width-1 count cannot see; with bounded tanh/sigmoid r = O(t) and the degree stays 2. "

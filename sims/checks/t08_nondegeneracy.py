@@ -1,6 +1,6 @@
 """T8 (OURS): rank J = min(N k, P - m(m-1)/2) for almost every theta (residual nets); degenerate counterexamples.
 
-The claim checked is the REVISED T8 of THEORY.md: for the tau_eps residual net with a stream of width
+The claim checked is the revised T8 (docs/statements.md): for the tau_eps residual net with a stream of width
 m, rank J = min(N k, P_eff) a.e., P_eff = P - m(m-1)/2 (the stream's O(m) symmetry), i.e.
 ``theory.t08_nondegeneracy.symmetry_rank_bound``.  The first draft, rank J = min(N k, P)
 (``expected_rank``), is judged by the same rule on the same ranks and shown as a REFUTED DRAFT with its
@@ -638,7 +638,7 @@ def judge(measured: dict, *, rank_claim: str = "corrected", expected_rank=None, 
              "O(m) count taken as m(m+1)/2; (b) a full-rank claim for the bottleneck stack; (c) a ReLU net that stays "
              "full rank around the dead-unit point; (d) any draw with |det| <= 1e-10")
     width1 = cs.get("mlp-width1-first")
-    notes = ("OURS (the revised T8 of THEORY.md). The residual stream of sims.models.residual has a continuous O(m) "
+    notes = ("OURS (the revised T8). The residual stream of sims.models.residual has a continuous O(m) "
              "symmetry (tau_eps is rotation-equivariant and the stream meets only linear maps): the m(m-1)/2 directions "
              "(W_in A, -A U, V A, -A w), A antisymmetric, are in ker J at every theta (measured residual above), so "
              "rank J <= P - m(m-1)/2 and the first draft's min(N k, P) is not attained when N k > P - m(m-1)/2 "

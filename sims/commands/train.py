@@ -46,7 +46,7 @@ def register(sub) -> None:
     p.add_argument("--depth", type=int, default=2, help="layers of mlp / blocks of residual (default 2)")
     p.add_argument("--tokens", type=int, default=1, help="transformer only: split x into this many tokens")
     p.add_argument("--activation", default="tanh", help="tanh (default), sigmoid, softplus, gelu, silu, relu")
-    p.add_argument("--loss", default="mse", help="mse (default; THEORY.md's squared loss) or ce (cross-entropy)")
+    p.add_argument("--loss", default="mse", help="mse (default; the squared loss L of docs/statements.md) or ce (cross-entropy)")
     p.add_argument("--optimizer", default="gd",
                    help="gd (full batch, default), sgd (mini-batch, needs --batch), momentum or adam")
     p.add_argument("--batch", type=int, default=None, help="mini-batch size B <= N (sgd; also momentum/adam)")

@@ -1,7 +1,7 @@
 """Beyond full-batch GD: does a close pair slow training under mini-batch SGD, momentum and Adam,
 and does T6's label dependence survive?  (Reviewers' question C5.)
 
-T6 (THEORY.md) is a statement about full-batch GD: a close pair creates a small eigenvalue of the
+T6 (docs/statements.md) is a statement about full-batch GD: a close pair creates a small eigenvalue of the
 Gram matrix along (e_i - e_j)/sqrt 2, and it slows GD only when the residual has weight there, i.e.
 when the pair's labels differ.  Practitioners train with SGD, momentum and Adam.  This experiment
 asks the same question of each, on the planted-pair sets of ``hmin run planted-pair``.
