@@ -66,31 +66,32 @@ def _case(kind: str, n: int, d: int, k: int, k_plain: int) -> dict:
     out: dict = {}
     v = np.random.default_rng(1).standard_normal(d, dtype=np.float32)
     X @ v
-    ts = []
+    ts, cs = [], []
     for _ in range(5):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         X @ v
         ts.append(time.perf_counter() - t0)
-    out["matvec_s"] = statistics.median(ts)
+        cs.append(time.process_time() - c0)
+    out["matvec_s"], out["matvec_cpu_s"] = statistics.median(ts), statistics.median(cs)
     jax.block_until_ready(jax.numpy.zeros(1) + 1)
     greedy_maxmin(X[:4096], 3, first=0, prune=False)  # compile-free runtime start
     work: dict = {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     idx, _ = greedy_maxmin(X, k, first=0, stats=work)
-    out["pruned_s"] = time.perf_counter() - t0
+    out["pruned_s"], out["pruned_cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
     out["pruned_work"] = work
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     idx_p, _ = greedy_maxmin(X, k_plain, first=0, prune=False)
-    out["plain_s"] = time.perf_counter() - t0
+    out["plain_s"], out["plain_cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
     out["same_as_unpruned"] = bool(np.array_equal(idx[:k_plain], idx_p))
     try:
         import fpsample
     except ImportError:
         out["fpsample"] = None
     else:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         f = fpsample.fps_sampling(X, k_plain, start_idx=0)
-        out["fpsample_s"] = time.perf_counter() - t0
+        out["fpsample_s"], out["fpsample_cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
         same = np.asarray(f) == idx_p
         out["fpsample_same"] = int(np.argmin(same)) if not same.all() else -1
         if d <= 3:
@@ -101,7 +102,8 @@ def _case(kind: str, n: int, d: int, k: int, k_plain: int) -> dict:
 
 
 COLUMNS = ["pool", "N", "d", "k", "matvec pass (ms)", "hmin pruned: s (ms/step)", "rows computed",
-           "hmin unpruned: ms/step", "fpsample fps: ms/step", "pruned / matvec per step", "notes"]
+           "hmin unpruned: ms/step", "fpsample fps: ms/step", "pruned / matvec per step",
+           "CPU s: pruned; per step unpruned / fpsample / matvec (ms)", "notes"]
 
 
 def rows(cases, log=print, max_seconds=3600.0) -> list[list]:
@@ -109,12 +111,12 @@ def rows(cases, log=print, max_seconds=3600.0) -> list[list]:
     avail = available_bytes()
     for kind, n, d, k, kp in cases:
         if 3.2 * 4.0 * n * d > 0.8 * avail:
-            out.append([kind, n, d, k] + [None] * 6 + [f"skipped: needs ~{3.2 * 4 * n * d / 2**30:.1f} GiB"])
+            out.append([kind, n, d, k] + [None] * 7 + [f"skipped: needs ~{3.2 * 4 * n * d / 2**30:.1f} GiB"])
             continue
         log(f"  {kind} N = {n:,} d = {d} k = {k} (unpruned and fpsample: {kp} steps) ...")
         r = run_case("benchmarks.bench_select_prune", [kind, n, d, k, kp], max_seconds)
         if "skipped" in r:
-            out.append([kind, n, d, k] + [None] * 6 + [r["skipped"]])
+            out.append([kind, n, d, k] + [None] * 7 + [r["skipped"]])
             log(f"    {r['skipped']}")
             continue
         w = r["pruned_work"]
@@ -138,9 +140,12 @@ def rows(cases, log=print, max_seconds=3600.0) -> list[list]:
             notes.append(f"fpsample kdline (KD-tree): {r['kdline_s']:.2f} s for k = {k}")
         if kp < k:
             notes.append(f"unpruned/fpsample run for {kp} steps; for k: ~{step_plain * (k - 1):.0f} s unpruned")
+        cpu = (f"{r['pruned_cpu_s']:.1f}; {r['plain_cpu_s'] / max(1, kp - 1) * 1e3:.1f} / "
+               + (f"{r['fpsample_cpu_s'] / max(1, kp - 1) * 1e3:.1f}" if r.get("fpsample_cpu_s") is not None else "-")
+               + f" / {r['matvec_cpu_s'] * 1e3:.1f}")
         out.append([kind, n, d, k, r["matvec_s"] * 1e3, f"{r['pruned_s']:.1f} ({step_pruned * 1e3:.2f})",
                     f"{w['rows_computed'] / max(1, w['rows_total']):.1%}", step_plain * 1e3, fp,
-                    step_pruned / r["matvec_s"], "; ".join(notes)])
+                    step_pruned / r["matvec_s"], cpu, "; ".join(notes)])
         log(f"    {out[-1]}")
     return out
 
@@ -174,7 +179,8 @@ def tables(quick: bool = False, sizes=None, dims=(3, 64, 256), pools=("gauss", "
         "prune='auto', whole k (seconds, and per step); 'rows computed' = rows whose distance it "
         "computed / (N (k - 1)).  The unpruned greedy and fpsample.fps_sampling run for fewer steps "
         "where said, and their per-step time is constant (every step reads the pool), so it is "
-        "quoted per step.  fpsample's KD-tree variants fail for d > 3 (error code 1 in 1.0.2).",
+        "quoted per step.  'CPU s' = process CPU time (all threads; XLA and NumPy may use 2), "
+        "less sensitive than wall time to other load on a shared machine.  fpsample's KD-tree variants fail for d > 3 (error code 1 in 1.0.2).",
         f"clustered = {N_CLUSTERS} clusters, centres N(0, I), spread {CLUSTER_SIGMA} per coordinate.",
     ]
     return [t]
@@ -194,7 +200,7 @@ def main(argv=None) -> int:
         print(json.dumps(_case(kind, int(n), int(d), int(k), int(kp))))
         return 0
     if args.target:
-        cases = [("clustered", 1_000_000, 256, 10_000, 300), ("gauss", 1_000_000, 256, 200, 50)]
+        cases = [("clustered", 1_000_000, 256, 10_000, 100), ("gauss", 1_000_000, 256, 200, 50)]
         ts = tables(cases=cases)
     else:
         sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None

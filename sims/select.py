@@ -31,6 +31,13 @@ the O(N) running-minimum vector and takes its argmax (ties: smallest index).  ~1
 N = 1e5, ~95 ms at N = 1e6.  Fusing the running minimum and the argmax into the same jitted step,
 or running all k steps in one ``lax.fori_loop``, was 5-10x slower (XLA:CPU then gives up the
 fast row reduction).  Never a k x N matrix.
+
+Pruning (:class:`MaxMinShard`, on by default where it can pay): points are grouped by their
+nearest chosen centre and a point within half the distance between its centre and the new one
+cannot change (triangle inequality), so most steps on clustered pools touch a few groups only.
+The skip test carries a margin above float64 rounding: indices and radii are bit-identical to
+the unpruned greedy (``greedy_maxmin(..., prune=False)``).  Measured in BENCHMARKS.md
+(``bench_select_prune``).
 """
 
 from __future__ import annotations
@@ -218,12 +225,13 @@ class MaxMinShard:
     index) as the next centre.
 
     Two modes: ``"plain"`` (every step one pass over the block: today's algorithm) and ``"prune"``
-    (the triangle-inequality groups above).  With ``prune="auto"`` the block starts pruning when
-    it is large enough and gives up for good (switching to plain) at a checkpoint (steps 16, 32,
-    64, ...) where the last window computed more than 90% of its rows and the fraction of points
-    already within r/2 of their centre (what pruning could ever skip, r = the current radius),
-    extrapolated linearly to step k, stays under 0.3: a pool that cannot be pruned (e.g. N(0, I)
-    in high dimension) pays the bookkeeping for 16 steps only.
+    (the triangle-inequality groups above).  With ``prune="auto"`` the block prunes when it is
+    large enough (n >= 4096 rows and k >= 64) and gives up for good (switching to plain) at a
+    checkpoint (steps 16, 32, 64, ...) where a pruned step cost more CPU time than a plain one
+    and either the bookkeeping alone costs a plain step, or the last window computed more than
+    90% of its rows and the fraction of points already within r/2 of their centre (what pruning
+    could ever skip, r = the current radius), extrapolated linearly to step k, stays under 0.3.
+    A pool that cannot be pruned (N(0, I) in high dimension) pays the bookkeeping for 16 steps.
 
     Args:
         Z: (n, d) block of rows (NumPy, float32 or float64).
@@ -322,16 +330,16 @@ class MaxMinShard:
             if self.mode == "plain":
                 return self._best_plain()
             self.C = _KERN["put"](self.C, 0, c)
-            t0 = time.perf_counter()  # the time of one plain step (compiled now), for _checkpoint
+            t0 = time.process_time()  # the CPU time of one plain step (compiled now), for _checkpoint
             np.argmax(np.minimum(self.mind, np.asarray(self.kern(self.Zj, c))))
-            self._plain_seconds = time.perf_counter() - t0
+            self._plain_seconds = time.process_time() - t0
             rows = np.flatnonzero(self.mind >= 0).astype(np.int32)
             self.members.append(rows)
             self.R2[:1], self.A[:1] = self._segment_best(rows, np.array([len(rows)]))
             return self._best_prune(0)
-        t0 = time.perf_counter()
+        t0 = time.process_time()  # CPU time: robust to other load on a shared machine
         out = self._add_pruned(s, c, jl, r2)
-        self._window[2] += time.perf_counter() - t0
+        self._window[2] += time.process_time() - t0
         self._window[3] += 1
         return out
 
