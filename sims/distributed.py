@@ -71,7 +71,7 @@ ENV_PROCESS_ID = "HMIN_PROCESS_ID"
 ENV_TIMEOUT = "HMIN_DIST_TIMEOUT"
 DEFAULT_TIMEOUT = 120.0
 
-ENV_HELP = (f"several hosts: start the command once per process with {ENV_COORDINATOR}=host:port (of process 0), "
+ENV_HELP = (f"Several hosts: start the command once per process with {ENV_COORDINATOR}=host:port (of process 0), "
             f"{ENV_NUM_PROCESSES}=N, {ENV_PROCESS_ID}=0..N-1 (and optionally {ENV_TIMEOUT}=seconds to connect, "
             f"default {DEFAULT_TIMEOUT:.0f})")
 
