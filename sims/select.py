@@ -227,10 +227,11 @@ class MaxMinShard:
     Two modes: ``"plain"`` (every step one pass over the block: today's algorithm) and ``"prune"``
     (the triangle-inequality groups above).  With ``prune="auto"`` the block prunes when it is
     large enough (n >= 4096 rows and k >= 64) and gives up for good (switching to plain) at a
-    checkpoint (steps 16, 32, 64, ...) where a pruned step cost more CPU time than a plain one
-    and either the bookkeeping alone costs a plain step, or the last window computed more than
-    90% of its rows and the fraction of points already within r/2 of their centre (what pruning
-    could ever skip, r = the current radius), extrapolated linearly to step k, stays under 0.3.
+    checkpoint (steps 16, 32, 64, ...) where a pruned step cost more CPU time than a plain one and
+    its bookkeeping (its CPU time less the rows it computed, at the plain rate) exceeds the saving
+    to come: the fraction p of points already within r/2 of their centre (r = the current radius;
+    what pruning can skip), extrapolated linearly in the number of centres and averaged over the
+    remaining steps, times the plain step.
     A pool that cannot be pruned (N(0, I) in high dimension) pays the bookkeeping for 16 steps.
 
     Args:
@@ -402,14 +403,18 @@ class MaxMinShard:
         if steps == 0 or total == 0:
             return
         t_prune, t_plain = secs / steps, self._plain_seconds
-        w = done / total
         if t_prune <= t_plain:
             return
-        give_up = t_prune - w * t_plain >= t_plain  # the bookkeeping alone costs a plain step
-        if not give_up and w > 0.9 and np.isfinite(r2):
+        # what pruning could skip: the points already within r/2 of their centre (fraction p),
+        # a fraction that grows about linearly with the number of centres; its mean over the
+        # remaining steps is the saving to weigh against the bookkeeping per step
+        saving = 0.0
+        if np.isfinite(r2):
             left = self.mind >= 0
             p = float(np.count_nonzero(self.mind[left] <= 0.25 * r2)) / max(1, int(left.sum()))
-            give_up = p * self.k / (s + 1) < 0.3  # pruning cannot pay before step k
+            saving = float(np.minimum(1.0, p / (s + 1) * np.arange(s + 1, self.k + 1)).mean())
+        bookkeeping = t_prune - (done / total) * t_plain
+        give_up = bookkeeping >= saving * t_plain
         if give_up:  # plain from now on
             self.mode = "plain"
             self.stats["switched_to_plain_at"] = s
