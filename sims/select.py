@@ -228,10 +228,10 @@ class MaxMinShard:
     (the triangle-inequality groups above).  With ``prune="auto"`` the block prunes when it is
     large enough (n >= 4096 rows and k >= 64) and gives up for good (switching to plain) at a
     checkpoint (steps 16, 32, 64, ...) where a pruned step cost more CPU time than a plain one and
-    its bookkeeping (its CPU time less the rows it computed, at the plain rate) exceeds the saving
-    to come: the fraction p of points already within r/2 of their centre (r = the current radius;
-    what pruning can skip), extrapolated linearly in the number of centres and averaged over the
-    remaining steps, times the plain step.
+    its bookkeeping (its CPU time less the rows it computed, at the plain rate) exceeds the saving:
+    the larger of the fraction of rows the last window skipped and the fraction p of points
+    already within r/2 of their centre (r = the current radius), extrapolated linearly in the
+    number of centres and averaged over the remaining steps, times the plain step.
     A pool that cannot be pruned (N(0, I) in high dimension) pays the bookkeeping for 16 steps.
 
     Args:
@@ -413,7 +413,9 @@ class MaxMinShard:
             left = self.mind >= 0
             p = float(np.count_nonzero(self.mind[left] <= 0.25 * r2)) / max(1, int(left.sum()))
             saving = float(np.minimum(1.0, p / (s + 1) * np.arange(s + 1, self.k + 1)).mean())
-        bookkeeping = t_prune - (done / total) * t_plain
+        w = done / total  # the fraction of rows the window computed
+        saving = max(saving, 1.0 - w)  # what it already skips (whole groups far from the new centre)
+        bookkeeping = t_prune - w * t_plain
         give_up = bookkeeping >= saving * t_plain
         if give_up:  # plain from now on
             self.mode = "plain"
