@@ -89,16 +89,17 @@ def test_select_two_processes_same_indices_written_once(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["indices.npy", "selection.json", "selection.png"]
 
 
+@pytest.mark.slow  # ~55 s on 2 cores (three JAX compiles of the GD program): over the default suite's budget
 def test_planted_pair_two_processes_equal_numbers(tmp_path):
     from sims.experiments import planted_pair
 
     sets = ["--set", "n=8", "--set", "d=4", "--set", "width=16", "--set", "steps=40", "--set", "record_every=20",
-            "--set", "eps_values=(0.01, 0.05)", "--set", "seeds=(0, 1)", "--set", "label_modes=('random', 'smooth')"]
+            "--set", "eps_values=(0.01, 0.05)", "--set", "seeds=(0, 1)", "--set", "label_modes=('random',)"]
     rc, writes, _ = _launch(tmp_path, ["run", "planted-pair", "--out", str(tmp_path / "two"), *sets])
     assert rc == 0
     _assert_written_once_by_process_0(writes)
     cfg = planted_pair.PlantedPairConfig(n=8, d=4, width=16, steps=40, record_every=20, eps_values=(0.01, 0.05),
-                                         seeds=(0, 1), label_modes=("random", "smooth"))
+                                         seeds=(0, 1), label_modes=("random",))
     planted_pair.run(cfg, tmp_path / "one", plot_figures=False)
     one = json.loads((tmp_path / "one" / "summary.json").read_text())
     two = json.loads((tmp_path / "two" / "summary.json").read_text())
