@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["bench_sweep", "bench_diagnostics", "bench_select", "bench_hmin"]
+ORDER = ["bench_sweep", "bench_diagnostics", "bench_select", "bench_select_prune", "bench_hmin"]
 
 __all__ = ["Table", "Timing", "time_arms", "PeakRSS", "matmul_throughput", "machine_info", "torch_or_none",
            "fmt", "main"]

@@ -31,6 +31,13 @@ the O(N) running-minimum vector and takes its argmax (ties: smallest index).  ~1
 N = 1e5, ~95 ms at N = 1e6.  Fusing the running minimum and the argmax into the same jitted step,
 or running all k steps in one ``lax.fori_loop``, was 5-10x slower (XLA:CPU then gives up the
 fast row reduction).  Never a k x N matrix.
+
+Pruning (:class:`MaxMinShard`, on by default where it can pay): points are grouped by their
+nearest chosen centre and a point within half the distance between its centre and the new one
+cannot change (triangle inequality), so most steps on clustered pools touch a few groups only.
+The skip test carries a margin above float64 rounding: indices and radii are bit-identical to
+the unpruned greedy (``greedy_maxmin(..., prune=False)``).  Measured in BENCHMARKS.md
+(``bench_select_prune``).
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ __all__ = [
     "Selection",
     "select",
     "greedy_maxmin",
+    "MaxMinShard",
     "maxmin_certificate",
     "chordal_normalize",
 ]
@@ -122,17 +130,45 @@ _KERN: dict = {}
 
 
 def _sqdist_kernel():
-    """jit(X, j) -> float64 squared distances ||x_i - x_j||^2 for all i, from differences."""
+    """jit(X, c) -> float64 squared distances ||x_i - c||^2 for all rows i, from differences."""
     if "sqdist" not in _KERN:
         import jax
         import jax.numpy as jnp
 
-        def sqdist(X, j):
-            c = X[j].astype(jnp.float64)
+        def sqdist(X, c):
+            c = c.astype(jnp.float64)
             return jnp.sum(jnp.square(X.astype(jnp.float64) - c[None, :]), axis=1)
 
         _KERN["sqdist"] = jax.jit(sqdist)
     return _KERN["sqdist"]
+
+
+def _gather_kernel():
+    """jit(X, ids, c) -> float64 ||x_ids - c||^2 (the same arithmetic per row as the full kernel)."""
+    if "gather" not in _KERN:
+        import jax
+        import jax.numpy as jnp
+
+        def gsq(X, ids, c):
+            c = c.astype(jnp.float64)
+            return jnp.sum(jnp.square(X[ids].astype(jnp.float64) - c[None, :]), axis=1)
+
+        def prefix(C, c, nb):  # distances of the first nb rows of the centre buffer
+            c = c.astype(jnp.float64)
+            return jnp.sum(jnp.square(C[:nb].astype(jnp.float64) - c[None, :]), axis=1)
+
+        def put(C, s, row):
+            return C.at[s].set(row)
+
+        _KERN["gather"] = jax.jit(gsq)
+        _KERN["prefix"] = jax.jit(prefix, static_argnums=2)
+        _KERN["put"] = jax.jit(put, donate_argnums=0)
+    return _KERN["gather"]
+
+
+def _bucket(m: int, lo: int = 1024) -> int:
+    """The padded size of an m-row batch: a power of two >= max(m, lo) (few shapes, few compiles)."""
+    return max(lo, 1 << max(0, int(m - 1).bit_length()))
 
 
 def _to_device(Z: np.ndarray):
@@ -155,7 +191,242 @@ class _Ticker:
             log(f"[{self.desc}] {t}/{self.total} points ({el:.0f}s, ~{eta:.0f}s left){extra}")
 
 
-def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "select maxmin"):
+# --------------------------------------------------------------------------------------------
+# Greedy max-min with exact triangle-inequality pruning.
+#
+# Points are grouped by their nearest chosen centre (ties: the earlier centre).  For a point x of
+# the group of centre c, rho = d(x, c) is its running minimum distance, and for a new centre c'
+# the triangle inequality gives d(x, c') >= d(c, c') - rho >= rho whenever rho <= d(c, c') / 2:
+# such a point cannot change.  A whole group is skipped when its largest rho (kept per group,
+# with the smallest index attaining it) is <= d(c, c') / 2.  The test is made with a relative
+# safety margin (_prune_margin) that exceeds the float64 rounding of every distance involved, so
+# it never skips a point whose *computed* distance would have lowered its computed minimum: the
+# running minima, and hence the indices and radii, are bit-identical to the unpruned greedy.
+
+
+def _prune_margin(d: int) -> float:
+    """Relative margin of the skip test: >= 3x the float64 rounding bound (~2.3e-16 (d + 3)) of a
+    squared distance accumulated over d coordinates (see the module comment above)."""
+    return max(1e-9, 1e-13 * (d + 3))
+
+
+# a pruned step computes the points that survive the test by a gather when they are fewer than
+# this fraction of the shard, else by one contiguous pass (a gathered row costs ~5x a streamed one)
+_GATHER_FRACTION = 0.15
+# prune only when the work is large enough for the bookkeeping to matter
+_PRUNE_MIN_N, _PRUNE_MIN_K = 4096, 64
+
+
+class MaxMinShard:
+    """The greedy max-min state of one block of rows of the pool (the whole pool in one process).
+
+    The driver (:func:`greedy_maxmin`, or :func:`sims.distributed.greedy_maxmin_processes` across
+    processes) calls :meth:`add` once per chosen centre, in order, with the centre's row; each call
+    returns this block's best candidate (the largest running minimum squared distance, ties to the
+    smallest index).  The driver takes the global best over blocks (ties to the smallest global
+    index) as the next centre.
+
+    Two modes: ``"plain"`` (every step one pass over the block: today's algorithm) and ``"prune"``
+    (the triangle-inequality groups above).  With ``prune="auto"`` the block prunes when it is
+    large enough (n >= 4096 rows and k >= 64) and gives up for good (switching to plain) at a
+    checkpoint (steps 16, 32, 64, ...) where a pruned step cost more CPU time than a plain one and
+    its bookkeeping (its CPU time less the rows it computed, at the plain rate) exceeds the saving:
+    the larger of the fraction of rows the last window skipped and the fraction p of points
+    already within r/2 of their centre (r = the current radius), extrapolated linearly in the
+    number of centres and averaged over the remaining steps, times the plain step.
+    A pool that cannot be pruned (N(0, I) in high dimension) pays the bookkeeping for 16 steps.
+
+    Args:
+        Z: (n, d) block of rows (NumPy, float32 or float64).
+        k: the total number of centres that will be added.
+        offset: the global index of the block's first row.
+        prune: ``"auto"``, True (always prune) or False (never).
+    """
+
+    def __init__(self, Z: np.ndarray, k: int, *, offset: int = 0, prune: Any = "auto"):
+        import jax
+
+        self.Z = Z
+        self.n, self.d = Z.shape
+        self.k, self.offset = int(k), int(offset)
+        self.kern = _sqdist_kernel()
+        self.Zj = jax.device_put(Z)
+        self.mind = np.full(self.n, np.inf)
+        if prune not in ("auto", True, False):
+            raise InputError(f"prune must be 'auto', True or False, got {prune!r}")
+        self.auto = prune == "auto"
+        if self.auto:
+            prune = self.n >= _PRUNE_MIN_N and self.k >= _PRUNE_MIN_K
+        self.mode = "prune" if prune else "plain"
+        self.stats = {"rows_computed": 0, "steps_pruned": 0, "steps_plain": 0, "switched_to_plain_at": None}
+        self._window = [0, 0, 0.0, 0]  # rows computed, rows a plain step would compute, seconds, steps
+        self._next_check = 16
+        if self.mode == "prune":
+            self.gk = _gather_kernel()
+            self.mu = _prune_margin(self.d)
+            self.a = np.zeros(self.n, np.int32)  # group (centre ordinal) of each row
+            self.members: list = []  # sorted int32 row lists, one per centre
+            self.R2 = np.full(self.k, -np.inf)  # largest running minimum in each group
+            self.A = np.full(self.k, -1, np.int64)  # smallest row attaining it
+            self.C = jax.device_put(np.zeros((self.k, self.d), Z.dtype))  # the centres' rows
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _local(self, gidx: int) -> int:
+        j = gidx - self.offset
+        return j if 0 <= j < self.n else -1
+
+    def _full(self, c) -> np.ndarray:
+        self.stats["rows_computed"] += self.n
+        return np.asarray(self.kern(self.Zj, c))
+
+    def _rows(self, ids: np.ndarray, c) -> np.ndarray:
+        m = len(ids)
+        self.stats["rows_computed"] += m
+        nb = _bucket(m)
+        if nb >= self.n:
+            return np.asarray(self.kern(self.Zj, c))[ids]
+        pad = np.zeros(nb, np.int32)
+        pad[:m] = ids
+        return np.asarray(self.gk(self.Zj, pad, c))[:m]
+
+    def _best_plain(self):
+        j = int(np.argmax(self.mind))
+        v = float(self.mind[j])
+        return (v, self.offset + j) if v >= 0 else (-np.inf, -1)
+
+    def _best_prune(self, s: int):
+        R = self.R2[: s + 1]
+        v = float(R.max())
+        if v == -np.inf:
+            return -np.inf, -1
+        j = int(self.A[: s + 1][R == v].min())
+        return v, self.offset + j
+
+    def _segment_best(self, rows: np.ndarray, counts: np.ndarray):
+        """Per segment of ``rows`` (consecutive runs of the given counts, each sorted): the max of
+        the running minimum and the smallest row attaining it (-inf, -1 for an empty segment)."""
+        R = np.full(len(counts), -np.inf)
+        A = np.full(len(counts), -1, np.int64)
+        ne = np.flatnonzero(counts)
+        if len(ne):
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[ne]
+            vals = self.mind[rows]
+            mx = np.maximum.reduceat(vals, starts)
+            pos = np.where(vals == np.repeat(mx, counts[ne]), np.arange(len(rows)), len(rows))
+            first = np.minimum.reduceat(pos, starts)
+            R[ne], A[ne] = mx, rows[first]
+        return R, A
+
+    # -- one step --------------------------------------------------------------------------------
+    def add(self, s: int, row: np.ndarray, gidx: int, r2: float = np.inf) -> tuple[float, int]:
+        """Add centre number ``s`` (0-based; its row and global index); return this block's best
+        candidate ``(squared distance, global index)`` for centre s + 1, or ``(-inf, -1)`` if the
+        block has no unchosen row left.  ``r2``: the squared radius at which the centre was added."""
+        c = np.asarray(row, dtype=self.Z.dtype)
+        jl = self._local(gidx)
+        if self.mode == "plain" or s == 0:
+            d2 = self._full(c)
+            np.minimum(self.mind, d2, out=self.mind)
+            if jl >= 0:
+                self.mind[jl] = -1.0  # chosen: never again
+            self.stats["steps_plain" if self.mode == "plain" else "steps_pruned"] += 1
+            if self.mode == "plain":
+                return self._best_plain()
+            self.C = _KERN["put"](self.C, 0, c)
+            t0 = time.process_time()  # the CPU time of one plain step (compiled now), for _checkpoint
+            np.argmax(np.minimum(self.mind, np.asarray(self.kern(self.Zj, c))))
+            self._plain_seconds = time.process_time() - t0
+            rows = np.flatnonzero(self.mind >= 0).astype(np.int32)
+            self.members.append(rows)
+            self.R2[:1], self.A[:1] = self._segment_best(rows, np.array([len(rows)]))
+            return self._best_prune(0)
+        t0 = time.process_time()  # CPU time: robust to other load on a shared machine
+        out = self._add_pruned(s, c, jl, r2)
+        self._window[2] += time.process_time() - t0
+        self._window[3] += 1
+        return out
+
+    def _add_pruned(self, s: int, c, jl: int, r2: float):
+        self.stats["steps_pruned"] += 1
+        nb = min(self.k, _bucket(s, 256))
+        dcc2 = np.asarray(_KERN["prefix"](self.C, c, nb))[:s]
+        self.C = _KERN["put"](self.C, s, c)
+        thr = dcc2 * (0.25 * (1.0 - self.mu))
+        cand = np.flatnonzero(self.R2[:s] > thr)
+        if jl >= 0 and self.mind[jl] >= 0 and not np.any(cand == self.a[jl]):
+            cand = np.sort(np.append(cand, self.a[jl]))  # the chosen row leaves its group
+        n_left = max(1, self.n - s)
+        if len(cand) == 0:
+            self.members.append(np.empty(0, np.int32))
+            self._window[1] += n_left
+            self._checkpoint(s, r2)
+            return self._best_plain() if self.mode == "plain" else self._best_prune(s)
+        counts = np.array([len(self.members[g]) for g in cand])
+        M = np.concatenate([self.members[g] for g in cand]) if len(cand) > 1 else self.members[cand[0]]
+        G = np.repeat(cand, counts)
+        need = np.flatnonzero(self.mind[M] > thr[G])
+        ids = M[need]
+        if len(ids) > _GATHER_FRACTION * self.n:
+            d2 = self._full(c)[ids]
+        else:
+            d2 = self._rows(ids, c) if len(ids) else np.empty(0)
+        self._window[0] += len(ids)
+        self._window[1] += n_left
+        upd = d2 < self.mind[ids]
+        moved = ids[upd]
+        self.mind[moved] = d2[upd]
+        self.a[moved] = s
+        keep = np.ones(len(M), bool)
+        keep[need[upd]] = False
+        if jl >= 0:
+            self.mind[jl] = -1.0
+            keep &= M != jl
+            moved = moved[moved != jl]
+        cs = np.concatenate([[0], np.cumsum(keep)])
+        ends = np.cumsum(counts)
+        kc = cs[ends] - cs[ends - counts]
+        Mk = M[keep]
+        bounds = np.cumsum(kc)
+        for g, lo, hi in zip(cand, bounds - kc, bounds):
+            self.members[g] = Mk[lo:hi].copy() if hi - lo < len(Mk) else Mk
+        self.R2[cand], self.A[cand] = self._segment_best(Mk, kc)
+        moved = np.sort(moved).astype(np.int32)
+        self.members.append(moved)
+        self.R2[s : s + 1], self.A[s : s + 1] = self._segment_best(moved, np.array([len(moved)]))
+        self._checkpoint(s, r2)
+        return self._best_plain() if self.mode == "plain" else self._best_prune(s)
+
+    def _checkpoint(self, s: int, r2: float) -> None:
+        if not self.auto or s < self._next_check:
+            return
+        self._next_check *= 2
+        done, total, secs, steps = self._window
+        self._window = [0, 0, 0.0, 0]
+        if steps == 0 or total == 0:
+            return
+        t_prune, t_plain = secs / steps, self._plain_seconds
+        if t_prune <= t_plain:
+            return
+        # what pruning could skip: the points already within r/2 of their centre (fraction p),
+        # a fraction that grows about linearly with the number of centres; its mean over the
+        # remaining steps is the saving to weigh against the bookkeeping per step
+        saving = 0.0
+        if np.isfinite(r2):
+            left = self.mind >= 0
+            p = float(np.count_nonzero(self.mind[left] <= 0.25 * r2)) / max(1, int(left.sum()))
+            saving = float(np.minimum(1.0, p / (s + 1) * np.arange(s + 1, self.k + 1)).mean())
+        w = done / total  # the fraction of rows the window computed
+        saving = max(saving, 1.0 - w)  # what it already skips (whole groups far from the new centre)
+        bookkeeping = t_prune - w * t_plain
+        give_up = bookkeeping >= saving * t_plain
+        if give_up:  # plain from now on
+            self.mode = "plain"
+            self.stats["switched_to_plain_at"] = s
+            del self.a, self.members, self.R2, self.A, self.C
+
+
+def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "select maxmin",
+                  prune: Any = "auto", stats: dict | None = None):
     """Farthest-first traversal: k indices and the radii r_2..r_k at which they were added.
 
     Args:
@@ -163,6 +434,11 @@ def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "selec
         k: the number of points, 1 <= k <= N.
         first: the first point.
         progress_desc: label of the progress lines (every ~5 s on stderr).
+        prune: ``"auto"`` (default), True or False: skip, by the triangle inequality, the points
+            whose running minimum cannot change (:class:`MaxMinShard`).  The result is identical
+            either way; only the time differs.
+        stats: if a dict is given, it receives the work counters (rows computed, pruned and plain
+            steps, the step at which ``"auto"`` gave up pruning).
 
     Returns:
         (indices (k,) int64, radii (k-1,) float64): radii[t-2] = r_t = min_{s < t} ||z_{i_t} - z_{i_s}||,
@@ -173,22 +449,20 @@ def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "selec
         >>> idx.tolist(), r.tolist()
         ([0, 3, 2], [10.0, 3.0])
     """
-    n = Z.shape[0]
-    kern = _sqdist_kernel()
-    Zj = _to_device(Z)
-    mind = np.full(n, np.inf)
+    Z = np.asarray(Z)
+    shard = MaxMinShard(Z, k, prune=prune)
     idx = np.empty(k, dtype=np.int64)
     r2 = np.empty(max(k - 1, 0))
     idx[0] = first
     tick = _Ticker(progress_desc, k)
+    v = np.inf
     for t in range(1, k):
-        d2 = np.asarray(kern(Zj, int(idx[t - 1])))
-        np.minimum(mind, d2, out=mind)
-        mind[idx[t - 1]] = -1.0  # chosen: never again (stays -1 under the running minimum)
-        j = int(np.argmax(mind))  # first maximum: ties go to the smallest index
+        v, j = shard.add(t - 1, Z[idx[t - 1]], int(idx[t - 1]), v)
         idx[t] = j
-        r2[t - 1] = mind[j]
-        tick(t + 1, f", r = {math.sqrt(max(mind[j], 0.0)):.4g}")
+        r2[t - 1] = v
+        tick(t + 1, f", r = {math.sqrt(max(v, 0.0)):.4g}")
+    if stats is not None:
+        stats.update(shard.stats, mode_at_end=shard.mode, rows_total=int(shard.n) * max(k - 1, 0))
     return idx, np.sqrt(np.maximum(r2, 0.0))
 
 
@@ -284,7 +558,7 @@ def _kmeanspp(Z, k, rng, first):
     tick = _Ticker("select kmeans++", k)
     for t in range(1, k):
         chosen[idx[t - 1]] = True
-        np.minimum(mind, np.asarray(kern(Zj, int(idx[t - 1]))), out=mind)
+        np.minimum(mind, np.asarray(kern(Zj, Z[idx[t - 1]])), out=mind)
         w = np.where(chosen, 0.0, mind)
         cw = np.cumsum(w)
         total = cw[-1]
@@ -335,7 +609,7 @@ def _herding(Z, k, rng, first):
     tick = _Ticker("select herding", k)
     for t in range(1, k):
         chosen[idx[t - 1]] = True
-        S += np.exp(-np.asarray(kern(Zj, int(idx[t - 1]))) / (2 * sigma**2))
+        S += np.exp(-np.asarray(kern(Zj, Z[idx[t - 1]])) / (2 * sigma**2))
         score = (t + 1) * mu - S
         score[chosen] = -np.inf
         idx[t] = int(np.argmax(score))
@@ -408,7 +682,18 @@ def select(
         f = int(rng.integers(n)) if first is None else first
         info["first"] = f
         info["first_rule"] = "given" if first is not None else "seeded: default_rng(seed).integers(N)"
-        idx, radii = greedy_maxmin(Z, k, first=f)
+        from sims import distributed
+
+        ctx = distributed.initialize()
+        if ctx.distributed:  # each process holds a block of rows; the same indices as one process
+            lo, hi = distributed.row_block(n, ctx)
+            idx, radii = distributed.greedy_maxmin_processes(Z[lo:hi], k, n_total=n, offset=lo, first=f,
+                                                             first_row=Z[f], ctx=ctx)
+            info["processes"] = ctx.num_processes
+        else:
+            work: dict = {}
+            idx, radii = greedy_maxmin(Z, k, first=f, stats=work)
+            info["maxmin_work"] = work
         certificate = maxmin_certificate(radii, metric)
     elif method == "random":
         idx = _random(n, k, rng, first)

@@ -27,8 +27,10 @@ the *same* arguments (they are deterministic functions of explicit seeds, so bui
 from the same seed on every process is enough); :func:`place` puts on each process only the shards
 its devices own, and :func:`fetch` gathers the results with
 ``jax.experimental.multihost_utils.process_allgather`` so that every process returns the full
-result.  Multi-host runs are not exercised by the test suite (one machine); the single-host
-multi-device path is, on 4 simulated CPU devices.
+result.  This global-mesh path is tested on 4 simulated CPU devices in one process.  The
+multi-process commands (``hmin select/run ... --processes N`` and the ``HMIN_*`` environment for
+several hosts) use :mod:`sims.distributed` instead, which splits the work per process and is
+tested with real processes over 127.0.0.1 (``tests/test_distributed.py``).
 
 Simulating devices on a CPU (tests, laptops): set ``XLA_FLAGS=--xla_force_host_platform_device_count=4``
 or call ``jax.config.update("jax_num_cpu_devices", 4)`` before the first JAX computation.

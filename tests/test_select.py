@@ -250,3 +250,79 @@ def test_greedy_kernel_does_not_recompile():
     select(X, 20, first=5)
     select(X + 1.0, 10, method="kmeans++")
     assert kern._cache_size() == n
+
+
+# ---------------------------------------------------------------------------------------------
+# Triangle-inequality pruning (MaxMinShard): identical to the unpruned greedy, ties included
+
+
+def _pruning_pools():
+    rng = np.random.default_rng(7)
+    lat3 = np.stack(np.meshgrid(*[np.arange(9.0)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    yield "3-D lattice (ties everywhere)", lat3, 300
+    lat2 = np.stack(np.meshgrid(np.arange(40.0), np.arange(25.0), indexing="ij"), -1).reshape(-1, 2)
+    yield "2-D grid, float32", lat2.astype(np.float32), 400
+    cent = rng.standard_normal((30, 20)) * 10
+    yield "tight clusters", cent[rng.integers(30, size=3000)] + 0.05 * rng.standard_normal((3000, 20)), 300
+    yield "integer clusters (ties)", np.round(cent[rng.integers(30, size=2000)]) + rng.integers(-1, 2, (2000, 20)), 400
+    yield "N(0, I) d = 8", rng.standard_normal((2000, 8)), 200
+    yield "N(0, I) d = 64 float32", rng.standard_normal((1500, 64)).astype(np.float32), 100
+    dup = rng.integers(0, 4, (600, 3)).astype(float)  # many exact duplicates: h_min = 0 after 64 points
+    yield "duplicates", dup, 100
+
+
+@pytest.mark.parametrize("case", list(range(7)))
+def test_pruned_greedy_identical_to_unpruned(case):
+    name, X, k = list(_pruning_pools())[case]
+    first = 5
+    plain_idx, plain_r = greedy_maxmin(X, k, first=first, prune=False)
+    stats = {}
+    idx, r = greedy_maxmin(X, k, first=first, prune=True, stats=stats)
+    assert np.array_equal(idx, plain_idx), name
+    assert np.array_equal(r, plain_r), name  # bit for bit
+    ref_idx, ref_r = reference_maxmin(X, k, first)  # and the plain float64 NumPy reference
+    assert np.array_equal(idx, ref_idx), name
+    assert stats["steps_pruned"] == k - 1 and stats["rows_computed"] <= stats["rows_total"]
+    if name.startswith(("3-D", "2-D", "tight")):  # where pruning must actually skip work
+        assert stats["rows_computed"] < 0.5 * stats["rows_total"], (name, stats)
+
+
+def test_pruned_greedy_identical_on_tiny_pools_against_brute_force():
+    rng = np.random.default_rng(3)
+    n, d, k = 8, 2, 8  # one shape (few compiles); k = n: every prefix of the greedy order is checked
+    for t in range(40):
+        X = rng.integers(0, 3, (n, d)).astype(float) if t % 2 else rng.standard_normal((n, d))
+        first = int(rng.integers(n))
+        idx, r = greedy_maxmin(X, k, first=first, prune=True)
+        # brute force: at each step, every unchosen point's min distance to the chosen ones
+        chosen = [first]
+        for _ in range(1, k):
+            dist = [(-1.0 if i in chosen else min(float(np.sqrt(((X[i] - X[c]) ** 2).sum())) for c in chosen), i)
+                    for i in range(n)]
+            best = max(v for v, _ in dist)
+            chosen.append(min(i for v, i in dist if v == best))
+        assert idx.tolist() == chosen
+
+
+def test_a_wrong_pruning_margin_is_caught(monkeypatch):
+    """Skipping points that can change (margin too large) must change the result: the identity
+    tests above can fail."""
+    import sims.select as S
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((3000, 3))
+    good, _ = greedy_maxmin(X, 200, first=0, prune=False)
+    monkeypatch.setattr(S, "_prune_margin", lambda d: -3.0)  # thr = dcc^2: skips far too much
+    bad, _ = greedy_maxmin(X, 200, first=0, prune=True)
+    assert not np.array_equal(good, bad)
+
+
+def test_auto_pruning_matches_and_reports_work():
+    rng = np.random.default_rng(2)
+    cent = rng.standard_normal((20, 16)) * 5
+    X = (cent[rng.integers(20, size=6000)] + 0.01 * rng.standard_normal((6000, 16))).astype(np.float32)
+    plain, _ = greedy_maxmin(X, 300, first=1, prune=False)
+    stats = {}
+    auto, _ = greedy_maxmin(X, 300, first=1, stats=stats)
+    assert np.array_equal(plain, auto)
+    assert {"rows_computed", "steps_pruned", "steps_plain", "switched_to_plain_at", "mode_at_end"} <= set(stats)

@@ -7,8 +7,10 @@ import ast
 import dataclasses
 import importlib
 import json
+import os
 import sys
 
+from sims.distributed import ENV_HELP as _ENV_HELP
 from sims.errors import InputError
 from sims.store import ensure_writable_dir
 
@@ -44,6 +46,9 @@ def register(sub) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override one config field, e.g. --set width=64 --set 'seeds=(0,1)'; repeatable")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.add_argument("--processes", type=int, default=1, metavar="N",
+                   help="split the runs across N local processes (jax.distributed over 127.0.0.1, gloo); "
+                        "process 0 gathers and writes; planted-pair only.  " + _ENV_HELP)
     p.set_defaults(func=main, preset="default")
 
 
@@ -81,7 +86,15 @@ def apply_overrides(cfg, overrides: list[str]):
 
 
 def main(args) -> int:
+    from sims import distributed
+
     modname, _ = EXPERIMENTS[args.experiment]
+    if args.processes < 1:
+        raise InputError(f"--processes must be >= 1, got {args.processes}")
+    if args.processes > 1 and args.experiment != "planted-pair":
+        raise InputError(f"--processes: experiment {args.experiment!r} runs in one process only (planted-pair splits)")
+    if args.processes > 1 and not os.environ.get(distributed.ENV_NUM_PROCESSES):
+        return distributed.launch_cli(args._argv, args.processes, label="hmin run")
     try:
         mod = importlib.import_module(modname)
     except ModuleNotFoundError as e:
@@ -91,7 +104,15 @@ def main(args) -> int:
     cfg = apply_overrides(mod.PRESETS[args.preset], args.overrides)
     out = args.out or f"runs/{args.experiment}"
     ensure_writable_dir(out, "--out")
-    summary = mod.run(cfg, out)
+    ctx = distributed.initialize()
+    if ctx.distributed:
+        if args.experiment != "planted-pair":
+            raise InputError(f"experiment {args.experiment!r} runs in one process only (planted-pair splits)")
+        summary = mod.run(cfg, out, ctx=ctx)
+        if not ctx.is_writer:
+            return 0
+    else:
+        summary = mod.run(cfg, out)
     if args.json:
         from sims.store import to_jsonable
 

@@ -20,6 +20,7 @@ import json
 import math
 from pathlib import Path
 
+from sims.distributed import ENV_HELP
 from sims.errors import InputError
 
 METHODS = ("maxmin", "random", "grid", "kmeans++", "herding")
@@ -51,6 +52,9 @@ def register(sub) -> None:
                    help="drop exact duplicate rows (keep the first of each group) instead of failing")
     p.add_argument("--labels", default=None,
                    help="optional .npy/.csv with one label per row: per-label coverage in the report")
+    p.add_argument("--processes", type=int, default=1, metavar="N",
+                   help="maxmin only: split the pool's rows across N local processes (jax.distributed over "
+                        "127.0.0.1, gloo); the same indices as one process; process 0 writes.  " + ENV_HELP)
     p.set_defaults(func=main)
 
 
@@ -158,6 +162,10 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
             first = int(pos)
     sel = select(X, k, method=method, metric=metric, seed=seed, first=first)
     idx = sel.indices
+    from sims.distributed import initialize
+
+    if not initialize().is_writer:  # another process of a multi-process run: process 0 reports
+        return {"indices": orig[idx].astype(np.int64), "report": None, "png": None, "selection": sel}
     Z = chordal_normalize(X) if metric == "cosine" else X
     dom, bounds = ("sphere", (np.zeros(X.shape[1]), 1.0)) if metric == "cosine" else ("cube", (Z.min(0), Z.max(0)))
     # fill-distance probes: 4000, fewer for a huge high-d pool (each probe costs N d); reported
@@ -202,17 +210,29 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
 
 
 def main(args) -> int:
+    import os
+
     import numpy as np
 
+    from sims import distributed
     from sims.geometry import load_points
     from sims.store import atomic_write_bytes, atomic_write_json, ensure_writable_dir
 
+    if args.processes < 1:
+        raise InputError(f"--processes must be >= 1, got {args.processes}")
+    if args.processes > 1 and args.method != "maxmin":
+        raise InputError(f"--processes: only --method maxmin is split across processes, not {args.method}")
     out = ensure_writable_dir(args.out, "--out")
+    if args.processes > 1 and not os.environ.get(distributed.ENV_NUM_PROCESSES):
+        return distributed.launch_cli(args._argv, args.processes, label="hmin select")
+    distributed.initialize()
     X = load_points(args.points)
     labels = _load_labels(args.labels, len(X)) if args.labels else None
     res = run(X, args.k, method=args.method, metric=args.metric, seed=args.seed, first=args.first,
               dedupe=args.dedupe, labels=labels)
     rep = res["report"]
+    if rep is None:  # not process 0: nothing to write
+        return 0
     rep["points_file"] = str(args.points)
     buf = io.BytesIO()
     np.save(buf, res["indices"])

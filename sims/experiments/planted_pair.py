@@ -109,7 +109,7 @@ def _unit(cfg: PlantedPairConfig, mode: str, seed: int) -> dict:
     return {"experiment": "planted-pair", "mode": mode, "seed": seed, **d}
 
 
-def _run_unit(cfg: PlantedPairConfig, mode: str, seed: int) -> tuple[dict, dict]:
+def _run_unit(cfg: PlantedPairConfig, mode: str, seed: int, mesh=None) -> tuple[dict, dict]:
     model = cfg.model()
     key = jax.random.fold_in(jax.random.PRNGKey(20250630), seed)
     k_base, k_init, k_lab, k_run = jax.random.split(key, 4)
@@ -126,7 +126,7 @@ def _run_unit(cfg: PlantedPairConfig, mode: str, seed: int) -> tuple[dict, dict]
     lr = cfg.lr_scale * cfg.n / lam_max0
     gcfg = gd.GDConfig(lr=lr, steps=cfg.steps, record_every=cfg.record_every)
     batched0 = jax.tree_util.tree_map(lambda a: np.broadcast_to(a, (B,) + a.shape), params0)
-    traj = gd.train_batch(model, X, Y, gcfg, key=k_run, params0=batched0)
+    traj = gd.train_batch(model, X, Y, gcfg, key=k_run, params0=batched0, mesh=mesh)
 
     f0 = np.asarray(model.apply(params0, X.reshape(-1, cfg.d))).reshape(B, cfg.n, 1)
     rows = []
@@ -164,18 +164,50 @@ def _run_unit(cfg: PlantedPairConfig, mode: str, seed: int) -> tuple[dict, dict]
     return arrays, metrics
 
 
-def run(cfg: PlantedPairConfig, outdir: str | Path, *, plot_figures: bool = True) -> dict:
-    """Run the sweep (resuming finished units), write figures and ``summary.json``; return the summary."""
+def run(cfg: PlantedPairConfig, outdir: str | Path, *, plot_figures: bool = True, ctx=None) -> dict | None:
+    """Run the sweep (resuming finished units), write figures and ``summary.json``; return the summary.
+
+    Args:
+        cfg: the configuration.
+        outdir: the output directory (``runs/``, ``figures/``, ``summary.json``).
+        plot_figures: write the figures.
+        ctx: a :class:`sims.distributed.Context` of several processes (``hmin run planted-pair
+            --processes N``): the units that are not done yet are split across the processes
+            (:func:`sims.distributed.run_items`), each on its own devices; process 0 gathers them,
+            writes everything once and returns the summary; the other processes write nothing and
+            return None.  The numbers are those of one process.
+    """
     t_start = time.perf_counter()
     outdir = Path(outdir)
     store = RunStore(outdir / "runs")
     units = [(m, s) for m in cfg.label_modes for s in cfg.seeds]
     results = {}
+    if ctx is not None and ctx.distributed:
+        from sims.distributed import run_items
+        from sims.sharding import batch_mesh
+
+        todo = [(u, m, s) for u, (m, s) in enumerate(units, 1) if not store.is_done(store.key(_unit(cfg, m, s)))]
+        mesh = batch_mesh(jax.local_devices())  # this process's devices only: the units are split instead
+
+        def one(item):
+            t0 = time.perf_counter()
+            arrays, metrics = _run_unit(cfg, item[1], item[2], mesh=mesh)
+            return arrays, metrics, time.perf_counter() - t0
+
+        outs = run_items(one, todo, ctx)
+        if not ctx.is_writer:
+            return None
+        for (u, mode, seed), (arrays, metrics, secs) in zip(todo, outs):
+            ucfg = _unit(cfg, mode, seed)
+            store.save(store.key(ucfg), ucfg, arrays, metrics)
+            log(f"[planted-pair] {u}/{len(units)} mode={mode} seed={seed}: {len(cfg.eps_values)} runs x "
+                f"{cfg.steps} steps in {secs:.1f}s ({ctx.num_processes} processes)")
     for u, (mode, seed) in enumerate(units, 1):
         ucfg = _unit(cfg, mode, seed)
         key = store.key(ucfg)
         if store.is_done(key):
-            log(f"[planted-pair] {u}/{len(units)} mode={mode} seed={seed}: already done, skipped")
+            if ctx is None or not ctx.distributed:
+                log(f"[planted-pair] {u}/{len(units)} mode={mode} seed={seed}: already done, skipped")
         else:
             t0 = time.perf_counter()
             arrays, metrics = _run_unit(cfg, mode, seed)
@@ -186,6 +218,8 @@ def run(cfg: PlantedPairConfig, outdir: str | Path, *, plot_figures: bool = True
 
     summary = summarise(cfg, results)
     summary["wall_time_s"] = time.perf_counter() - t_start
+    if ctx is not None and ctx.distributed:
+        summary["processes"] = ctx.num_processes
     if plot_figures:
         summary["figures"] = plot(cfg, results, store, outdir / "figures", summary)
     atomic_write_json(outdir / "summary.json", summary)

@@ -1,0 +1,173 @@
+"""Multi-process runs with real processes: jax.distributed over 127.0.0.1 with gloo collectives.
+
+Every test here starts real OS processes (``sims.distributed.launch``), not simulated devices.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sims import distributed
+from sims.select import greedy_maxmin
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# a wrapper around the hmin command line that logs every file written (pid, process id, path)
+WRAPPER = textwrap.dedent("""
+    import os, sys
+    import sims.store as st
+    log = os.environ["WRITE_LOG"]
+    depth = [0]
+    def wrap(f):
+        def g(path, *a, **k):
+            if depth[0] == 0:  # the outermost call only (atomic_write_json calls atomic_write_text ...)
+                with open(log, "a") as fh:
+                    fh.write(f"{os.environ.get('HMIN_PROCESS_ID', '-')} {os.path.abspath(str(path))}\\n")
+            depth[0] += 1
+            try:
+                return f(path, *a, **k)
+            finally:
+                depth[0] -= 1
+        return g
+    for name in ("atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz"):
+        setattr(st, name, wrap(getattr(st, name)))
+    from sims.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def _env(tmp_path, **extra):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HMIN_QUIET="1", HMIN_DIST_TIMEOUT="20",
+               WRITE_LOG=str(tmp_path / "writes.log"))
+    for k in ("HMIN_NUM_PROCESSES", "HMIN_PROCESS_ID", "HMIN_COORDINATOR"):
+        env.pop(k, None)
+    env.update(extra)
+    return env
+
+
+def _launch(tmp_path, argv, n=2, timeout=300):
+    """Run the wrapped CLI as n processes through the launcher; returns (rc, writes, seconds)."""
+    (tmp_path / "wrap.py").write_text(WRAPPER)
+    t0 = time.monotonic()
+    rc = distributed.launch([sys.executable, str(tmp_path / "wrap.py"), *argv], n, timeout=timeout,
+                            env=_env(tmp_path))
+    log = tmp_path / "writes.log"
+    writes = [ln.split(" ", 1) for ln in log.read_text().splitlines()] if log.exists() else []
+    return rc, writes, time.monotonic() - t0
+
+
+def _assert_written_once_by_process_0(writes):
+    assert writes, "nothing was written"
+    assert {w[0] for w in writes} == {"0"}, f"a process other than 0 wrote: {writes}"
+    paths = [w[1] for w in writes]
+    assert len(paths) == len(set(paths)), f"a file was written twice: {paths}"
+
+
+def test_select_two_processes_same_indices_written_once(tmp_path):
+    rng = np.random.default_rng(5)
+    # clustered pool with exact ties (integer coordinates): the tie rule must agree across blocks
+    X = np.round(rng.standard_normal((40, 6)) * 20)[rng.integers(40, size=3001)] + rng.integers(-2, 3, (3001, 6))
+    X = np.unique(X, axis=0)[rng.permutation(len(np.unique(X, axis=0)))].astype(np.float32)
+    np.save(tmp_path / "p.npy", X)
+    rc, writes, secs = _launch(tmp_path, ["select", str(tmp_path / "p.npy"), "--k", "120", "--first", "7",
+                                          "--out", str(tmp_path / "out")])
+    assert rc == 0
+    idx = np.load(tmp_path / "out" / "indices.npy")
+    ref, radii = greedy_maxmin(X, 120, first=7, prune=False)
+    assert np.array_equal(idx, ref)
+    rep = json.loads((tmp_path / "out" / "selection.json").read_text())
+    assert rep["info"]["processes"] == 2
+    assert rep["certificate"]["radii"] == [float(r) for r in radii]
+    _assert_written_once_by_process_0(writes)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["indices.npy", "selection.json", "selection.png"]
+
+
+@pytest.mark.slow  # ~55 s on 2 cores (three JAX compiles of the GD program): over the default suite's budget
+def test_planted_pair_two_processes_equal_numbers(tmp_path):
+    from sims.experiments import planted_pair
+
+    sets = ["--set", "n=8", "--set", "d=4", "--set", "width=16", "--set", "steps=40", "--set", "record_every=20",
+            "--set", "eps_values=(0.01, 0.05)", "--set", "seeds=(0, 1)", "--set", "label_modes=('random',)"]
+    rc, writes, _ = _launch(tmp_path, ["run", "planted-pair", "--out", str(tmp_path / "two"), *sets])
+    assert rc == 0
+    _assert_written_once_by_process_0(writes)
+    cfg = planted_pair.PlantedPairConfig(n=8, d=4, width=16, steps=40, record_every=20, eps_values=(0.01, 0.05),
+                                         seeds=(0, 1), label_modes=("random",))
+    planted_pair.run(cfg, tmp_path / "one", plot_figures=False)
+    one = json.loads((tmp_path / "one" / "summary.json").read_text())
+    two = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert two["processes"] == 2
+    for mode in cfg.label_modes:  # every number of every unit, exactly
+        for s in cfg.seeds:
+            key = planted_pair.RunStore(tmp_path / "one" / "runs").key(planted_pair._unit(cfg, mode, s))
+            m1 = json.loads((tmp_path / "one" / "runs" / key / "metrics.json").read_text())
+            m2 = json.loads((tmp_path / "two" / "runs" / key / "metrics.json").read_text())
+            assert m1 == m2
+            a1 = np.load(tmp_path / "one" / "runs" / key / "arrays.npz")
+            a2 = np.load(tmp_path / "two" / "runs" / key / "arrays.npz")
+            assert all(np.array_equal(a1[f], a2[f], equal_nan=True) for f in a1.files)
+    assert one["modes"] == two["modes"] and one["learning_rates"] == two["learning_rates"]
+
+
+DIES = textwrap.dedent("""
+    import os, sys, time
+    from sims import distributed
+    ctx = distributed.initialize()
+    if ctx.process_id == 1:
+        os._exit(3)  # dies after joining
+    distributed.run_items(lambda x: x, [1, 2, 3], ctx)  # would wait for process 1 forever
+    print("process 0 finished", flush=True)
+""")
+
+
+def test_a_process_that_dies_stops_the_run_with_one_line(tmp_path, capfd):
+    (tmp_path / "dies.py").write_text(DIES)
+    t0 = time.monotonic()
+    rc = distributed.launch([sys.executable, str(tmp_path / "dies.py")], 2, timeout=60, env=_env(tmp_path),
+                            label="hmin test")
+    took = time.monotonic() - t0
+    err = capfd.readouterr().err
+    assert rc == 2 and took < 50
+    lines = [ln for ln in err.splitlines() if ln.startswith("hmin test: error")]
+    assert len(lines) == 1 and "process 1 of 2 exited with status 3" in lines[0]
+    assert "process 0 finished" not in capfd.readouterr().out
+
+
+def test_a_process_that_cannot_connect_fails_cleanly(tmp_path):
+    env = _env(tmp_path, HMIN_NUM_PROCESSES="2", HMIN_PROCESS_ID="1",
+               HMIN_COORDINATOR=f"127.0.0.1:{distributed.free_port()}", HMIN_DIST_TIMEOUT="2")
+    np.save(tmp_path / "p.npy", np.random.default_rng(0).random((50, 2)))
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "sims.cli", "select", str(tmp_path / "p.npy"), "--k", "5",
+                        "--out", str(tmp_path / "o")], env=env, capture_output=True, text=True, timeout=60,
+                       cwd=tmp_path)
+    assert r.returncode == 2 and time.monotonic() - t0 < 40
+    assert r.stderr.strip().count("\n") == 0 and "could not reach the coordinator" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("bad, match", [({"HMIN_NUM_PROCESSES": "2"}, "HMIN_PROCESS_ID"),
+                                         ({"HMIN_NUM_PROCESSES": "x"}, "integer"),
+                                         ({"HMIN_NUM_PROCESSES": "2", "HMIN_PROCESS_ID": "2",
+                                           "HMIN_COORDINATOR": "127.0.0.1:1"}, "out of range"),
+                                         ({"HMIN_NUM_PROCESSES": "2", "HMIN_PROCESS_ID": "0"}, "host:port")])
+def test_bad_environment_is_one_line(monkeypatch, bad, match):
+    monkeypatch.setattr(distributed, "_CTX", None)
+    for k, v in bad.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(distributed.DistributedError, match=match):
+        distributed.initialize()
+
+
+def test_run_items_and_row_blocks_in_one_process():
+    ctx = distributed.Context()
+    assert distributed.run_items(lambda x: -x, [3, 1, 2], ctx) == [-3, -1, -2]
+    blocks = [distributed.row_block(10, distributed.Context(p, 3)) for p in range(3)]
+    assert blocks == [(0, 4), (4, 8), (8, 10)]
