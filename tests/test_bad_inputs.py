@@ -144,6 +144,10 @@ CASES = [
     ("verify", "out-is-a-file", ["verify", "--only", "T1", "--out", "{afile}"], r"--out .*afile exists and is not a directory"),
     ("verify", "out-under-a-file", ["verify", "--only", "T1", "--out", "{afile}/figs"],
      r"--out .*afile/figs: .*afile is a file, not a directory"),
+    # train (its full table of label/optimizer errors is in tests/test_cli_train.py)
+    ("train", "labels-missing", ["train", "{ok}", "--labels", "{d}/no_labels.npy", "--out", "{out}"], r"no such file"),
+    ("train", "no-labels", ["train", "{ok}", "--out", "{out}"], r"required: --labels"),
+    ("train", "unknown-option", ["train", "{ok}", "--labels", "{ok}", "--bogus"], r"unrecognized arguments: --bogus"),
     # statements
     ("statements", "unknown-id", ["statements", "T99"], r"unknown statement id"),
     ("statements", "plugin-missing", ["statements", "--plugin", "{d}/no_such_plugin.py"], r"no_such_plugin"),
