@@ -41,23 +41,23 @@ def ctx(outdir):
 
 
 @pytest.fixture(scope="module")
-def m3(outdir):
-    return t3.measure(_ctx("T3", outdir))
+def m3(quick_measurement):
+    return quick_measurement("T3")  # measured once per session (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def m4(outdir):
-    return t4.measure(_ctx("T4", outdir))
+def m4(quick_measurement):
+    return quick_measurement("T4")
 
 
 @pytest.fixture(scope="module")
-def m5(outdir):
-    return t5.measure(_ctx("T5", outdir))
+def m5(quick_measurement):
+    return quick_measurement("T5")
 
 
 @pytest.fixture(scope="module")
-def m6(outdir):
-    return t6.measure(_ctx("T6", outdir))  # the shared width sweep; C3 reads the same (cached) measurement
+def m6(quick_measurement):
+    return quick_measurement("T6")  # the shared width sweep; C3 reads the same (cached) measurement
 
 
 def test_registry_joins_these_modules():
