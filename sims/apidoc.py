@@ -12,8 +12,8 @@ committed ``docs/api.md`` is stale or misses a public name. Regenerate with
 
 Example:
     >>> mods = public_modules()
-    >>> mods[:2], "sims.registry" in mods
-    (['sims', 'sims.apidoc'], True)
+    >>> mods[0], "sims.registry" in mods, "sims.checks._trajectories" in mods
+    ('sims', True, False)
 """
 
 from __future__ import annotations
