@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from theory import Status, TheoryInputError
+from theory import Role
 from theory import t01_hmin_lower as t1
 from theory import t02_hmin_upper as t2
 from theory.common import unit_ball_volume
@@ -84,8 +85,8 @@ def test_t1_radius_checker_proves_true_and_refutes_10x():
 
 def test_t1_symbolic_checks():
     res = t1.symbolic_checks()
-    false = [r for r in res if r.claim.startswith("[false variant")]
-    true = [r for r in res if not r.claim.startswith("[false variant")]
+    false = [r for r in res if r.role is Role.CONTROL]
+    true = [r for r in res if r.role is not Role.CONTROL]
     assert len(false) == 1 and false[0].status is Status.DISPROVED
     assert all(r.status is Status.PROVED for r in true), [r.claim for r in true if r.status is not Status.PROVED]
 
@@ -147,5 +148,5 @@ def test_t2_radius_checker_and_symbolic_checks():
     n, delta = int(wrong.witness["N"]), wrong.witness["delta"]
     assert float(t2.prob_hmin_gt_uniform_circle(float(t2.r_upper(n, 1, 1.0, delta)) / 10, n)) > delta
     res = t2.symbolic_checks()
-    assert all(r.status is Status.PROVED for r in res if not r.claim.startswith("[false"))
-    assert all(r.status is Status.DISPROVED for r in res if r.claim.startswith("[false"))
+    assert all(r.status is Status.PROVED for r in res if not r.role is Role.CONTROL)
+    assert all(r.status is Status.DISPROVED for r in res if r.role is Role.CONTROL)
