@@ -106,7 +106,7 @@ def judge(measured: dict, *, slow_modes=SLOW_MODES, slow_min: float | None = Non
             o: {f"{r['eps']:.3g}": r["median"] for r in tab if r["mode"] == "random"}
             for o, tab in measured["steps_to_eps"].items()},
         "slope_random": {
-            o: round(v["slope"], 2) if np.isfinite(v["slope"]) else None
+            o: round(as_float(v["slope"]), 2) if np.isfinite(as_float(v["slope"])) else None
             for o, v in measured.get("random_label_slope", {}).items()},
         "wall_s": measured.get("wall_time_s"),
     }
