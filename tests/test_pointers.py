@@ -122,6 +122,9 @@ def test_every_pointer_resolves():
         if rel.startswith("tests/test_pointers.py"):
             continue  # this file names missing files on purpose
         bad = bad_references(path.read_text(encoding="utf-8", errors="replace"), md_names)
+        # a relative link inside a generated report (figures/report.md: ![T4](figures/t04_...png)) resolves
+        # against the report's own folder
+        bad = [ref for ref in bad if not (path.parent / ref).exists()]
         if rel in STALE_UNTIL_REGENERATED or rel in PENDING_FILES:
             assert bad, f"{rel} no longer has a bad reference: remove it from STALE_UNTIL_REGENERATED / PENDING_FILES"
             continue
