@@ -339,9 +339,14 @@ def _load_plugin_spec(spec: str) -> Entry:
             raise InputError(f"--plugin {spec}: no such file")
         label = f"plugin:{path.stem}"
         source = f"plugin {path}"
-        modname = f"hmin_plugin_{path.stem}_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]}"
+        # a module name that does not depend on where the file lies (docs quote it); another file of the
+        # same name loaded in this process gets a numbered name
+        modname, n = f"hmin_plugin_{path.stem}", 1
+        while modname in sys.modules and getattr(sys.modules[modname], "__file__", None) != str(path.resolve()):
+            n += 1
+            modname = f"hmin_plugin_{path.stem}_{n}"
         try:
-            mspec = importlib.util.spec_from_file_location(modname, path)
+            mspec = importlib.util.spec_from_file_location(modname, path.resolve())
             mod = importlib.util.module_from_spec(mspec)
             sys.modules[modname] = mod
             mspec.loader.exec_module(mod)
