@@ -434,8 +434,3 @@ def registry(plugins: Iterable[str] = (), *, entry_points: bool = True) -> Regis
     """The built-in statements plus plug-ins (``--plugin`` specs and, by default, installed entry points)."""
     return builtin_registry().with_plugins(plugins, entry_points=entry_points)
 
-
-def _reset_cache() -> None:
-    """Forget the built-in registry (tests that add a module to sims/checks call this)."""
-    global _BUILTIN
-    _BUILTIN = None

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sims.errors import InputError
 from sims.progress import log
-from sims.registry import Entry, Registry, registry, run_check
+from sims.registry import PRESETS, Entry, Registry, registry, run_check
 from sims.store import atomic_write_json, to_jsonable
 
 __all__ = ["FRESH_SEEDS", "run_confirmation", "run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
@@ -271,8 +271,8 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
     """
     from sims.report import write_reports
 
-    if preset not in ("quick", "default", "full"):
-        raise InputError(f"unknown preset {preset!r}; choose from quick, default, full")
+    if preset not in PRESETS:
+        raise InputError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     seed_list = parse_seeds(seeds) if seeds is not None else parse_seeds([seed])
     reg = reg if reg is not None else registry(plugins)
     ids = reg.parse_only(only)
