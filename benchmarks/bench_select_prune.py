@@ -101,7 +101,7 @@ def _case(kind: str, n: int, d: int, k: int, k_plain: int) -> dict:
     return out
 
 
-COLUMNS = ["pool", "N", "d", "k", "matvec pass (ms)", "hmin pruned: s (ms/step)", "rows computed",
+COLUMNS = ["pool", "N", "d", "k", "matvec pass (ms)", "hmin pruned: s (ms/step)", "rows: exact; streamed",
            "hmin unpruned: ms/step", "fpsample fps: ms/step", "pruned / matvec per step",
            "CPU s: pruned; per step unpruned / fpsample / matvec (ms)", "notes"]
 
@@ -125,10 +125,10 @@ def rows(cases, log=print, max_seconds=3600.0) -> list[list]:
         notes = []
         notes.append("indices = unpruned" + (f" (first {kp})" if kp < k else "") if r["same_as_unpruned"]
                      else "INDICES DIFFER from the unpruned greedy")
-        if w.get("switched_to_plain_at") is not None:
-            notes.append(f"auto: plain from step {w['switched_to_plain_at']}")
-        elif w.get("steps_plain") and not w.get("steps_pruned"):
+        if w.get("mode_at_end") == "plain":
             notes.append("auto: plain (too small to prune)")
+        else:
+            notes.append(f"steps: {w['steps_groups']} by groups, {w['steps_flat']} flat, {w['steps_plain']} plain")
         fp = None
         if r.get("fpsample_s") is not None:
             fp = r["fpsample_s"] / max(1, kp - 1) * 1e3
@@ -144,7 +144,8 @@ def rows(cases, log=print, max_seconds=3600.0) -> list[list]:
                + (f"{r['fpsample_cpu_s'] / max(1, kp - 1) * 1e3:.1f}" if r.get("fpsample_cpu_s") is not None else "-")
                + f" / {r['matvec_cpu_s'] * 1e3:.1f}")
         out.append([kind, n, d, k, r["matvec_s"] * 1e3, f"{r['pruned_s']:.1f} ({step_pruned * 1e3:.2f})",
-                    f"{w['rows_computed'] / max(1, w['rows_total']):.1%}", step_plain * 1e3, fp,
+                    f"{w['rows_exact'] / max(1, w['rows_total']):.1%}; {w['rows_streamed'] / max(1, w['rows_total']):.1%}",
+                    step_plain * 1e3, fp,
                     step_pruned / r["matvec_s"], cpu, "; ".join(notes)])
         log(f"    {out[-1]}")
     return out
@@ -176,8 +177,8 @@ def tables(quick: bool = False, sizes=None, dims=(3, 64, 256), pools=("gauss", "
     t.notes += [
         "Every number measured in this run, one subprocess per row.  'matvec pass' = median NumPy X @ v "
         "over the same pool (the time to read it once).  'hmin pruned' = greedy_maxmin with the default "
-        "prune='auto', whole k (seconds, and per step); 'rows computed' = rows whose distance it "
-        "computed / (N (k - 1)).  The unpruned greedy and fpsample.fps_sampling run for fewer steps "
+        "prune='auto', whole k (seconds, and per step); 'rows: exact; streamed' = rows whose float64 "
+        "distance it computed, and rows its bound passes read (a BLAS matrix-vector product), each / (N (k - 1)).  The unpruned greedy and fpsample.fps_sampling run for fewer steps "
         "where said, and their per-step time is constant (every step reads the pool), so it is "
         "quoted per step.  'CPU s' = process CPU time (all threads; XLA and NumPy may use 2), "
         "less sensitive than wall time to other load on a shared machine.  fpsample's KD-tree variants fail for d > 3 (error code 1 in 1.0.2).",

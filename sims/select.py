@@ -32,12 +32,14 @@ N = 1e5, ~95 ms at N = 1e6.  Fusing the running minimum and the argmax into the 
 or running all k steps in one ``lax.fori_loop``, was 5-10x slower (XLA:CPU then gives up the
 fast row reduction).  Never a k x N matrix.
 
-Pruning (:class:`MaxMinShard`, on by default where it can pay): points are grouped by their
-nearest chosen centre and a point within half the distance between its centre and the new one
-cannot change (triangle inequality), so most steps on clustered pools touch a few groups only.
-The skip test carries a margin above float64 rounding: indices and radii are bit-identical to
-the unpruned greedy (``greedy_maxmin(..., prune=False)``).  Measured in BENCHMARKS.md
-(``bench_select_prune``).
+Pruning (:class:`MaxMinShard`, on by default where it can pay): a step touches only the points
+that can change.  Points are grouped by their nearest chosen centre and a point within half the
+distance between its centre and the new one cannot change (triangle inequality), so most steps on
+clustered pools walk a few groups only; when most points can change, one BLAS matrix-vector pass
+over them gives a rigorous lower bound of every distance, and only the points whose bound does
+not exclude a change get the float64 distance.  Both tests carry margins above the rounding
+error: indices and radii are bit-identical to the unpruned greedy
+(``greedy_maxmin(..., prune=False)``).  Measured in BENCHMARKS.md (``bench_select_prune``).
 """
 
 from __future__ import annotations
@@ -192,27 +194,54 @@ class _Ticker:
 
 
 # --------------------------------------------------------------------------------------------
-# Greedy max-min with exact triangle-inequality pruning.
+# Greedy max-min that touches only what can change (exact).
 #
-# Points are grouped by their nearest chosen centre (ties: the earlier centre).  For a point x of
-# the group of centre c, rho = d(x, c) is its running minimum distance, and for a new centre c'
-# the triangle inequality gives d(x, c') >= d(c, c') - rho >= rho whenever rho <= d(c, c') / 2:
-# such a point cannot change.  A whole group is skipped when its largest rho (kept per group,
-# with the smallest index attaining it) is <= d(c, c') / 2.  The test is made with a relative
-# safety margin (_prune_margin) that exceeds the float64 rounding of every distance involved, so
-# it never skips a point whose *computed* distance would have lowered its computed minimum: the
-# running minima, and hence the indices and radii, are bit-identical to the unpruned greedy.
+# Two exact tests decide which points need the float64 distance to a new centre c'; every other
+# point provably keeps its running minimum m(x), so the running minima, and hence the indices and
+# radii, are bit-identical to the unpruned greedy (which computes every distance every step).
+#
+# 1. Triangle inequality.  Points are grouped by their nearest chosen centre (ties: the earlier
+#    centre).  For a point x of the group of centre c, m(x) = d(x, c)^2, and d(x, c') >=
+#    d(c, c') - d(x, c) >= d(x, c) whenever m(x) <= d(c, c')^2 / 4: such a point cannot change.
+#    A whole group is skipped when an upper bound of its largest m is <= d(c, c')^2 / 4.  The test
+#    carries a relative margin (_prune_margin) above the float64 rounding of every distance
+#    involved.
+# 2. A rigorous lower bound from one BLAS pass.  When the groups that can change hold most of the
+#    rows (the first steps, or a pool that cannot be pruned), the rows are streamed once through a
+#    matrix-vector product in the pool's own precision: ||x - c'||^2 >= ||x||^2 + ||c'||^2 - 2 p
+#    - err, where p is the computed x . c' and err bounds its rounding, |p - x . c'| <= gamma_d
+#    ||x|| ||c'|| (gamma_d = d u / (1 - d u), u the unit roundoff; any summation order, FMA or not)
+#    plus the float64 rounding of the other terms and of the reference distance itself
+#    (_bound_constants; both doubled for safety).  A point whose lower bound is >= m(x) cannot
+#    change; only the others get the exact float64 distance (by a gather), so a step costs one
+#    bandwidth pass instead of the reference kernel's float64 pass.
 
 
 def _prune_margin(d: int) -> float:
     """Relative margin of the skip test: >= 3x the float64 rounding bound (~2.3e-16 (d + 3)) of a
-    squared distance accumulated over d coordinates (see the module comment above)."""
+    squared distance accumulated over d coordinates (see the comment above)."""
     return max(1e-9, 1e-13 * (d + 3))
 
 
-# a pruned step computes the points that survive the test by a gather when they are fewer than
-# this fraction of the shard, else by one contiguous pass (a gathered row costs ~5x a streamed one)
+def _bound_constants(d: int, dtype) -> tuple[float, float]:
+    """``(K, E)`` of the lower bound ``||x - c||^2 >= (||x||^2 + ||c||^2)(1 - E) - 2 p - K ||x|| ||c||``
+    with ``p`` the dot product computed in ``dtype`` (see the comment above): K = 2 x 2 gamma_d in the
+    pool's precision, E = 2 x (2 d + 16) float64 unit roundoffs."""
+    u = 2.0 ** -24 if np.dtype(dtype) == np.float32 else 2.0 ** -53
+    gamma = d * u / (1.0 - d * u)
+    return 4.0 * gamma, (4 * d + 32) * 2.0 ** -53
+
+
+# exact distances by one contiguous pass rather than a gather when more than this fraction of the
+# rows need them (a gathered row costs ~5x a streamed one)
 _GATHER_FRACTION = 0.15
+# stream the bound pass over every row when the groups that can change hold more than this fraction
+# of the rows; else walk those groups' member lists
+_FLAT_FRACTION = 0.2
+# after a bound pass that left more than _GATHER_FRACTION of the rows, do this many plain steps
+_BOUND_REST = 8
+# the bound pass pays where a row is long enough for the pool pass to dominate its float64 O(1) work
+_BOUND_MIN_D = 32
 # prune only when the work is large enough for the bookkeeping to matter
 _PRUNE_MIN_N, _PRUNE_MIN_K = 4096, 64
 
@@ -226,15 +255,19 @@ class MaxMinShard:
     smallest index).  The driver takes the global best over blocks (ties to the smallest global
     index) as the next centre.
 
-    Two modes: ``"plain"`` (every step one pass over the block: today's algorithm) and ``"prune"``
-    (the triangle-inequality groups above).  With ``prune="auto"`` the block prunes when it is
-    large enough (n >= 4096 rows and k >= 64) and gives up for good (switching to plain) at a
-    checkpoint (steps 16, 32, 64, ...) where a pruned step cost more CPU time than a plain one and
-    its bookkeeping (its CPU time less the rows it computed, at the plain rate) exceeds the saving:
-    the larger of the fraction of rows the last window skipped and the fraction p of points
-    already within r/2 of their centre (r = the current radius), extrapolated linearly in the
-    number of centres and averaged over the remaining steps, times the plain step.
-    A pool that cannot be pruned (N(0, I) in high dimension) pays the bookkeeping for 16 steps.
+    Modes: ``"plain"`` (every step the reference float64 pass over the block) and ``"prune"`` (the
+    two exact tests of the comment above).  A pruned step is one of
+
+    - *groups*: the groups the new centre can affect hold at most 20% of the rows: walk their
+      member lists, apply the triangle test per point, compute the survivors by a gather;
+    - *flat*: otherwise: one bound pass (a BLAS matrix-vector product over the block) and the exact
+      distance of the rows whose bound does not exclude a change; when more than 15% remain, the
+      reference pass instead (and plain passes for the next 8 steps: the bound does not pay there,
+      e.g. the first steps, when every point still changes often).
+
+    ``prune="auto"`` prunes when the block has >= 4096 rows and k >= 64; True always; False never.
+    Counters in ``stats``: ``rows_exact`` (rows whose float64 distance was computed),
+    ``rows_streamed`` (rows read by bound passes), ``steps_groups``, ``steps_flat``, ``steps_plain``.
 
     Args:
         Z: (n, d) block of rows (NumPy, float32 or float64).
@@ -254,21 +287,28 @@ class MaxMinShard:
         self.mind = np.full(self.n, np.inf)
         if prune not in ("auto", True, False):
             raise InputError(f"prune must be 'auto', True or False, got {prune!r}")
-        self.auto = prune == "auto"
-        if self.auto:
+        if prune == "auto":
             prune = self.n >= _PRUNE_MIN_N and self.k >= _PRUNE_MIN_K
         self.mode = "prune" if prune else "plain"
-        self.stats = {"rows_computed": 0, "steps_pruned": 0, "steps_plain": 0, "switched_to_plain_at": None}
-        self._window = [0, 0, 0.0, 0]  # rows computed, rows a plain step would compute, seconds, steps
-        self._next_check = 16
+        self.stats = {"rows_exact": 0, "rows_streamed": 0, "steps_groups": 0, "steps_flat": 0, "steps_plain": 0,
+                      "rows_copied": 0}
         if self.mode == "prune":
             self.gk = _gather_kernel()
             self.mu = _prune_margin(self.d)
             self.a = np.zeros(self.n, np.int32)  # group (centre ordinal) of each row
-            self.members: list = []  # sorted int32 row lists, one per centre
-            self.R2 = np.full(self.k, -np.inf)  # largest running minimum in each group
-            self.A = np.full(self.k, -1, np.int64)  # smallest row attaining it
+            self.members: list = []  # row lists, one per centre (may hold rows that left: a[row] != g)
+            self.cnt = np.zeros(self.k, np.int64)  # rows in each group, chosen rows excluded
+            self.R2 = np.full(self.k, -np.inf)  # an upper bound of the largest running minimum per group
             self.C = jax.device_put(np.zeros((self.k, self.d), Z.dtype))  # the centres' rows
+            self.bound = Z.dtype in (np.float32, np.float64) and self.d >= _BOUND_MIN_D
+            self._rest = 0
+            self._hot = None
+            if self.bound:  # row norms for the lower bound (the reference kernel's float64 arithmetic)
+                K, E = _bound_constants(self.d, Z.dtype)
+                xx = np.asarray(self.kern(self.Zj, np.zeros(self.d, Z.dtype)))
+                self._K, self._E = K, E
+                self.xxE = xx * (1.0 - E)
+                self.nxK = np.sqrt(xx) * K
 
     # -- helpers ------------------------------------------------------------------------------
     def _local(self, gidx: int) -> int:
@@ -276,153 +316,167 @@ class MaxMinShard:
         return j if 0 <= j < self.n else -1
 
     def _full(self, c) -> np.ndarray:
-        self.stats["rows_computed"] += self.n
+        self.stats["rows_exact"] += self.n
         return np.asarray(self.kern(self.Zj, c))
 
-    def _rows(self, ids: np.ndarray, c) -> np.ndarray:
+    def _rows(self, ids: np.ndarray, c, gather_up_to: float = _GATHER_FRACTION) -> np.ndarray:
+        """The exact float64 squared distances of rows ``ids`` to ``c``: a gather, or one pass over
+        the block when they are more than ``gather_up_to`` of it."""
         m = len(ids)
-        self.stats["rows_computed"] += m
+        if m == 0:
+            return np.empty(0)
+        if m > gather_up_to * self.n:
+            return self._full(c)[ids]
+        self.stats["rows_exact"] += m
         nb = _bucket(m)
-        if nb >= self.n:
-            return np.asarray(self.kern(self.Zj, c))[ids]
         pad = np.zeros(nb, np.int32)
         pad[:m] = ids
         return np.asarray(self.gk(self.Zj, pad, c))[:m]
 
-    def _best_plain(self):
+    def _best(self):
         j = int(np.argmax(self.mind))
         v = float(self.mind[j])
         return (v, self.offset + j) if v >= 0 else (-np.inf, -1)
 
-    def _best_prune(self, s: int):
-        R = self.R2[: s + 1]
-        v = float(R.max())
-        if v == -np.inf:
-            return -np.inf, -1
-        j = int(self.A[: s + 1][R == v].min())
-        return v, self.offset + j
+    def _hot_rows(self, tmin: float) -> dict:
+        """The rows that a flat step computes: a superset of those with m > ``tmin`` (the smallest
+        triangle threshold of this step; a row with m <= tmin cannot change).  Kept as a compact
+        copy (``rows`` None: the whole block) built at tau = tmin / 2 and rebuilt when tmin falls
+        below tau, or when fewer than 75% of its rows are still above tmin (checked every 4 steps)."""
+        h = self._hot
+        if h is not None and h["tau"] <= tmin:
+            h["age"] += 1
+            if h["age"] % 4:
+                return h
+            m = self.mind if h["rows"] is None else self.mind[h["rows"]]
+            if np.count_nonzero(m > tmin) >= 0.75 * len(m):
+                return h
+        tau = 0.5 * tmin
+        rows = np.flatnonzero(self.mind > tau)
+        if len(rows) > 0.9 * self.n:
+            h = {"rows": None, "Z": self.Z}
+        else:
+            h = {"rows": rows, "Z": self.Z[rows] if self.bound else None}
+            self.stats["rows_copied"] += len(rows) if self.bound else 0
+        if self.bound:
+            h["xxE"] = self.xxE if h["rows"] is None else self.xxE[rows]
+            h["nxK"] = self.nxK if h["rows"] is None else self.nxK[rows]
+        h.update(tau=tau, age=0)
+        self._hot = h
+        return h
 
-    def _segment_best(self, rows: np.ndarray, counts: np.ndarray):
-        """Per segment of ``rows`` (consecutive runs of the given counts, each sorted): the max of
-        the running minimum and the smallest row attaining it (-inf, -1 for an empty segment)."""
-        R = np.full(len(counts), -np.inf)
-        A = np.full(len(counts), -1, np.int64)
-        ne = np.flatnonzero(counts)
-        if len(ne):
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[ne]
-            vals = self.mind[rows]
-            mx = np.maximum.reduceat(vals, starts)
-            pos = np.where(vals == np.repeat(mx, counts[ne]), np.arange(len(rows)), len(rows))
-            first = np.minimum.reduceat(pos, starts)
-            R[ne], A[ne] = mx, rows[first]
-        return R, A
+    def _flat_survivors(self, c, tmin: float) -> tuple[np.ndarray, np.ndarray]:
+        """The rows whose running minimum ``c`` lowers, and their new minima: over the hot rows
+        (:meth:`_hot_rows`), by the BLAS lower bound then the exact distance of the rows it does not
+        exclude, or by the exact kernel over the hot rows when the bound is off or resting."""
+        h = self._hot_rows(tmin)
+        rows = h["rows"]
+        mh = self.mind if rows is None else self.mind[rows]
+        if not self.bound or self._rest > 0:
+            # (the exact kernel over the whole block or a gather of the hot rows: the arithmetic the
+            # identity tests check; the same kernel over a compact copy rounds differently in XLA)
+            self._rest = max(0, self._rest - 1)
+            d2 = self._full(c) if rows is None else self._rows(rows, c, gather_up_to=0.9)
+            upd = np.flatnonzero(d2 < mh)
+            return (upd if rows is None else rows[upd]), d2[upd]
+        self.stats["rows_streamed"] += len(mh)
+        c64 = c.astype(np.float64)
+        cc = float(c64 @ c64)
+        lo = np.multiply(h["Z"] @ c, -2.0, dtype=np.float64)
+        lo += h["xxE"]
+        lo += cc * (1.0 - self._E)
+        lo -= h["nxK"] * math.sqrt(cc)
+        ids = np.flatnonzero(lo < mh)
+        if rows is not None:
+            ids = rows[ids]
+        if len(ids) > _GATHER_FRACTION * self.n:
+            self._rest = _BOUND_REST
+        d2 = self._rows(ids, c)
+        upd = d2 < self.mind[ids]
+        return ids[upd], d2[upd]
 
     # -- one step --------------------------------------------------------------------------------
     def add(self, s: int, row: np.ndarray, gidx: int, r2: float = np.inf) -> tuple[float, int]:
         """Add centre number ``s`` (0-based; its row and global index); return this block's best
         candidate ``(squared distance, global index)`` for centre s + 1, or ``(-inf, -1)`` if the
-        block has no unchosen row left.  ``r2``: the squared radius at which the centre was added."""
+        block has no unchosen row left.  ``r2`` (the squared radius at which the centre was added)
+        is accepted for the drivers' sake and not needed."""
         c = np.asarray(row, dtype=self.Z.dtype)
         jl = self._local(gidx)
-        if self.mode == "plain" or s == 0:
-            d2 = self._full(c)
-            np.minimum(self.mind, d2, out=self.mind)
+        if self.mode == "plain":
+            np.minimum(self.mind, self._full(c), out=self.mind)
             if jl >= 0:
                 self.mind[jl] = -1.0  # chosen: never again
-            self.stats["steps_plain" if self.mode == "plain" else "steps_pruned"] += 1
-            if self.mode == "plain":
-                return self._best_plain()
+            self.stats["steps_plain"] += 1
+            return self._best()
+        if s == 0:
+            self.mind = np.array(self._full(c))  # writable
+            self.members.append(np.arange(self.n, dtype=np.int32))
+            self.cnt[0] = self.n
+            self.stats["steps_plain"] += 1
+            self._chosen(jl)
+            self.R2[0] = self.mind.max()
             self.C = _KERN["put"](self.C, 0, c)
-            t0 = time.process_time()  # the CPU time of one plain step (compiled now), for _checkpoint
-            np.argmax(np.minimum(self.mind, np.asarray(self.kern(self.Zj, c))))
-            self._plain_seconds = time.process_time() - t0
-            rows = np.flatnonzero(self.mind >= 0).astype(np.int32)
-            self.members.append(rows)
-            self.R2[:1], self.A[:1] = self._segment_best(rows, np.array([len(rows)]))
-            return self._best_prune(0)
-        t0 = time.process_time()  # CPU time: robust to other load on a shared machine
-        out = self._add_pruned(s, c, jl, r2)
-        self._window[2] += time.process_time() - t0
-        self._window[3] += 1
-        return out
-
-    def _add_pruned(self, s: int, c, jl: int, r2: float):
-        self.stats["steps_pruned"] += 1
+            return self._best()
         nb = min(self.k, _bucket(s, 256))
         dcc2 = np.asarray(_KERN["prefix"](self.C, c, nb))[:s]
         self.C = _KERN["put"](self.C, s, c)
         thr = dcc2 * (0.25 * (1.0 - self.mu))
         cand = np.flatnonzero(self.R2[:s] > thr)
         if jl >= 0 and self.mind[jl] >= 0 and not np.any(cand == self.a[jl]):
-            cand = np.sort(np.append(cand, self.a[jl]))  # the chosen row leaves its group
-        n_left = max(1, self.n - s)
-        if len(cand) == 0:
-            self.members.append(np.empty(0, np.int32))
-            self._window[1] += n_left
-            self._checkpoint(s, r2)
-            return self._best_plain() if self.mode == "plain" else self._best_prune(s)
-        counts = np.array([len(self.members[g]) for g in cand])
-        M = np.concatenate([self.members[g] for g in cand]) if len(cand) > 1 else self.members[cand[0]]
-        G = np.repeat(cand, counts)
-        need = np.flatnonzero(self.mind[M] > thr[G])
-        ids = M[need]
-        if len(ids) > _GATHER_FRACTION * self.n:
-            d2 = self._full(c)[ids]
+            cand = np.sort(np.append(cand, self.a[jl]))  # the chosen row leaves its group (safety)
+        if self.cnt[cand].sum() > _FLAT_FRACTION * self.n:
+            self._flat_step(s, c, jl, float(thr.min()))
         else:
-            d2 = self._rows(ids, c) if len(ids) else np.empty(0)
-        self._window[0] += len(ids)
-        self._window[1] += n_left
-        upd = d2 < self.mind[ids]
-        moved = ids[upd]
-        self.mind[moved] = d2[upd]
-        self.a[moved] = s
-        keep = np.ones(len(M), bool)
-        keep[need[upd]] = False
-        if jl >= 0:
-            self.mind[jl] = -1.0
-            keep &= M != jl
-            moved = moved[moved != jl]
-        cs = np.concatenate([[0], np.cumsum(keep)])
-        ends = np.cumsum(counts)
-        kc = cs[ends] - cs[ends - counts]
-        Mk = M[keep]
-        bounds = np.cumsum(kc)
-        for g, lo, hi in zip(cand, bounds - kc, bounds):
-            self.members[g] = Mk[lo:hi].copy() if hi - lo < len(Mk) else Mk
-        self.R2[cand], self.A[cand] = self._segment_best(Mk, kc)
-        moved = np.sort(moved).astype(np.int32)
-        self.members.append(moved)
-        self.R2[s : s + 1], self.A[s : s + 1] = self._segment_best(moved, np.array([len(moved)]))
-        self._checkpoint(s, r2)
-        return self._best_plain() if self.mode == "plain" else self._best_prune(s)
+            self._group_step(s, c, jl, cand, thr)
+        return self._best()
 
-    def _checkpoint(self, s: int, r2: float) -> None:
-        if not self.auto or s < self._next_check:
-            return
-        self._next_check *= 2
-        done, total, secs, steps = self._window
-        self._window = [0, 0, 0.0, 0]
-        if steps == 0 or total == 0:
-            return
-        t_prune, t_plain = secs / steps, self._plain_seconds
-        if t_prune <= t_plain:
-            return
-        # what pruning could skip: the points already within r/2 of their centre (fraction p),
-        # a fraction that grows about linearly with the number of centres; its mean over the
-        # remaining steps is the saving to weigh against the bookkeeping per step
-        saving = 0.0
-        if np.isfinite(r2):
-            left = self.mind >= 0
-            p = float(np.count_nonzero(self.mind[left] <= 0.25 * r2)) / max(1, int(left.sum()))
-            saving = float(np.minimum(1.0, p / (s + 1) * np.arange(s + 1, self.k + 1)).mean())
-        w = done / total  # the fraction of rows the window computed
-        saving = max(saving, 1.0 - w)  # what it already skips (whole groups far from the new centre)
-        bookkeeping = t_prune - w * t_plain
-        give_up = bookkeeping >= saving * t_plain
-        if give_up:  # plain from now on
-            self.mode = "plain"
-            self.stats["switched_to_plain_at"] = s
-            del self.a, self.members, self.R2, self.A, self.C
+    def _chosen(self, jl: int) -> None:
+        if jl >= 0 and self.mind[jl] >= 0:
+            self.cnt[self.a[jl]] -= 1
+            self.mind[jl] = -1.0
+
+    def _move(self, s: int, moved: np.ndarray, d2: np.ndarray, jl: int) -> None:
+        """Rows ``moved`` (sorted or not) get the new minima ``d2`` and join group ``s``."""
+        self.mind[moved] = d2
+        if len(moved):
+            self.cnt[:s] -= np.bincount(self.a[moved], minlength=s)[:s]
+        self.a[moved] = s
+        self.cnt[s] = len(moved)
+        self.members.append(moved.astype(np.int32))
+        self._chosen(jl)
+        self.R2[s] = self.mind[moved].max() if len(moved) else -np.inf
+
+    def _flat_step(self, s: int, c, jl: int, tmin: float) -> None:
+        self.stats["steps_flat"] += 1
+        moved, d2 = self._flat_survivors(c, tmin)
+        self._move(s, moved, d2, jl)
+        if self.stats["steps_flat"] % 4 == 0:  # tighten the groups' bounds (a flat step leaves them stale)
+            R2 = np.full(s + 1, -np.inf)
+            np.maximum.at(R2, self.a, self.mind)
+            self.R2[: s + 1] = R2
+
+    def _group_step(self, s: int, c, jl: int, cand: np.ndarray, thr: np.ndarray) -> None:
+        self.stats["steps_groups"] += 1
+        lists = [self.members[g] for g in cand]
+        M = np.concatenate(lists) if len(lists) > 1 else (lists[0] if lists else np.empty(0, np.int32))
+        G = np.repeat(cand, [len(x) for x in lists])
+        live = self.a[M] == G  # drop the rows that have left these groups
+        M, G = M[live], G[live]
+        ids = M[self.mind[M] > thr[G]]
+        d2 = self._rows(ids, c)
+        upd = d2 < self.mind[ids]
+        self._move(s, ids[upd], d2[upd], jl)
+        stay = self.a[M] == G
+        M, G = M[stay], G[stay]
+        counts = np.bincount(np.searchsorted(cand, G), minlength=len(cand))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.R2[cand] = -np.inf
+        ne = counts > 0
+        if len(M):
+            self.R2[cand[ne]] = np.maximum.reduceat(self.mind[M], starts[ne])
+        for g, lo, m in zip(cand.tolist(), starts.tolist(), counts.tolist()):
+            self.members[g] = M[lo : lo + m].copy()
 
 
 def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "select maxmin",
@@ -437,8 +491,9 @@ def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "selec
         prune: ``"auto"`` (default), True or False: skip, by the triangle inequality, the points
             whose running minimum cannot change (:class:`MaxMinShard`).  The result is identical
             either way; only the time differs.
-        stats: if a dict is given, it receives the work counters (rows computed, pruned and plain
-            steps, the step at which ``"auto"`` gave up pruning).
+        stats: if a dict is given, it receives the work counters of :class:`MaxMinShard` (rows
+            whose float64 distance was computed, rows read by bound passes, steps of each kind)
+            and ``rows_total`` = N (k - 1), what the unpruned greedy computes.
 
     Returns:
         (indices (k,) int64, radii (k-1,) float64): radii[t-2] = r_t = min_{s < t} ||z_{i_t} - z_{i_s}||,
