@@ -35,7 +35,7 @@ fast row reduction).  Never a k x N matrix.
 Pruning (:class:`MaxMinShard`, on by default where it can pay): a step touches only the points
 that can change.  Points are grouped by their nearest chosen centre and a point within half the
 distance between its centre and the new one cannot change (triangle inequality), so most steps on
-clustered pools walk a few groups only; when most points can change, one BLAS matrix-vector pass
+clustered pools walk a few groups only; when most points can change, one matrix-vector pass
 over them gives a rigorous lower bound of every distance, and only the points whose bound does
 not exclude a change get the float64 distance.  Both tests carry margins above the rounding
 error: indices and radii are bit-identical to the unpruned greedy
@@ -168,6 +168,23 @@ def _gather_kernel():
     return _KERN["gather"]
 
 
+def _bound_kernel():
+    """jit(X, c, xxE, nxK, m, ccE, nc) -> bool: the rows whose lower bound of ||x - c||^2 (one
+    matrix-vector product in the pool's precision, ``precision=HIGHEST`` so that no accelerator
+    rounds it lower) is below their running minimum m (see the comment above `MaxMinShard`)."""
+    if "bound" not in _KERN:
+        import jax
+        import jax.numpy as jnp
+        from jax import lax
+
+        def below(X, c, xxE, nxK, m, ccE, nc):
+            dot = jnp.dot(X, c, precision=lax.Precision.HIGHEST).astype(jnp.float64)
+            return xxE + ccE - 2.0 * dot - nxK * nc < m
+
+        _KERN["bound"] = jax.jit(below)
+    return _KERN["bound"]
+
+
 def _bucket(m: int, lo: int = 1024) -> int:
     """The padded size of an m-row batch: a power of two >= max(m, lo) (few shapes, few compiles)."""
     return max(lo, 1 << max(0, int(m - 1).bit_length()))
@@ -206,7 +223,7 @@ class _Ticker:
 #    A whole group is skipped when an upper bound of its largest m is <= d(c, c')^2 / 4.  The test
 #    carries a relative margin (_prune_margin) above the float64 rounding of every distance
 #    involved.
-# 2. A rigorous lower bound from one BLAS pass.  When the groups that can change hold most of the
+# 2. A rigorous lower bound from one matrix-vector pass.  When the groups that can change hold most of the
 #    rows (the first steps, or a pool that cannot be pruned), the rows are streamed once through a
 #    matrix-vector product in the pool's own precision: ||x - c'||^2 >= ||x||^2 + ||c'||^2 - 2 p
 #    - err, where p is the computed x . c' and err bounds its rounding, |p - x . c'| <= gamma_d
@@ -240,8 +257,6 @@ _GATHER_FRACTION = 0.15
 _FLAT_FRACTION = 0.2
 # after a bound pass that left more than _GATHER_FRACTION of the rows, do this many plain steps
 _BOUND_REST = 8
-# the bound pass pays where a row is long enough for the pool pass to dominate its float64 O(1) work
-_BOUND_MIN_D = 32
 # prune only when the work is large enough for the bookkeeping to matter
 _PRUNE_MIN_N, _PRUNE_MIN_K = 4096, 64
 
@@ -260,7 +275,7 @@ class MaxMinShard:
 
     - *groups*: the groups the new centre can affect hold at most 20% of the rows: walk their
       member lists, apply the triangle test per point, compute the survivors by a gather;
-    - *flat*: otherwise: one bound pass (a BLAS matrix-vector product over the block) and the exact
+    - *flat*: otherwise: one bound pass (a matrix-vector product over the rows that can change) and the exact
       distance of the rows whose bound does not exclude a change; when more than 15% remain, the
       reference pass instead (and plain passes for the next 8 steps: the bound does not pay there,
       e.g. the first steps, when every point still changes often).
@@ -300,15 +315,16 @@ class MaxMinShard:
             self.cnt = np.zeros(self.k, np.int64)  # rows in each group, chosen rows excluded
             self.R2 = np.full(self.k, -np.inf)  # an upper bound of the largest running minimum per group
             self.C = jax.device_put(np.zeros((self.k, self.d), Z.dtype))  # the centres' rows
-            self.bound = Z.dtype in (np.float32, np.float64) and self.d >= _BOUND_MIN_D
+            self.bound = Z.dtype in (np.float32, np.float64)
             self._rest = 0
             self._hot = None
             if self.bound:  # row norms for the lower bound (the reference kernel's float64 arithmetic)
                 K, E = _bound_constants(self.d, Z.dtype)
                 xx = np.asarray(self.kern(self.Zj, np.zeros(self.d, Z.dtype)))
                 self._K, self._E = K, E
-                self.xxE = xx * (1.0 - E)
-                self.nxK = np.sqrt(xx) * K
+                self.bk = _bound_kernel()
+                self.xxE = jax.device_put(xx * (1.0 - E))
+                self.nxK = jax.device_put(np.sqrt(xx) * K)
 
     # -- helpers ------------------------------------------------------------------------------
     def _local(self, gidx: int) -> int:
@@ -354,20 +370,26 @@ class MaxMinShard:
         tau = 0.5 * tmin
         rows = np.flatnonzero(self.mind > tau)
         if len(rows) > 0.9 * self.n:
-            h = {"rows": None, "Z": self.Z}
+            h = {"rows": None, "Zj": self.Zj, "xxE": self.xxE, "nxK": self.nxK}
         else:
-            h = {"rows": rows, "Z": self.Z[rows] if self.bound else None}
-            self.stats["rows_copied"] += len(rows) if self.bound else 0
-        if self.bound:
-            h["xxE"] = self.xxE if h["rows"] is None else self.xxE[rows]
-            h["nxK"] = self.nxK if h["rows"] is None else self.nxK[rows]
+            h = {"rows": rows}
+            if self.bound and len(rows):
+                import jax
+
+                # padded to a quarter-octave size (few shapes, few compiles); padding rows never pass
+                e = max(0, len(rows).bit_length() - 3)
+                nb = max(1024, -(-len(rows) >> e) << e)
+                rp = np.concatenate([rows, np.full(nb - len(rows), rows[0], rows.dtype)]) if nb > len(rows) else rows
+                h.update(Zj=jax.device_put(self.Z[rp]), xxE=jax.device_put(np.asarray(self.xxE)[rp]),
+                         nxK=jax.device_put(np.asarray(self.nxK)[rp]), pad=nb - len(rows))
+                self.stats["rows_copied"] += len(rows)
         h.update(tau=tau, age=0)
         self._hot = h
         return h
 
     def _flat_survivors(self, c, tmin: float) -> tuple[np.ndarray, np.ndarray]:
         """The rows whose running minimum ``c`` lowers, and their new minima: over the hot rows
-        (:meth:`_hot_rows`), by the BLAS lower bound then the exact distance of the rows it does not
+        (:meth:`_hot_rows`), by the lower bound (one matrix-vector pass) then the exact distance of the rows it does not
         exclude, or by the exact kernel over the hot rows when the bound is off or resting."""
         h = self._hot_rows(tmin)
         rows = h["rows"]
@@ -379,14 +401,18 @@ class MaxMinShard:
             d2 = self._full(c) if rows is None else self._rows(rows, c, gather_up_to=0.9)
             upd = np.flatnonzero(d2 < mh)
             return (upd if rows is None else rows[upd]), d2[upd]
+        if len(mh) == 0:
+            return np.empty(0, np.int64), np.empty(0)
+        pad = h.get("pad", 0)
+        if pad:
+            mh = np.concatenate([mh, np.full(pad, -np.inf)])
         self.stats["rows_streamed"] += len(mh)
         c64 = c.astype(np.float64)
         cc = float(c64 @ c64)
-        lo = np.multiply(h["Z"] @ c, -2.0, dtype=np.float64)
-        lo += h["xxE"]
-        lo += cc * (1.0 - self._E)
-        lo -= h["nxK"] * math.sqrt(cc)
-        ids = np.flatnonzero(lo < mh)
+        lo_below = np.asarray(self.bk(h["Zj"], c, h["xxE"], h["nxK"], mh, cc * (1.0 - self._E), math.sqrt(cc)))
+        if pad:
+            lo_below = lo_below[:-pad]
+        ids = np.flatnonzero(lo_below)
         if rows is not None:
             ids = rows[ids]
         if len(ids) > _GATHER_FRACTION * self.n:

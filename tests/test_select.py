@@ -319,7 +319,7 @@ def test_a_wrong_pruning_margin_is_caught(monkeypatch):
 
 
 def test_a_wrong_dot_product_bound_is_caught(monkeypatch):
-    """The flat steps skip the rows whose BLAS lower bound excludes a change; a "bound" above the
+    """The flat steps skip the rows whose lower bound excludes a change; a "bound" above the
     true distance (K < 0) must change the result: the identity tests above can fail through this
     path too."""
     import sims.select as S
