@@ -246,7 +246,7 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
     its ``HMIN_PROCESS_ID``.  Process 0's stdout and stderr pass through; the others' stdout is
     discarded and their stderr kept in a temporary file for the error message.  As soon as one
     process exits with an error (or is killed), the others are stopped (SIGTERM, then SIGKILL
-    after 5 s) and one line names the first failure.  Process 0's own error line is already on
+    after 2 s) and one line names the first failure.  Process 0's own error line is already on
     stderr, so it is not repeated.  An exit status of process 0 listed in ``results`` (``hmin
     verify``'s 1: a check could not run) is a result, not a failure: it is passed on once the
     others have exited 0.
@@ -332,7 +332,7 @@ def _stop(procs) -> None:
     for p in procs:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 5.0
+    deadline = time.monotonic() + 2.0  # seen: a process blocked in a JAX collective outlives SIGTERM
     for p in procs:
         try:
             p.wait(timeout=max(0.0, deadline - time.monotonic()))
