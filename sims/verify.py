@@ -11,6 +11,11 @@ statement, preset, seed and the code's version); ``--only`` merges into an exist
 
 With several seeds (``--seeds 0-4``) each check runs once per seed and its row carries every seed's
 verdict and one combined verdict under `COMBINED_RULE`.
+
+With several processes (``hmin verify --processes N``, `run_verify`'s ``ctx``) the checks not done yet
+are split across them statement by statement (`sims.distributed.run_items`); process 0 plots and
+writes, and ``results.json`` is rewritten after each statement. Verdicts and numbers are those of one
+process.
 """
 
 from __future__ import annotations
