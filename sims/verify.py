@@ -450,9 +450,9 @@ def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: P
 
     def one(item):
         kind, s = item
-        if kind == "symbolic":
-            return _symbolic_row(entry)
         with process_local():  # this process's devices: the other processes run other checks meanwhile
+            if kind == "symbolic":
+                return _symbolic_row(entry)
             if ctx.is_writer:
                 part = _measure(entry, preset, _seed_outdir(outdir, s, s == seed_list[0]), s)
             else:  # writes nothing under the report directory: a check's own cache goes to scratch
