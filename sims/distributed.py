@@ -30,8 +30,8 @@ atomically.  Results are identical to one process:
   i + 2N, ...; the results (any picklable objects) are gathered and returned in item order on
   process 0.  An exception in any item is re-raised on every process, so all stop together.
 - ``hmin verify`` (:func:`sims.verify.run_verify` with a context): statement by statement,
-  :func:`run_items` over the symbolic side and each seed's measure -> judge (each on its own
-  process's devices, :func:`sims.sharding.process_local`); process 0 plots and writes.
+  :func:`run_items` over the symbolic side and each seed's measure -> judge (each process
+  :func:`alone` meanwhile: its own devices, no nested split); process 0 plots and writes.
 - :func:`greedy_maxmin_processes`: greedy max-min selection with the pool's rows split into N
   contiguous blocks (one per process, :class:`sims.select.MaxMinShard`, pruning included); each
   step one all-gather of every block's best candidate (value, index and row: d + 2 numbers per
@@ -48,6 +48,8 @@ Example (one process: no environment, so nothing is distributed):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
 import os
@@ -66,7 +68,7 @@ from sims.errors import HminError, InputError
 
 __all__ = ["ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
            "DistributedError", "LostProcess",
-           "Context", "initialize", "launch", "launch_cli", "free_port", "allgather_objects", "run_items",
+           "Context", "initialize", "alone", "launch", "launch_cli", "free_port", "allgather_objects", "run_items",
            "greedy_maxmin_processes", "row_block"]
 
 ENV_COORDINATOR = "HMIN_COORDINATOR"
@@ -115,6 +117,33 @@ class Context:
 
 
 _CTX: Context | None = None
+_ALONE = contextvars.ContextVar("hmin_alone", default=False)
+
+
+@contextlib.contextmanager
+def alone():
+    """Inside this block this process works on its own: :func:`initialize` answers a one-process
+    :class:`Context` and meshes default to this process's devices (:func:`sims.sharding.process_local`).
+
+    For work already split per process (``hmin verify --processes N`` runs different checks on
+    different processes): a check that would otherwise split *itself* across the processes (e.g.
+    ``sims.select.select(method="maxmin")`` calls :func:`greedy_maxmin_processes` when the run is
+    distributed) runs whole on this process instead of exchanging rows with processes that are busy
+    with other checks.
+
+    Example:
+        >>> with alone():
+        ...     initialize().num_processes
+        1
+    """
+    from sims.sharding import process_local
+
+    token = _ALONE.set(True)
+    try:
+        with process_local():
+            yield
+    finally:
+        _ALONE.reset(token)
 
 
 def _env_int(name: str, lo: int, hi: int | None = None) -> int:
@@ -144,7 +173,8 @@ def _timeout() -> float:
 def initialize() -> Context:
     """Join the processes named by the environment (see the module docstring); idempotent.
 
-    Without ``HMIN_NUM_PROCESSES`` (or with 1) nothing happens and the context is one process.
+    Without ``HMIN_NUM_PROCESSES`` (or with 1) nothing happens and the context is one process;
+    inside :func:`alone` too.
 
     Returns:
         The :class:`Context` of this process.
@@ -154,6 +184,8 @@ def initialize() -> Context:
             ``HMIN_DIST_TIMEOUT`` seconds.
     """
     global _CTX
+    if _ALONE.get():
+        return Context()
     if _CTX is not None:
         return _CTX
     if os.environ.get(ENV_NUM_PROCESSES, "") in ("", "1"):

@@ -298,8 +298,8 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         ctx: a :class:`sims.distributed.Context` of several processes (``hmin verify --processes N``;
             every process calls this with the same arguments). Statement by statement, the work not
             done yet (the symbolic side, and each seed's measure -> judge) is split across the
-            processes with :func:`sims.distributed.run_items`, each check on its own process's
-            devices; process 0 gathers it, plots, writes everything once and returns the results;
+            processes with :func:`sims.distributed.run_items`, each check whole on one process
+            (:func:`sims.distributed.alone`); process 0 gathers it, plots, writes everything once and returns the results;
             the other processes write nothing and return None (a check whose measure keeps its own
             cache under the report directory, such as C5, keeps it in a temporary directory there,
             removed afterwards). Verdicts and numbers are those of one process.
@@ -443,14 +443,13 @@ def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: P
     import pickle
     import tempfile
 
-    from sims.distributed import run_items
-    from sims.sharding import process_local
+    from sims.distributed import alone, run_items
 
     items = ([("symbolic", None)] if need_sym else []) + [("numeric", s) for s in todo]
 
     def one(item):
         kind, s = item
-        with process_local():  # this process's devices: the other processes run other checks meanwhile
+        with alone():  # the other processes run other checks meanwhile: no nested split, own devices
             if kind == "symbolic":
                 return _symbolic_row(entry)
             if ctx.is_writer:
