@@ -87,10 +87,20 @@ def main(args) -> int:
         return _verify(args, reg, ids, seeds, None)
     try:
         status = _verify(args, reg, ids, seeds, ctx)
+    except distributed.LostProcess as e:  # another process died: the launcher (if any) names it
+        if not os.environ.get(distributed.ENV_LAUNCHED):
+            print(f"hmin verify: error: {e}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(distributed.EXIT_LOST)  # without JAX's exit barrier, where the dead process would never arrive
     except distributed.DistributedError:
         raise  # raised on every process at once (sims.distributed.run_items): a normal exit
-    except (Exception, KeyboardInterrupt) as e:  # one process alone: the others would wait for it forever
-        if not isinstance(e, (HminError, KeyboardInterrupt)):
+    except KeyboardInterrupt:
+        if ctx.is_writer:
+            print("hmin verify: interrupted; finished statements are kept and will be skipped on restart",
+                  file=sys.stderr, flush=True)
+        os._exit(130)  # without JAX's exit barrier
+    except Exception as e:  # one process alone: the others would wait for it forever
+        if not isinstance(e, HminError):
             import traceback
 
             traceback.print_exc()
