@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from sims.errors import HminError, InputError
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(f"--seed must be >= 0, got {args.seed}")
         return int(args.func(args) or 0)
     except HminError as e:  # theory's and sims' bad-input errors are one class (theory.errors)
+        from sims import distributed
+
+        if isinstance(e, distributed.LostProcess) and os.environ.get(distributed.ENV_LAUNCHED):
+            return distributed.EXIT_LOST  # the launcher names the process that failed
         print(f"hmin {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

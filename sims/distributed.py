@@ -2,8 +2,8 @@
 
 One way to start N cooperating processes, on one host or several:
 
-- **One host**: ``hmin select ... --processes N`` or ``hmin run EXPERIMENT --processes N``.  The
-  command becomes a launcher (:func:`launch`): it picks a free port on the loopback address
+- **One host**: ``hmin select ... --processes N``, ``hmin run EXPERIMENT --processes N`` or
+  ``hmin verify ... --processes N``.  The command becomes a launcher (:func:`launch`): it picks a free port on the loopback address
   127.0.0.1, starts N copies of itself with the environment variables below (process ids
   0..N-1), forwards process 0's output, and waits.  If a process fails to start, cannot connect,
   dies or exits with an error, the launcher stops the others and reports it in one line (exit
@@ -29,6 +29,9 @@ atomically.  Results are identical to one process:
 - :func:`run_items` runs a function over a list of work items, process i taking items i, i + N,
   i + 2N, ...; the results (any picklable objects) are gathered and returned in item order on
   process 0.  An exception in any item is re-raised on every process, so all stop together.
+- ``hmin verify`` (:func:`sims.verify.run_verify` with a context): statement by statement,
+  :func:`run_items` over the symbolic side and each seed's measure -> judge (each process
+  :func:`alone` meanwhile: its own devices, no nested split); process 0 plots and writes.
 - :func:`greedy_maxmin_processes`: greedy max-min selection with the pool's rows split into N
   contiguous blocks (one per process, :class:`sims.select.MaxMinShard`, pruning included); each
   step one all-gather of every block's best candidate (value, index and row: d + 2 numbers per
@@ -45,6 +48,8 @@ Example (one process: no environment, so nothing is distributed):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
 import os
@@ -61,8 +66,9 @@ import numpy as np
 
 from sims.errors import HminError, InputError
 
-__all__ = ["ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "DistributedError",
-           "Context", "initialize", "launch", "launch_cli", "free_port", "allgather_objects", "run_items",
+__all__ = ["ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
+           "DistributedError", "LostProcess",
+           "Context", "initialize", "alone", "launch", "launch_cli", "free_port", "allgather_objects", "run_items",
            "greedy_maxmin_processes", "row_block"]
 
 ENV_COORDINATOR = "HMIN_COORDINATOR"
@@ -78,6 +84,20 @@ ENV_HELP = (f"Several hosts: start the command once per process with {ENV_COORDI
 
 class DistributedError(HminError):
     """A process failed to start, to connect, or died; or a work item failed on some process."""
+
+
+class LostProcess(DistributedError):
+    """Another process stopped answering during an exchange (it died, or was stopped).
+
+    Under the launcher, whose own line names the process that failed first, the survivors exit with
+    `EXIT_LOST` and say nothing (``hmin`` prints this error only when started without the launcher).
+    """
+
+
+#: set by :func:`launch` in every process it starts
+ENV_LAUNCHED = "HMIN_LAUNCHED"
+#: the exit status of a process that lost another (a consequence, not the cause, of a failure)
+EXIT_LOST = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +117,33 @@ class Context:
 
 
 _CTX: Context | None = None
+_ALONE = contextvars.ContextVar("hmin_alone", default=False)
+
+
+@contextlib.contextmanager
+def alone():
+    """Inside this block this process works on its own: :func:`initialize` answers a one-process
+    :class:`Context` and meshes default to this process's devices (:func:`sims.sharding.process_local`).
+
+    For work already split per process (``hmin verify --processes N`` runs different checks on
+    different processes): a check that would otherwise split *itself* across the processes (e.g.
+    ``sims.select.select(method="maxmin")`` calls :func:`greedy_maxmin_processes` when the run is
+    distributed) runs whole on this process instead of exchanging rows with processes that are busy
+    with other checks.
+
+    Example:
+        >>> with alone():
+        ...     initialize().num_processes
+        1
+    """
+    from sims.sharding import process_local
+
+    token = _ALONE.set(True)
+    try:
+        with process_local():
+            yield
+    finally:
+        _ALONE.reset(token)
 
 
 def _env_int(name: str, lo: int, hi: int | None = None) -> int:
@@ -126,7 +173,8 @@ def _timeout() -> float:
 def initialize() -> Context:
     """Join the processes named by the environment (see the module docstring); idempotent.
 
-    Without ``HMIN_NUM_PROCESSES`` (or with 1) nothing happens and the context is one process.
+    Without ``HMIN_NUM_PROCESSES`` (or with 1) nothing happens and the context is one process;
+    inside :func:`alone` too.
 
     Returns:
         The :class:`Context` of this process.
@@ -136,6 +184,8 @@ def initialize() -> Context:
             ``HMIN_DIST_TIMEOUT`` seconds.
     """
     global _CTX
+    if _ALONE.get():
+        return Context()
     if _CTX is not None:
         return _CTX
     if os.environ.get(ENV_NUM_PROCESSES, "") in ("", "1"):
@@ -221,15 +271,17 @@ def _last_line(path: str) -> str:
 
 
 def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dict | None = None,
-           label: str = "hmin") -> int:
+           label: str = "hmin", results: Sequence[int] = ()) -> int:
     """Run ``cmd`` as N cooperating processes on this host; return 0, or 2 after a one-line error.
 
     Each process gets ``HMIN_COORDINATOR=127.0.0.1:<free port>``, ``HMIN_NUM_PROCESSES=N`` and
     its ``HMIN_PROCESS_ID``.  Process 0's stdout and stderr pass through; the others' stdout is
     discarded and their stderr kept in a temporary file for the error message.  As soon as one
     process exits with an error (or is killed), the others are stopped (SIGTERM, then SIGKILL
-    after 5 s) and one line names the first failure.  Process 0's own error line is already on
-    stderr, so it is not repeated.
+    after 2 s) and one line names the first failure.  Process 0's own error line is already on
+    stderr, so it is not repeated.  An exit status of process 0 listed in ``results`` (``hmin
+    verify``'s 1: a check could not run) is a result, not a failure: it is passed on once the
+    others have exited 0.
 
     Args:
         cmd: the command of every process, e.g. ``[sys.executable, "-m", "sims.cli", "select", ...]``.
@@ -238,9 +290,11 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
             bounded anyway by ``HMIN_DIST_TIMEOUT`` inside the processes).
         env: the base environment (default ``os.environ``).
         label: the prefix of the error line.
+        results: exit statuses of process 0 that are results, not failures.
 
     Returns:
-        The exit status: 0 if every process exited 0, else 2 (130 if interrupted).
+        The exit status: 0 if every process exited 0, process 0's status if it is one of
+        ``results`` and the others exited 0, else 2 (130 if interrupted).
     """
     if n < 1:
         raise InputError(f"--processes must be >= 1, got {n}")
@@ -248,6 +302,7 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
     base[ENV_COORDINATOR] = f"127.0.0.1:{free_port()}"
     base[ENV_NUM_PROCESSES] = str(n)
     base.setdefault(ENV_TIMEOUT, str(DEFAULT_TIMEOUT))
+    base[ENV_LAUNCHED] = "1"
     procs, errs = [], []
     tmpdir = tempfile.mkdtemp(prefix="hmin_launch_")
     try:
@@ -266,12 +321,12 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
         failure = None
         while True:
             codes = [p.poll() for p in procs]
-            bad = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
-            if bad:
-                failure = bad[0]
+            bad = [(i, c) for i, c in enumerate(codes) if c not in (None, 0) and not (i == 0 and c in results)]
+            if bad:  # the cause: not a process that lost another, and process 0 (own line) last
+                failure = min(bad, key=lambda f: (f[1] == EXIT_LOST, f[0] == 0, f[0]))
                 break
-            if all(c == 0 for c in codes):
-                return 0
+            if all(c is not None for c in codes):
+                return codes[0]
             if timeout is not None and time.monotonic() - t0 > timeout:
                 failure = (-1, None)
                 break
@@ -309,7 +364,7 @@ def _stop(procs) -> None:
     for p in procs:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 5.0
+    deadline = time.monotonic() + 2.0  # seen: a process blocked in a JAX collective outlives SIGTERM
     for p in procs:
         try:
             p.wait(timeout=max(0.0, deadline - time.monotonic()))
@@ -318,7 +373,7 @@ def _stop(procs) -> None:
             p.wait()
 
 
-def launch_cli(argv: Sequence[str], n: int, *, label: str = "hmin") -> int:
+def launch_cli(argv: Sequence[str], n: int, *, label: str = "hmin", results: Sequence[int] = ()) -> int:
     """:func:`launch` the ``hmin`` command line ``argv`` (with ``--processes`` removed) N times."""
     out, skip = [], False
     for a in argv:
@@ -331,7 +386,7 @@ def launch_cli(argv: Sequence[str], n: int, *, label: str = "hmin") -> int:
         if a.startswith("--processes="):
             continue
         out.append(a)
-    return launch([sys.executable, "-m", "sims.cli", *out], n, label=label)
+    return launch([sys.executable, "-m", "sims.cli", *out], n, label=label, results=results)
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,10 +432,15 @@ def allgather_objects(obj: Any, ctx: Context | None = None) -> list:
     if not ctx.distributed:
         return [obj]
     b = np.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
-    lens = _allgather_array(np.array([len(b)], np.int64))[:, 0]
-    buf = np.zeros(int(lens.max()), np.uint8)
-    buf[: len(b)] = b
-    allb = _allgather_array(buf)
+    try:
+        lens = _allgather_array(np.array([len(b)], np.int64))[:, 0]
+        buf = np.zeros(int(lens.max()), np.uint8)
+        buf[: len(b)] = b
+        allb = _allgather_array(buf)
+    except Exception as e:  # noqa: BLE001 - JAX's runtime error of a collective whose peer is gone
+        msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise LostProcess(f"process {ctx.process_id} of {ctx.num_processes} lost contact with the others during "
+                          f"an exchange: {msg[:200]}") from None
     return [pickle.loads(allb[i, : int(lens[i])].tobytes()) for i in range(ctx.num_processes)]
 
 

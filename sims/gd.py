@@ -50,7 +50,7 @@ from jax.flatten_util import ravel_pytree
 from sims.diagnostics import gram, make_loss, relative_change, sharpness
 from sims.errors import InputError
 from sims.models import Model
-from sims.sharding import batch_mesh, fetch, pad_leading, place
+from sims.sharding import batch_mesh, default_devices, fetch, pad_leading, place
 
 __all__ = ["GDConfig", "Trajectory", "train", "train_batch", "init_params", "OPTIMIZERS", "make_optimizer",
            "batch_indices"]
@@ -416,6 +416,7 @@ def train_batch(model: Model, X, Y, cfg: GDConfig, *, key, params0=None, lrs=Non
         params0: batched initial parameters (leading axis B); default: B independent inits.
         lrs: optional (B,) learning rates (default ``cfg.lr`` for all).
         mesh: the ``sims.sharding.batch_mesh`` to split the runs across; default: every device
+            (``sims.sharding.default_devices``: this process's only inside ``process_local``)
             when there is more than one, else none.
     """
     X = _as_array(X, "X")
@@ -430,7 +431,7 @@ def train_batch(model: Model, X, Y, cfg: GDConfig, *, key, params0=None, lrs=Non
     if lr.shape != (B,):
         raise InputError(f"lrs must have shape ({B},), got {lr.shape}")
     args = (params0, X, Y, jax.random.split(krun, B), lr)
-    if mesh is None and jax.device_count() > 1:
+    if mesh is None and len(default_devices()) > 1:
         mesh = batch_mesh()
     if mesh is not None:
         args, _ = pad_leading(args, mesh.size)

@@ -62,6 +62,8 @@ __all__ = [
     "builtin_registry",
     "registry",
     "run_check",
+    "measure_and_judge",
+    "plot_check",
 ]
 
 #: the presets every check gives settings for: smoke test, the report card, paper-grade
@@ -222,16 +224,31 @@ class Entry:
         return [] if self.statement is None else self.statement.symbolic_checks()
 
 
-def run_check(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
-    """measure -> judge -> plot; returns the verdict (with its figures) and the measured numbers."""
+def measure_and_judge(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
+    """measure -> judge (no figures); returns the verdict and the measured numbers.
+
+    The first half of `run_check`; ``hmin verify --processes N`` runs it on the process that owns
+    the check and `plot_check` on process 0 (the only one that writes).
+    """
     measured = check.measure(ctx)
     verdict = check.judge(measured)
     if not isinstance(verdict, Verdict):
         raise PluginError(f"check {check.id}: judge returned a {type(verdict).__name__}, not a sims.verdict.Verdict")
     if verdict.id != check.id:
         raise PluginError(f"check {check.id}: judge returned a verdict for {verdict.id!r}")
+    return verdict, measured
+
+
+def plot_check(check: Check, measured: dict, verdict: Verdict, ctx: CheckContext) -> Verdict:
+    """plot: the verdict with the figures the check's ``plot`` wrote (the second half of `run_check`)."""
     figures = tuple(check.plot(measured, verdict, ctx)) if check.plot is not None else ()
-    return dataclasses.replace(verdict, figures=figures), measured
+    return dataclasses.replace(verdict, figures=figures)
+
+
+def run_check(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
+    """measure -> judge -> plot; returns the verdict (with its figures) and the measured numbers."""
+    verdict, measured = measure_and_judge(check, ctx)
+    return plot_check(check, measured, verdict, ctx), measured
 
 
 class Registry(Mapping):

@@ -38,6 +38,8 @@ or call ``jax.config.update("jax_num_cpu_devices", 4)`` before the first JAX com
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 
 import jax
@@ -47,17 +49,49 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from sims.errors import InputError
 
-__all__ = ["AXIS", "batch_mesh", "place", "fetch", "pad_leading", "sharded_maxmin", "describe"]
+__all__ = ["AXIS", "batch_mesh", "default_devices", "process_local", "place", "fetch", "pad_leading",
+           "sharded_maxmin", "describe"]
 
 #: the name of the mesh axis over which runs are sharded.
 AXIS = "batch"
+
+
+_PROCESS_LOCAL = contextvars.ContextVar("hmin_process_local", default=False)
+
+
+@contextlib.contextmanager
+def process_local():
+    """Inside this block the default devices are this process's own (``jax.local_devices()``).
+
+    For work split *per process* (:mod:`sims.distributed`: ``hmin verify --processes N`` runs
+    different checks on different processes): a ``train_batch`` without a ``mesh`` then splits its
+    runs across this process's devices only, instead of a global mesh that every process would have
+    to enter together.  Outside any multi-process run it changes nothing.
+
+    Example:
+        >>> with process_local():
+        ...     default_devices() == jax.local_devices()
+        True
+    """
+    token = _PROCESS_LOCAL.set(True)
+    try:
+        yield
+    finally:
+        _PROCESS_LOCAL.reset(token)
+
+
+def default_devices() -> list:
+    """The devices a mesh spans by default: ``jax.devices()`` (every process's), or this process's
+    own inside :func:`process_local`."""
+    return list(jax.local_devices() if _PROCESS_LOCAL.get() else jax.devices())
 
 
 def batch_mesh(devices=None) -> Mesh:
     """A 1-D mesh named ``"batch"`` over ``devices`` (default: every device of every process).
 
     Args:
-        devices: a sequence of devices; default ``jax.devices()``.
+        devices: a sequence of devices; default :func:`default_devices` (``jax.devices()``, or
+            this process's devices inside :func:`process_local`).
 
     Returns:
         A :class:`jax.sharding.Mesh` with one axis, ``AXIS``.
@@ -66,7 +100,7 @@ def batch_mesh(devices=None) -> Mesh:
         >>> batch_mesh(jax.devices()[:1]).shape["batch"]
         1
     """
-    devs = list(jax.devices() if devices is None else devices)
+    devs = default_devices() if devices is None else list(devices)
     if not devs:
         raise InputError("batch_mesh needs at least one device")
     return Mesh(np.asarray(devs, dtype=object), (AXIS,))

@@ -11,6 +11,11 @@ statement, preset, seed and the code's version); ``--only`` merges into an exist
 
 With several seeds (``--seeds 0-4``) each check runs once per seed and its row carries every seed's
 verdict and one combined verdict under `COMBINED_RULE`.
+
+With several processes (``hmin verify --processes N``, `run_verify`'s ``ctx``) the checks not done yet
+are split across them statement by statement (`sims.distributed.run_items`); process 0 plots and
+writes, and ``results.json`` is rewritten after each statement. Verdicts and numbers are those of one
+process.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from pathlib import Path
 
 from sims.errors import InputError
 from sims.progress import log
-from sims.registry import PRESETS, Entry, Registry, registry, run_check
+from sims.registry import PRESETS, Entry, Registry, measure_and_judge, plot_check, registry
 from sims.store import atomic_write_json, to_jsonable
 
 __all__ = ["FRESH_SEEDS", "run_confirmation", "run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
@@ -179,27 +184,52 @@ def _statement_info(entry: Entry) -> dict:
     return info
 
 
-def _numeric(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
-    """One numeric check at one seed: the verdict's fields, status, wall time; an error row on failure."""
+def _measure(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
+    """measure -> judge of one check at one seed: the verdict and measurement, or the error's fields."""
     t0 = time.perf_counter()
-    out: dict = {"seed": seed}
+    part: dict = {"seed": seed}
     try:
         if entry.check is None:
             raise RuntimeError(entry.error or f"statement {entry.id} has no check")
-        ctx = entry.context(preset, outdir, seed)
-        verdict, measured = run_check(entry.check, ctx)
+        part["verdict"], part["measured"] = measure_and_judge(entry.check, entry.context(preset, outdir, seed))
+    except Exception as e:  # noqa: BLE001 - recorded and reported, never hidden
+        part["error"] = str(e) if entry.check is None else f"{type(e).__name__}: {e}"
+        part["traceback"] = "" if entry.check is None else traceback.format_exc(limit=6)
+    part["wall_s"] = time.perf_counter() - t0
+    return part
+
+
+def _finish(entry: Entry, preset: str, outdir: Path, part: dict) -> dict:
+    """plot and write the measurement of a `_measure` result: the row's fields (an error row on failure)."""
+    t0 = time.perf_counter()
+    out: dict = {"seed": part["seed"]}
+    try:
+        if "error" in part:
+            raise _Failed(part["error"], part["traceback"])
+        verdict, measured = part["verdict"], part["measured"]
+        verdict = plot_check(entry.check, measured, verdict, entry.context(preset, outdir, part["seed"]))
         out.update(verdict.to_dict())
         out["id"] = entry.id
         out["status"] = "ran"
         atomic_write_json(outdir / "measured" / f"{entry.id}.json", measured)
     except Exception as e:  # noqa: BLE001 - recorded and reported, never hidden
-        msg = str(e) if entry.check is None else f"{type(e).__name__}: {e}"
-        out.update(verdict="error", status="error", error=msg,
-                   traceback="" if entry.check is None else traceback.format_exc(limit=6),
+        msg, tb = (e.msg, e.tb) if isinstance(e, _Failed) else (f"{type(e).__name__}: {e}", traceback.format_exc(limit=6))
+        out.update(verdict="error", status="error", error=msg, traceback=tb,
                    numbers={}, labels={}, figures=[], rule="", notes="", power="")
-    out["wall_s"] = time.perf_counter() - t0
+    out["wall_s"] = part["wall_s"] + time.perf_counter() - t0
     out["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     return out
+
+
+class _Failed(Exception):
+    def __init__(self, msg: str, tb: str):
+        super().__init__(msg)
+        self.msg, self.tb = msg, tb
+
+
+def _numeric(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
+    """One numeric check at one seed: the verdict's fields, status, wall time; an error row on failure."""
+    return _finish(entry, preset, outdir, _measure(entry, preset, outdir, seed))
 
 
 def combine_verdicts(verdicts: list[str]) -> str:
@@ -251,7 +281,7 @@ def _load_results(path: Path) -> dict:
 
 def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only: str | None = None,
                seed: int = 0, seeds: Iterable[int] | str | None = None, plugins: Iterable[str] = (),
-               reg: Registry | None = None) -> dict:
+               reg: Registry | None = None, ctx=None) -> dict | None:
     """Run the checks, write ``results.json``, ``report.md``, ``report.html``; return the results.
 
     Args:
@@ -265,9 +295,18 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
             numbers are the row's own.
         plugins: plug-in specs (``.py`` files or module names) added to the registry.
         reg: the registry to use (default: built-in statements, ``plugins`` and installed entry points).
+        ctx: a :class:`sims.distributed.Context` of several processes (``hmin verify --processes N``;
+            every process calls this with the same arguments). Statement by statement, the work not
+            done yet (the symbolic side, and each seed's measure -> judge) is split across the
+            processes with :func:`sims.distributed.run_items`, each check whole on one process
+            (:func:`sims.distributed.alone`); process 0 gathers it, plots, writes everything once and returns the results;
+            the other processes write nothing and return None (a check whose measure keeps its own
+            cache under the report directory, such as C5, keeps it in a temporary directory there,
+            removed afterwards). Verdicts and numbers are those of one process.
 
     Returns:
-        The results dict (as written to ``results.json``): id -> row, and "meta".
+        The results dict (as written to ``results.json``): id -> row, and "meta"; None on a process
+        other than 0.
     """
     from sims.report import write_reports
 
@@ -277,10 +316,13 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
     reg = reg if reg is not None else registry(plugins)
     ids = reg.parse_only(only)
     ids += [sid for sid in reg if reg[sid].error and reg[sid].source != "built-in" and sid not in ids]
+    dist = ctx is not None and ctx.distributed
+    writer = not dist or ctx.is_writer
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / RESULTS
-    results = _load_results(path)
+    if writer:
+        outdir.mkdir(parents=True, exist_ok=True)
+    results = _load_results(path) if writer else {}
     prev_meta = results.get("meta", {})
     run_args = {"preset": preset, "seeds": seed_list, "ids": ids}
     resumable = prev_meta.get("state") == "running" and prev_meta.get("args") == run_args
@@ -289,7 +331,7 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         "state": "running", "combined_rule": COMBINED_RULE if len(seed_list) > 1 else "",
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_s_last_run": 0.0, "machine": platform.platform(), "versions": _versions(),
-        "code_version": code_version(),
+        "code_version": code_version(), "processes": ctx.num_processes if dist else 1,
     }
     t_start = time.perf_counter()
     reused_total = 0
@@ -300,28 +342,53 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         atomic_write_json(path, to_jsonable(results), sort_keys=False)
         write_reports(results, outdir)
 
-    for n, sid in enumerate(ids, 1):
+    # what an interrupted run of the same command finished (process 0 reads it; the others are told the plan)
+    prior: dict[str, tuple] = {}
+    for sid in ids if writer else ():
         entry = reg[sid]
         old = results.get(sid, {}) if resumable else {}
-        row = {**_statement_info(entry), "preset": preset}
-        try:
-            row["symbolic"] = old["symbolic"] if old.get("symbolic") and old.get("code_version") == code_version() \
-                else _symbolic(entry)
-        except Exception as e:  # noqa: BLE001 - recorded, reported, never hidden
-            row["symbolic"] = {"status": "error", "error": f"{type(e).__name__}: {e}",
-                               "traceback": traceback.format_exc(limit=4), "results": []}
-        per_seed: dict[str, dict] = {}
+        sym = old["symbolic"] if old.get("symbolic") and old.get("code_version") == code_version() else None
         old_seeds = old.get("seeds", {}) if isinstance(old.get("seeds"), dict) else {}
+        done = {}
+        for s in seed_list:
+            prev = old_seeds.get(str(s))
+            if prev and prev.get("cache_key") == _cache_key(entry, preset, s) and prev.get("status") == "ran":
+                done[str(s)] = prev
+        prior[sid] = (sym, done)
+    plan = {sid: (prior[sid][0] is None, [s for s in seed_list if str(s) not in prior[sid][1]]) for sid in prior}
+    if dist:
+        from sims.distributed import allgather_objects
+
+        plan = allgather_objects(plan if writer else None, ctx)[0]
+
+    for n, sid in enumerate(ids, 1):
+        entry = reg[sid]
+        need_sym, todo = plan[sid]
+        got: dict = {}
+        if dist and (need_sym or todo):
+            if writer:
+                log(f"[verify] {sid} ({n}/{len(ids)}) {'symbolic and ' if need_sym else ''}seed(s) "
+                    f"{', '.join(map(str, todo)) or '-'} across {ctx.num_processes} processes, preset {preset} ...")
+            got = _split(entry, need_sym, todo, preset, outdir, seed_list, ctx)
+        if not writer:
+            continue
+        sym, done = prior[sid]
+        row = {**_statement_info(entry), "preset": preset}
+        row["symbolic"] = sym if sym is not None else got["symbolic"] if dist else _symbolic_row(entry)
+        per_seed: dict[str, dict] = {}
         for k, s in enumerate(seed_list):
             key = _cache_key(entry, preset, s)
-            prev = old_seeds.get(str(s))
-            if prev and prev.get("cache_key") == key and prev.get("status") == "ran":
-                per_seed[str(s)] = prev
+            if str(s) in done:
+                per_seed[str(s)] = done[str(s)]
                 reused_total += 1
-                log(f"[verify] {sid} seed {s}: reusing the result of the interrupted run ({prev.get('verdict')})")
+                log(f"[verify] {sid} seed {s}: reusing the result of the interrupted run ({done[str(s)].get('verdict')})")
                 continue
-            log(f"[verify] {sid} ({n}/{len(ids)}) seed {s} ({k + 1}/{len(seed_list)}) running, preset {preset} ...")
-            res = _numeric(entry, preset, _seed_outdir(outdir, s, k == 0), s)
+            sod = _seed_outdir(outdir, s, k == 0)
+            if dist:
+                res = _finish(entry, preset, sod, got[s])
+            else:
+                log(f"[verify] {sid} ({n}/{len(ids)}) seed {s} ({k + 1}/{len(seed_list)}) running, preset {preset} ...")
+                res = _numeric(entry, preset, sod, s)
             if k > 0 and res.get("figures"):
                 sub = _seed_outdir(outdir, s, False).relative_to(outdir)
                 res["figures"] = [str(sub / f) for f in res["figures"]]
@@ -333,7 +400,8 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
             results[sid] = to_jsonable({**row, **per_seed[str(seed_list[0])]} if str(seed_list[0]) in per_seed
                                        else {**row, "verdict": "error", "status": "running"})
             results[sid]["code_version"] = code_version()
-            flush()
+            if not dist:  # several processes: the statement's seeds arrived together, one write below
+                flush()
         first = per_seed[str(seed_list[0])]
         row.update({k: v for k, v in first.items() if k not in ("seed",)})
         row["seed"] = seed_list[0]
@@ -350,25 +418,72 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
             }
         results[sid] = to_jsonable(row)
         flush()
+    if not writer:
+        return None
     meta["state"] = "complete"
     meta["reused_checks"] = reused_total
     flush()
     return results
 
 
+def _symbolic_row(entry: Entry) -> dict:
+    """`_symbolic`, with a crash recorded as an error status."""
+    try:
+        return _symbolic(entry)
+    except Exception as e:  # noqa: BLE001 - recorded, reported, never hidden
+        return {"status": "error", "error": f"{type(e).__name__}: {e}",
+                "traceback": traceback.format_exc(limit=4), "results": []}
+
+
+def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: Path, seed_list: list[int],
+           ctx) -> dict | None:
+    """One statement's work across the processes (`sims.distributed.run_items`): its symbolic side when
+    ``need_sym`` and measure -> judge at each seed of ``todo``. On process 0: ``{"symbolic": ..., seed: part}``
+    (`_measure`'s parts, to be plotted by `_finish`); None elsewhere."""
+    import pickle
+    import tempfile
+
+    from sims.distributed import alone, run_items
+
+    items = ([("symbolic", None)] if need_sym else []) + [("numeric", s) for s in todo]
+
+    def one(item):
+        kind, s = item
+        with alone():  # the other processes run other checks meanwhile: no nested split, own devices
+            if kind == "symbolic":
+                return _symbolic_row(entry)
+            if ctx.is_writer:
+                part = _measure(entry, preset, _seed_outdir(outdir, s, s == seed_list[0]), s)
+            else:  # writes nothing under the report directory: a check's own cache goes to scratch
+                with tempfile.TemporaryDirectory(prefix="hmin_verify_") as scratch:
+                    part = _measure(entry, preset, Path(scratch), s)
+        try:
+            pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # noqa: BLE001 - an error row, on this seed only
+            part = {"seed": s, "error": f"the measurement cannot be sent to process 0 ({type(e).__name__}: {e})",
+                    "traceback": "", "wall_s": part["wall_s"]}
+        return part
+
+    outs = run_items(one, items, ctx)
+    if outs is None:
+        return None
+    return {("symbolic" if kind == "symbolic" else s): o for (kind, s), o in zip(items, outs)}
+
 
 def run_confirmation(preset: str = "default", outdir: str | Path = "figures", *, only: str | None = None,
-                     reg: Registry | None = None) -> dict:
+                     reg: Registry | None = None, ctx=None) -> dict | None:
     """Run the checks on the pre-registered fresh seeds (`FRESH_SEEDS`) into ``outdir/confirmation`` and
     rewrite ``outdir``'s report card with the confirmation table.
 
+    ``ctx``: several processes, as in `run_verify`.
+
     Returns:
-        The confirmation results (as in `run_verify`).
+        The confirmation results (as in `run_verify`; None on a process other than 0).
     """
     from sims.report import write_reports
 
-    conf = run_verify(preset, Path(outdir) / CONFIRMATION_DIR, only=only, seeds=FRESH_SEEDS, reg=reg)
+    conf = run_verify(preset, Path(outdir) / CONFIRMATION_DIR, only=only, seeds=FRESH_SEEDS, reg=reg, ctx=ctx)
     main_path = Path(outdir) / RESULTS
-    if main_path.exists():
+    if conf is not None and main_path.exists():
         write_reports(_load_results(main_path), outdir)
     return conf

@@ -171,3 +171,98 @@ def test_run_items_and_row_blocks_in_one_process():
     assert distributed.run_items(lambda x: -x, [3, 1, 2], ctx) == [-3, -1, -2]
     blocks = [distributed.row_block(10, distributed.Context(p, 3)) for p in range(3)]
     assert blocks == [(0, 4), (4, 8), (8, 10)]
+
+
+# --------------------------------------------------------------------------------------------
+# hmin verify across processes
+
+
+def _row_without_clock(row):
+    """A results.json row's verdicts and numbers, without wall-clock fields (T1 reports its own wall_s)."""
+    def seed(r):
+        return {"verdict": r["verdict"], "status": r["status"], "rule": r["rule"], "figures": r["figures"],
+                "numbers": {k: v for k, v in r["numbers"].items() if k != "wall_s"}}
+    return {"symbolic": {k: v for k, v in row["symbolic"].items() if k != "wall_s"},
+            "seeds": {s: seed(r) for s, r in row["seeds"].items()}, "combined": row["combined"], **seed(row)}
+
+
+def test_verify_two_processes_resumes_and_matches_one_process(tmp_path):
+    """An interrupted report card finished by 2 processes: what is still to do (T10's symbolic side and
+    seed 1) is split across them (seed 1 runs on process 1), seed 0 is reused; every verdict, number
+    and figure equals a one-process run's, and only process 0 writes, each figure once.  T10's greedy
+    would split itself across the processes (sims.select) if the check did not run alone on its process."""
+    import shutil
+
+    from sims import verify
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    verify.run_verify("quick", one, only="T10", seeds="0-1")
+    ref = json.loads((one / "results.json").read_text())
+    shutil.copytree(one, two)
+    res = json.loads((two / "results.json").read_text())
+    res["meta"]["state"] = "running"  # killed after T10's seed 0
+    del res["T10"]["seeds"]["1"], res["T10"]["symbolic"]
+    (two / "results.json").write_text(json.dumps(res))
+    shutil.rmtree(two / "seeds")
+    redo = sorted(p.relative_to(one) for p in (one / "seeds").rglob("*") if p.is_file())
+    assert len(redo) == 2  # seed 1's figure and measurement
+
+    rc, writes, _ = _launch(tmp_path, ["verify", "--quick", "--only", "T10", "--seeds", "0-1", "--out", str(two)])
+    assert rc == 0
+    got = json.loads((two / "results.json").read_text())
+    assert got["meta"]["state"] == "complete" and got["meta"]["processes"] == 2 and got["meta"]["reused_checks"] == 1
+    assert _row_without_clock(got["T10"]) == _row_without_clock(ref["T10"])
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    for f in files:
+        if f.suffix == ".png":
+            assert (one / f).read_bytes() == (two / f).read_bytes(), f
+    assert {w[0] for w in writes} == {"0"}, f"a process other than 0 wrote: {writes}"
+    redone = sorted(Path(w[1]).relative_to(two) for w in writes if Path(w[1]).parent.name in ("figures", "measured"))
+    assert redone == redo
+    assert sum(Path(w[1]).name == "results.json" for w in writes) == 2  # after T10, then complete
+
+
+DIES_IN_CHECK = '''
+import dataclasses, os
+from theory import Statement
+from sims.registry import Check
+from sims.verdict import Verdict
+
+@dataclasses.dataclass(frozen=True)
+class S:
+    n: int = 1
+
+def measure(ctx):
+    if os.environ.get("HMIN_PROCESS_ID") == "1":
+        os._exit(3)  # process 1 dies in the middle of its check
+    return {"ok": 1}
+
+def judge(m, *, force=None):
+    return Verdict("DIE1", force or "holds", "always", {"ok": m["ok"]})
+
+STATEMENT = Statement(id="DIE1", title="t", kind="QUESTION", paper_ref="", text="x", hypotheses=())
+CHECK = Check(id="DIE1", settings={p: S() for p in ("quick", "default", "full")}, measure=measure, judge=judge,
+              false_variants={"f": {"force": "violated"}})
+'''
+
+
+def test_verify_a_process_that_dies_in_a_check_stops_the_run(tmp_path):
+    (tmp_path / "die1.py").write_text(DIES_IN_CHECK)
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "sims.cli", "verify", "--quick", "--plugin", str(tmp_path / "die1.py"),
+                        "--only", "DIE1", "--seeds", "0-1", "--out", str(out), "--processes", "2"],
+                       env=_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 2 and time.monotonic() - t0 < 90
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("hmin verify: error")]
+    assert len(lines) == 1 and "process 1 of 2 exited with status 3" in lines[0], r.stderr
+    assert not (out / "results.json").exists()
+
+
+def test_launch_passes_on_a_result_status_of_process_0(tmp_path):
+    """hmin verify's exit status 1 (a check could not run) is a result: the launcher passes it on."""
+    (tmp_path / "st.py").write_text("import os, sys\nsys.exit(1 if os.environ['HMIN_PROCESS_ID'] == '0' else 0)\n")
+    cmd = [sys.executable, str(tmp_path / "st.py")]
+    assert distributed.launch(cmd, 2, timeout=60, env=_env(tmp_path), results=(1,)) == 1
+    assert distributed.launch(cmd, 2, timeout=60, env=_env(tmp_path)) == 2
