@@ -11,14 +11,15 @@ each case in its own subprocess (``benchmarks.run_all.run_case``):
   the time of reading the pool once, i.e. this machine's bandwidth bound for one greedy step;
 - ``hmin pruned``: ``sims.select.greedy_maxmin(X, k, prune="auto")`` (the default), k steps;
 - ``hmin unpruned``: ``greedy_maxmin(..., prune=False)`` (the plain pass of every step, the
-  greedy before pruning), run for ``k_plain`` <= k steps; its per-step time is constant, so the
-  time for k steps is extrapolated from it (said in the row);
+  greedy before pruning), run for ``k_plain`` <= k steps (``--plain-steps``); its per-step time is
+  constant, so the time for k steps is extrapolated from it (said in the row);
 - ``fpsample``: ``fpsample.fps_sampling`` (vanilla farthest point sampling, C++), run for
-  ``k_plain`` steps and extrapolated the same way; at d = 3 also
+  ``k_fps`` steps and quoted per step the same way; at d = 3 also
   ``fpsample.bucket_fps_kdline_sampling`` (its KD-tree variant, h = 7; only d <= 3 works), for k.
 
 Indices: the pruned run's first ``k_plain`` indices are compared with the unpruned run (they must
-be identical; a mismatch is printed as such), and with fpsample's (which keeps float32 distances,
+be identical; a mismatch is printed as such; ``--target --plain-steps 10000`` compares all of
+them), and the first ``k_fps`` with fpsample's (which keeps float32 distances,
 so a difference at a near-tie is possible; reported, not asserted).  ``--target`` runs the
 issue's case only: N = 1e6, d = 256, clustered, k = 10,000, plus the N(0, I) step against the
 matvec pass.
@@ -56,7 +57,7 @@ def pool(kind: str, n: int, d: int, seed: int = 0) -> np.ndarray:
     return X
 
 
-def _case(kind: str, n: int, d: int, k: int, k_plain: int) -> dict:
+def _case(kind: str, n: int, d: int, k: int, k_plain: int, k_fps: int) -> dict:
     import jax
 
     import sims  # noqa: F401  (float64)
@@ -90,9 +91,9 @@ def _case(kind: str, n: int, d: int, k: int, k_plain: int) -> dict:
         out["fpsample"] = None
     else:
         t0, c0 = time.perf_counter(), time.process_time()
-        f = fpsample.fps_sampling(X, k_plain, start_idx=0)
+        f = fpsample.fps_sampling(X, k_fps, start_idx=0)
         out["fpsample_s"], out["fpsample_cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
-        same = np.asarray(f) == idx_p
+        same = np.asarray(f) == idx[:k_fps]
         out["fpsample_same"] = int(np.argmin(same)) if not same.all() else -1
         if d <= 3:
             t0 = time.perf_counter()
@@ -109,12 +110,12 @@ COLUMNS = ["pool", "N", "d", "k", "matvec pass (ms)", "hmin pruned: s (ms/step)"
 def rows(cases, log=print, max_seconds=3600.0) -> list[list]:
     out = []
     avail = available_bytes()
-    for kind, n, d, k, kp in cases:
+    for kind, n, d, k, kp, kf in cases:
         if 3.2 * 4.0 * n * d > 0.8 * avail:
             out.append([kind, n, d, k] + [None] * 7 + [f"skipped: needs ~{3.2 * 4 * n * d / 2**30:.1f} GiB"])
             continue
-        log(f"  {kind} N = {n:,} d = {d} k = {k} (unpruned and fpsample: {kp} steps) ...")
-        r = run_case("benchmarks.bench_select_prune", [kind, n, d, k, kp], max_seconds)
+        log(f"  {kind} N = {n:,} d = {d} k = {k} (unpruned: {kp} steps, fpsample: {kf}) ...")
+        r = run_case("benchmarks.bench_select_prune", [kind, n, d, k, kp, kf], max_seconds)
         if "skipped" in r:
             out.append([kind, n, d, k] + [None] * 7 + [r["skipped"]])
             log(f"    {r['skipped']}")
@@ -131,17 +132,18 @@ def rows(cases, log=print, max_seconds=3600.0) -> list[list]:
             notes.append(f"steps: {w['steps_groups']} by groups, {w['steps_flat']} flat, {w['steps_plain']} plain")
         fp = None
         if r.get("fpsample_s") is not None:
-            fp = r["fpsample_s"] / max(1, kp - 1) * 1e3
+            fp = r["fpsample_s"] / max(1, kf - 1) * 1e3
             notes.append("fpsample indices = hmin's" if r["fpsample_same"] < 0
                          else f"fpsample differs from step {r['fpsample_same'] + 1} (float32 distances)")
             winner = "fpsample faster per step" if fp < step_pruned * 1e3 else "hmin faster per step"
             notes.append(winner)
         if r.get("kdline_s") is not None:
             notes.append(f"fpsample kdline (KD-tree): {r['kdline_s']:.2f} s for k = {k}")
-        if kp < k:
-            notes.append(f"unpruned/fpsample run for {kp} steps; for k: ~{step_plain * (k - 1):.0f} s unpruned")
+        if kp < k or kf < k:
+            notes.append(f"unpruned run for {kp} steps, fpsample for {kf}"
+                         + (f"; for k: ~{step_plain * (k - 1):.0f} s unpruned" if kp < k else ""))
         cpu = (f"{r['pruned_cpu_s']:.1f}; {r['plain_cpu_s'] / max(1, kp - 1) * 1e3:.1f} / "
-               + (f"{r['fpsample_cpu_s'] / max(1, kp - 1) * 1e3:.1f}" if r.get("fpsample_cpu_s") is not None else "-")
+               + (f"{r['fpsample_cpu_s'] / max(1, kf - 1) * 1e3:.1f}" if r.get("fpsample_cpu_s") is not None else "-")
                + f" / {r['matvec_cpu_s'] * 1e3:.1f}")
         out.append([kind, n, d, k, r["matvec_s"] * 1e3, f"{r['pruned_s']:.1f} ({step_pruned * 1e3:.2f})",
                     f"{w['rows_exact'] / max(1, w['rows_total']):.1%}; {w['rows_streamed'] / max(1, w['rows_total']):.1%}",
@@ -163,22 +165,23 @@ def default_cases(quick: bool, sizes, dims, pools):
                     k, kp = 2000, 300 if d >= 64 else 2000
                 if quick:
                     k, kp = min(k, 1500), min(kp, 100)
-                cases.append((kind, n, d, k, kp))
+                cases.append((kind, n, d, k, kp, kp))
     return cases
 
 
-def tables(quick: bool = False, sizes=None, dims=(3, 64, 256), pools=("gauss", "clustered"), cases=None):
+def tables(quick: bool = False, sizes=None, dims=(3, 64, 256), pools=("gauss", "clustered"), cases=None,
+           max_seconds: float = 3600.0):
     from benchmarks.run_all import Table
 
     sizes = sizes or ((100_000,) if quick else (100_000, 1_000_000))
     cases = cases or default_cases(quick, sizes, dims, pools)
     t = Table("Greedy max-min: pruned vs unpruned vs fpsample vs the matvec bandwidth pass (float32 pools)",
-              COLUMNS, rows(cases, log=lambda m: print(m, file=sys.stderr)))
+              COLUMNS, rows(cases, log=lambda m: print(m, file=sys.stderr), max_seconds=max_seconds))
     t.notes += [
         "Every number measured in this run, one subprocess per row.  'matvec pass' = median NumPy X @ v "
         "over the same pool (the time to read it once).  'hmin pruned' = greedy_maxmin with the default "
         "prune='auto', whole k (seconds, and per step); 'rows: exact; streamed' = rows whose float64 "
-        "distance it computed, and rows its bound passes read (a BLAS matrix-vector product), each / (N (k - 1)).  The unpruned greedy and fpsample.fps_sampling run for fewer steps "
+        "distance it computed, and rows its bound passes read (a matrix-vector product), each / (N (k - 1)).  The unpruned greedy and fpsample.fps_sampling run for fewer steps "
         "where said, and their per-step time is constant (every step reads the pool), so it is "
         "quoted per step.  'CPU s' = process CPU time (all threads; XLA and NumPy may use 2), "
         "less sensitive than wall time to other load on a shared machine.  fpsample's KD-tree variants fail for d > 3 (error code 1 in 1.0.2).",
@@ -194,19 +197,27 @@ def main(argv=None) -> int:
     ap.add_argument("--dims", default="3,64,256")
     ap.add_argument("--pools", default="gauss,clustered")
     ap.add_argument("--target", action="store_true", help="the issue's case: 1e6 x 256 clustered, k = 1e4; N(0, I) step")
-    ap.add_argument("--_case", nargs=5, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--plain-steps", type=int, default=None,
+                    help="run the unpruned greedy for this many steps (at most k; e.g. 10000 with --target "
+                         "compares every index of the pruned run; fpsample keeps its default steps)")
+    ap.add_argument("--_case", nargs=6, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._case:
-        kind, n, d, k, kp = args._case
-        print(json.dumps(_case(kind, int(n), int(d), int(k), int(kp))))
+        kind, n, d, k, kp, kf = args._case
+        print(json.dumps(_case(kind, int(n), int(d), int(k), int(kp), int(kf))))
         return 0
     if args.target:
-        cases = [("clustered", 1_000_000, 256, 10_000, 100), ("gauss", 1_000_000, 256, 200, 50)]
-        ts = tables(cases=cases)
+        cases = [("clustered", 1_000_000, 256, 10_000, 100, 100), ("gauss", 1_000_000, 256, 200, 50, 50)]
+        cases = [c for c in cases if c[0] in args.pools.split(",")]
     else:
         sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None
-        ts = tables(args.quick, sizes=sizes, dims=tuple(int(x) for x in args.dims.split(",")),
-                    pools=tuple(args.pools.split(",")))
+        cases = default_cases(args.quick, sizes or ((100_000,) if args.quick else (100_000, 1_000_000)),
+                              tuple(int(x) for x in args.dims.split(",")), tuple(args.pools.split(",")))
+    if args.plain_steps is not None:
+        if args.plain_steps < 2:
+            ap.error(f"--plain-steps must be >= 2, got {args.plain_steps}")
+        cases = [(kind, n, d, k, min(k, args.plain_steps), kf) for kind, n, d, k, kp, kf in cases]
+    ts = tables(cases=cases, max_seconds=3600.0 if args.plain_steps is None else 4 * 3600.0)
     for t in ts:
         print(t.text())
     return 0
