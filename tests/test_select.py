@@ -286,6 +286,8 @@ def test_pruned_greedy_identical_to_unpruned(case):
     assert stats["rows_exact"] <= stats["rows_total"]
     if name.startswith(("3-D", "2-D", "tight")):  # where pruning must actually skip work
         assert stats["rows_exact"] < 0.5 * stats["rows_total"], (name, stats)
+    if name.startswith(("3-D", "tight", "duplicates")):  # every path ran: group walks, bound passes, compact copies
+        assert stats["steps_groups"] and stats["steps_flat"] and stats["rows_streamed"] and stats["rows_copied"], stats
 
 
 def test_pruned_greedy_identical_on_tiny_pools_against_brute_force():
