@@ -2,7 +2,9 @@
 
 - rank promotion raises: an accidental (N,) + (N,1) broadcast is an error, not an N x N matrix;
 - warnings are errors (pyproject filterwarnings);
-- progress output is silenced; matplotlib draws off-screen.
+- progress output is silenced; matplotlib draws off-screen;
+- the course notebooks start on their kernels in the background as soon as their tests are collected
+  (tests/test_course.py), so they run while the other tests do.
 """
 
 import os
@@ -37,3 +39,20 @@ def quick_measurement(tmp_path_factory):
         return cache[sid]
 
     return get
+
+
+def _course_modules(session):
+    return {item.module for item in session.items
+            if "executed" in getattr(item, "fixturenames", ()) and hasattr(item.module, "start_executing")}
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    for mod in _course_modules(session):
+        mod.start_executing()
+
+
+def pytest_sessionfinish(session):
+    for mod in _course_modules(session):
+        mod.stop_executing()

@@ -1,9 +1,12 @@
 """The course: every lecture and the tour run top to bottom on a real Jupyter kernel (default suite).
 
-One session fixture executes each notebook once on a fresh ``python3`` kernel (nbclient, ipykernel);
-the tests below read those executions, and the site test converts the same executed notebooks, so
-nothing runs twice.  The Jupyter tooling is imported unconditionally: a missing package is an
-error, not a skip (it belongs to the ``test`` extra).
+Each notebook is executed once on a fresh ``python3`` kernel (nbclient, ipykernel); the tests below
+read those executions, and the site test converts the same executed notebooks, so nothing runs twice.
+The executions start in a background thread as soon as these tests are collected (``conftest.py``),
+one notebook at a time: a kernel is a separate process, so the notebooks run on the second core while
+the other tests run on the first, and the ``executed`` fixture waits for them (a kernel's own output
+goes to a log file, not into another test's captured output).  The Jupyter tooling is imported
+unconditionally: a missing package is an error, not a skip (it belongs to the ``test`` extra).
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import base64
 import importlib.util
 import os
 import re
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import ipykernel  # noqa: F401  (the kernel the notebooks run on)
@@ -40,10 +46,39 @@ def _ids(paths):
     return [p.stem for p in paths]
 
 
+_RUNS: dict = {}  # source path -> Future of course.execute(source)
+_LOGS: dict = {}  # source path -> the kernel's own output
+
+
+def start_executing() -> None:
+    """Submit every notebook to one background worker (idempotent); the ``executed`` fixture waits."""
+    if not _RUNS:
+        logdir = Path(tempfile.mkdtemp(prefix="hmin-course-"))
+        _LOGS.update({src: logdir / f"{src.stem}.log" for src in NOTEBOOKS})
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="course-kernel")
+        _RUNS.update({src: pool.submit(course.execute, src, log=_LOGS[src]) for src in NOTEBOOKS})
+        pool.shutdown(wait=False)
+
+
+def _failed(src, err) -> str:
+    log = _LOGS[src].read_text()[-3000:] if _LOGS.get(src) and _LOGS[src].exists() else ""
+    return f"{src.name} failed on the kernel:\n{err}\n--- the kernel's own output ({_LOGS.get(src)}):\n{log}"
+
+
+def stop_executing() -> None:
+    """At the end of the session: cancel the notebooks not yet started (the session ended before it
+    needed them); remove the kernels' logs when every notebook ran cleanly."""
+    for f in _RUNS.values():
+        f.cancel()
+    if _LOGS and all(f.done() and not f.cancelled() and f.result()[2] is None for f in _RUNS.values()):
+        shutil.rmtree(next(iter(_LOGS.values())).parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def executed():
     """source path -> (executed notebook, seconds, error or None), each on a fresh kernel."""
-    return {src: course.execute(src) for src in NOTEBOOKS}
+    start_executing()  # a no-op when collection already started them
+    return {src: f.result() for src, f in _RUNS.items()}
 
 
 def test_there_are_six_lectures_in_order():
@@ -53,7 +88,7 @@ def test_there_are_six_lectures_in_order():
 @pytest.mark.parametrize("src", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_notebook_runs_on_a_kernel(executed, src):
     nb, secs, err = executed[src]
-    assert err is None, f"{src.name} failed on the kernel:\n{err}"
+    assert err is None, _failed(src, err)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
     assert all(c.execution_count is not None for c in nb.cells if c.cell_type == "code"), "a cell did not run"
@@ -104,7 +139,7 @@ def test_lecture_structure(src):
 @pytest.mark.parametrize("src", LECTURES, ids=_ids(LECTURES))
 def test_solution_checks_passed_on_the_kernel(executed, src):
     nb, _, err = executed[src]
-    assert err is None, f"{src.name} failed on the kernel:\n{err}"
+    assert err is None, _failed(src, err)
     checks = [c for c in nb.cells if "check" in course.tags(c)]
     assert checks and all(c.execution_count is not None and not any(o.output_type == "error" for o in c.outputs)
                           for c in checks)

@@ -23,6 +23,8 @@ work offline.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import copy
 import html
 import json
@@ -150,8 +152,16 @@ def write_students() -> list[Path]:
 # ------------------------------------------------------------------------------------------------
 
 
-def execute(src: Path, *, timeout: int = 600):
+def execute(src: Path, *, timeout: int = 600, log: Path | None = None):
     """Run ``src`` top to bottom on a fresh ``python3`` Jupyter kernel (cwd: its folder).
+
+    The kernel gets its environment as an argument (this process's ``os.environ`` is not touched), so
+    notebooks may be executed from a background thread while other code runs (the test suite does).
+
+    Args:
+        src: the notebook.
+        timeout: seconds allowed per cell.
+        log: a file for the kernel process's own stdout and stderr (default: this process's).
 
     Returns:
         (executed notebook, wall seconds, error or None).  Execution stops at the first failing cell;
@@ -161,27 +171,32 @@ def execute(src: Path, *, timeout: int = 600):
 
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     nb = nbformat.read(src, as_version=4)
-    # the kernel inherits this environment: inline figures (a test session sets MPLBACKEND=Agg,
-    # which would draw nothing), no progress bars, and imports from this checkout
-    env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "HMIN_QUIET": "1",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    # the kernel's environment: inline figures (a test session sets MPLBACKEND=Agg, which would draw
+    # nothing), no progress bars, and imports from this checkout
+    env = dict(os.environ)
+    env.update({"MPLBACKEND": "module://matplotlib_inline.backend_inline", "HMIN_QUIET": "1",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
                             resources={"metadata": {"path": str(src.parent)}})
     t0 = time.perf_counter()
     err = None
-    try:
-        client.execute()
-    except Exception as e:  # CellExecutionError, DeadKernelError, timeouts: reported, not hidden
-        err = e
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with open(log, "w") if log is not None else contextlib.nullcontext() as out:
+        try:
+            _run(client, env=env, **({} if out is None else {"stdout": out, "stderr": out}))
+        except Exception as e:  # CellExecutionError, DeadKernelError, timeouts: reported, not hidden
+            err = e
     return nb, time.perf_counter() - t0, err
+
+
+def _run(client, **kwargs) -> None:
+    """``client.execute(**kwargs)`` on a fresh event loop that is closed afterwards (an event loop left
+    open in a worker thread would be reported as unclosed when it is collected), or on the running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(client.async_execute(**kwargs))
+        return
+    client.execute(**kwargs)
 
 
 # ------------------------------------------------------------------------------------------------
