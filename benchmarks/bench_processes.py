@@ -10,9 +10,11 @@ Runs the real commands, each in fresh processes through the ``--processes`` laun
   cross-process all-gather) and the wall time of the whole command (start-up, connection,
   reports);
 - ``hmin run planted-pair`` with a small fixed configuration (units split across processes):
-  the experiment's own ``wall_time_s`` and the wall time of the command.
+  the experiment's own ``wall_time_s`` and the wall time of the command;
+- ``hmin verify --quick --only T1,T2,T4,T10 --seeds 0-1`` (the (statement, seed) work split across
+  processes): ``wall_s_last_run`` of results.json and the wall time of the command.
 
-Indices and summaries are compared with the one-process run (they must be identical).  On a
+Indices, summaries, verdicts and numbers are compared with the one-process run (they must be identical).  On a
 machine with fewer cores than processes the processes share the cores, so the honest figure is
 the overhead, not a speed-up.
 """
@@ -35,14 +37,14 @@ SWEEP = ["--set", "n=16", "--set", "d=16", "--set", "width=128", "--set", "steps
          "--set", "eps_values=(0.001, 0.01, 0.1)", "--set", "seeds=(0, 1)"]
 
 
-def _cli(args, n, cwd):
+def _cli(args, n, cwd, ok=(0,)):
     env = dict(os.environ, HMIN_QUIET="1", PYTHONPATH=str(ROOT))
     for k in ("HMIN_NUM_PROCESSES", "HMIN_PROCESS_ID", "HMIN_COORDINATOR"):
         env.pop(k, None)
     cmd = [sys.executable, "-m", "sims.cli", *args] + (["--processes", str(n)] if n > 1 else [])
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
-    if r.returncode != 0:
+    if r.returncode not in ok:
         raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip().splitlines()[-1:]}")
     return time.perf_counter() - t0
 
@@ -71,7 +73,33 @@ def rows(procs=(1, 2), n=200_000, d=64, k=300, log=print) -> list[list]:
                         s["wall_time_s"], None, wall,
                         "reference" if p == procs[0] else ("same numbers" if s["modes"] == ref_sum else "NUMBERS DIFFER")])
             log(f"    {out[-1]}")
+        ref_v = None
+        for p in procs:
+            log(f"  verify (quick preset, {VERIFY_IDS}, seeds 0-1), {p} process(es) ...")
+            wall = _cli(["verify", "--quick", "--only", VERIFY_IDS, "--seeds", "0-1", "--out", f"ver{p}"], p, tmp,
+                        ok=(0, 1))
+            res = json.loads((Path(tmp) / f"ver{p}" / "results.json").read_text())
+            v = _verdicts(res)
+            ref_v = v if ref_v is None else ref_v
+            out.append([f"verify --quick --only {VERIFY_IDS} --seeds 0-1", p, res["meta"]["wall_s_last_run"], None, wall,
+                        "reference" if p == procs[0] else ("same verdicts and numbers" if v == ref_v
+                                                           else "VERDICTS OR NUMBERS DIFFER")])
+            log(f"    {out[-1]}")
     return out
+
+
+VERIFY_IDS = "T1,T2,T4,T10"
+
+
+def _verdicts(res: dict) -> dict:
+    """Every row's verdicts and numbers, per seed, without the timings (wall_s, *_seconds)."""
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if not (k.startswith("wall") or k.endswith("seconds"))}
+        return x
+
+    return {sid: strip({s: {"verdict": r.get("verdict"), "numbers": r.get("numbers")} for s, r in row.get("seeds", {}).items()})
+            for sid, row in res.items() if sid != "meta"}
 
 
 COLUMNS = ["work", "processes", "inside (s)", "ms per greedy step", "command wall (s)", "vs 1 process"]
@@ -85,7 +113,9 @@ def tables(quick: bool = False, procs=(1, 2)):
                    log=lambda m: print(m, file=sys.stderr)))
     t.notes += ["'inside' = the greedy's own time in process 0 (select_seconds; each step includes one "
                 "cross-process all-gather) or the experiment's wall_time_s; 'command wall' includes "
-                "interpreter and JAX start-up, connecting, compiling and writing reports."]
+                "interpreter and JAX start-up, connecting, compiling and writing reports; for verify, "
+                "'inside' = results.json's wall_s_last_run, and 'same' compares every seed's verdict and "
+                "numbers (timings left out)."]
     return [t]
 
 
