@@ -126,7 +126,9 @@ def rows(cases, log=print, max_seconds=3600.0) -> list[list]:
         notes = []
         notes.append("indices = unpruned" + (f" (first {kp})" if kp < k else "") if r["same_as_unpruned"]
                      else "INDICES DIFFER from the unpruned greedy")
-        if w.get("mode_at_end") == "plain":
+        if w.get("plain_from_step") is not None:
+            notes.append(f"auto: plain from step {w['plain_from_step']} (nothing to prune)")
+        elif w.get("mode_at_end") == "plain":
             notes.append("auto: plain (too small to prune)")
         else:
             notes.append(f"steps: {w['steps_groups']} by groups, {w['steps_flat']} flat, {w['steps_plain']} plain")

@@ -257,6 +257,9 @@ _GATHER_FRACTION = 0.15
 _FLAT_FRACTION = 0.2
 # after a bound pass that left more than _GATHER_FRACTION of the rows, do this many plain steps
 _BOUND_REST = 8
+# "auto" turns to plain passes for good at step _GIVE_UP_AT if nothing could be pruned so far nor is
+# likely to be, and the block has fewer than _SMALL_BLOCK numbers (where the bound pass is used only at d <= 8)
+_GIVE_UP_AT, _SMALL_BLOCK = 64, 1 << 24
 # prune only when the work is large enough for the bookkeeping to matter
 _PRUNE_MIN_N, _PRUNE_MIN_K = 4096, 64
 
@@ -280,7 +283,11 @@ class MaxMinShard:
       reference pass instead (and plain passes for the next 8 steps: the bound does not pay there,
       e.g. the first steps, when every point still changes often).
 
-    ``prune="auto"`` prunes when the block has >= 4096 rows and k >= 64; True always; False never.
+    On blocks of fewer than 2^24 numbers the flat steps use the bound pass only at d <= 8 (else its
+    fixed cost outweighs the saving).  ``prune="auto"`` prunes when the block has >= 4096 rows and
+    k >= 64, and on such small blocks turns to plain passes for good at step 64 when nothing could
+    be pruned so far nor is likely to be (``stats["plain_from_step"]``, see `_unprunable`); True
+    always prunes; False never.
     Counters in ``stats``: ``rows_exact`` (rows whose float64 distance was computed),
     ``rows_streamed`` (rows read by bound passes), ``steps_groups``, ``steps_flat``, ``steps_plain``.
 
@@ -302,7 +309,8 @@ class MaxMinShard:
         self.mind = np.full(self.n, np.inf)
         if prune not in ("auto", True, False):
             raise InputError(f"prune must be 'auto', True or False, got {prune!r}")
-        if prune == "auto":
+        self.auto = prune == "auto"
+        if self.auto:
             prune = self.n >= _PRUNE_MIN_N and self.k >= _PRUNE_MIN_K
         self.mode = "prune" if prune else "plain"
         self.stats = {"rows_exact": 0, "rows_streamed": 0, "steps_groups": 0, "steps_flat": 0, "steps_plain": 0,
@@ -315,7 +323,8 @@ class MaxMinShard:
             self.cnt = np.zeros(self.k, np.int64)  # rows in each group, chosen rows excluded
             self.R2 = np.full(self.k, -np.inf)  # an upper bound of the largest running minimum per group
             self.C = jax.device_put(np.zeros((self.k, self.d), Z.dtype))  # the centres' rows
-            self.bound = Z.dtype in (np.float32, np.float64)
+            # the bound pass pays on large blocks, and at small d (where the float64 pass is slow per row)
+            self.bound = Z.dtype in (np.float32, np.float64) and (self.n * self.d >= _SMALL_BLOCK or self.d <= 8)
             self._rest = 0
             self._hot = None
             if self.bound:  # row norms for the lower bound (the reference kernel's float64 arithmetic)
@@ -335,13 +344,13 @@ class MaxMinShard:
         self.stats["rows_exact"] += self.n
         return np.asarray(self.kern(self.Zj, c))
 
-    def _rows(self, ids: np.ndarray, c, gather_up_to: float = _GATHER_FRACTION) -> np.ndarray:
+    def _rows(self, ids: np.ndarray, c) -> np.ndarray:
         """The exact float64 squared distances of rows ``ids`` to ``c``: a gather, or one pass over
-        the block when they are more than ``gather_up_to`` of it."""
+        the block when they are more than ``_GATHER_FRACTION`` of it."""
         m = len(ids)
         if m == 0:
             return np.empty(0)
-        if m > gather_up_to * self.n:
+        if m > _GATHER_FRACTION * self.n:
             return self._full(c)[ids]
         self.stats["rows_exact"] += m
         nb = _bucket(m)
@@ -370,7 +379,9 @@ class MaxMinShard:
         tau = 0.5 * tmin
         rows = np.flatnonzero(self.mind > tau)
         if len(rows) > 0.9 * self.n:
-            h = {"rows": None, "Zj": self.Zj, "xxE": self.xxE, "nxK": self.nxK}
+            h = {"rows": None}
+            if self.bound:
+                h.update(Zj=self.Zj, xxE=self.xxE, nxK=self.nxK)
         else:
             h = {"rows": rows}
             if self.bound and len(rows):
@@ -395,10 +406,10 @@ class MaxMinShard:
         rows = h["rows"]
         mh = self.mind if rows is None else self.mind[rows]
         if not self.bound or self._rest > 0:
-            # (the exact kernel over the whole block or a gather of the hot rows: the arithmetic the
-            # identity tests check; the same kernel over a compact copy rounds differently in XLA)
+            # (the exact kernel over the whole block: the arithmetic the identity tests check; the
+            # same kernel over a compact copy rounds differently in XLA)
             self._rest = max(0, self._rest - 1)
-            d2 = self._full(c) if rows is None else self._rows(rows, c, gather_up_to=0.9)
+            d2 = self._full(c) if rows is None else self._full(c)[rows]  # a gather costs more than a pass
             upd = np.flatnonzero(d2 < mh)
             return (upd if rows is None else rows[upd]), d2[upd]
         if len(mh) == 0:
@@ -444,6 +455,11 @@ class MaxMinShard:
             self.R2[0] = self.mind.max()
             self.C = _KERN["put"](self.C, 0, c)
             return self._best()
+        if self.auto and s == _GIVE_UP_AT and self._unprunable():
+            self.mode = "plain"  # exact either way: the running minima are the same
+            self.stats["plain_from_step"] = s
+            del self.a, self.members, self.cnt, self.R2, self.C, self._hot
+            return self.add(s, row, gidx, r2)
         nb = min(self.k, _bucket(s, 256))
         dcc2 = np.asarray(_KERN["prefix"](self.C, c, nb))[:s]
         self.C = _KERN["put"](self.C, s, c)
@@ -451,11 +467,22 @@ class MaxMinShard:
         cand = np.flatnonzero(self.R2[:s] > thr)
         if jl >= 0 and self.mind[jl] >= 0 and not np.any(cand == self.a[jl]):
             cand = np.sort(np.append(cand, self.a[jl]))  # the chosen row leaves its group (safety)
+        self._tmin = float(thr.min())
         if self.cnt[cand].sum() > _FLAT_FRACTION * self.n:
-            self._flat_step(s, c, jl, float(thr.min()))
+            self._flat_step(s, c, jl, self._tmin)
         else:
             self._group_step(s, c, jl, cand, thr)
         return self._best()
+
+    def _unprunable(self) -> bool:
+        """Nothing was pruned so far (no group walk), nor will be: the fraction of rows that cannot
+        change any more (m <= the last step's smallest triangle threshold), extrapolated linearly
+        to step k, stays below one half; and the block is small enough (< 2^24 numbers) for the
+        bookkeeping to cost what a pass costs (measured in BENCHMARKS.md: N(0, I), N = 1e5, d = 64)."""
+        if self.stats["steps_groups"] or self.n * self.d >= _SMALL_BLOCK:
+            return False
+        settled = np.count_nonzero((self.mind >= 0) & (self.mind <= self._tmin)) / self.n
+        return settled * self.k / _GIVE_UP_AT < 0.5
 
     def _chosen(self, jl: int) -> None:
         if jl >= 0 and self.mind[jl] >= 0:

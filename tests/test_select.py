@@ -271,8 +271,13 @@ def _pruning_pools():
     yield "duplicates", dup, 100
 
 
+@pytest.mark.parametrize("force_bound", [False, True], ids=["default", "bound-everywhere"])
 @pytest.mark.parametrize("case", list(range(7)))
-def test_pruned_greedy_identical_to_unpruned(case):
+def test_pruned_greedy_identical_to_unpruned(case, force_bound, monkeypatch):
+    import sims.select as S
+
+    if force_bound:  # the bound pass on every block (by default only on large blocks or d <= 8)
+        monkeypatch.setattr(S, "_SMALL_BLOCK", 0)
     name, X, k = list(_pruning_pools())[case]
     first = 5
     plain_idx, plain_r = greedy_maxmin(X, k, first=first, prune=False)
@@ -286,8 +291,10 @@ def test_pruned_greedy_identical_to_unpruned(case):
     assert stats["rows_exact"] <= stats["rows_total"]
     if name.startswith(("3-D", "2-D", "tight")):  # where pruning must actually skip work
         assert stats["rows_exact"] < 0.5 * stats["rows_total"], (name, stats)
-    if name.startswith(("3-D", "tight", "duplicates")):  # every path ran: group walks, bound passes, compact copies
-        assert stats["steps_groups"] and stats["steps_flat"] and stats["rows_streamed"] and stats["rows_copied"], stats
+    if name.startswith(("3-D", "tight", "duplicates")):  # every path ran: group walks, flat steps
+        assert stats["steps_groups"] and stats["steps_flat"], stats
+        if force_bound or X.shape[1] <= 8:  # bound passes over compact copies
+            assert stats["rows_streamed"] and stats["rows_copied"], stats
 
 
 def test_pruned_greedy_identical_on_tiny_pools_against_brute_force():
@@ -326,6 +333,7 @@ def test_a_wrong_dot_product_bound_is_caught(monkeypatch):
     path too."""
     import sims.select as S
 
+    monkeypatch.setattr(S, "_SMALL_BLOCK", 0)  # the bound pass on this small block too
     rng = np.random.default_rng(4)
     X = rng.standard_normal((3000, 64)).astype(np.float32)
     good, _ = greedy_maxmin(X, 150, first=0, prune=False)
@@ -346,3 +354,19 @@ def test_auto_pruning_matches_and_reports_work():
     auto, _ = greedy_maxmin(X, 300, first=1, stats=stats)
     assert np.array_equal(plain, auto)
     assert {"rows_exact", "rows_streamed", "steps_groups", "steps_flat", "steps_plain", "mode_at_end"} <= set(stats)
+
+
+def test_auto_turns_plain_where_nothing_can_be_pruned():
+    """N(0, I) in d = 16: no group walk and nothing settled by step 64, so "auto" turns to plain
+    passes (same result); a clustered pool of the same size keeps pruning."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((6000, 16)).astype(np.float32)
+    stats = {}
+    auto, _ = greedy_maxmin(X, 200, first=0, stats=stats)
+    assert stats.get("plain_from_step") == 64 and stats["mode_at_end"] == "plain"
+    assert np.array_equal(auto, greedy_maxmin(X, 200, first=0, prune=False)[0])
+    cent = rng.standard_normal((20, 16)) * 5
+    Xc = (cent[rng.integers(20, size=6000)] + 0.01 * rng.standard_normal((6000, 16))).astype(np.float32)
+    stats = {}
+    greedy_maxmin(Xc, 200, first=0, stats=stats)
+    assert "plain_from_step" not in stats and stats["steps_groups"] > 100, stats
