@@ -534,10 +534,9 @@ def greedy_maxmin_processes(Z_block: np.ndarray, k: int, *, n_total: int, offset
     r2 = np.empty(max(k - 1, 0))
     idx[0] = first
     row = np.asarray(first_row, dtype=Z_block.dtype)
-    v = np.inf
     t0 = last = time.perf_counter()
     for t in range(1, k):
-        lv, lj = shard.add(t - 1, row, int(idx[t - 1]), v) if shard is not None else (-np.inf, -1)
+        lv, lj = shard.add(t - 1, row, int(idx[t - 1])) if shard is not None else (-np.inf, -1)
         payload = np.empty(d + 2)
         payload[0], payload[1] = lv, lj
         payload[2:] = Z_block[lj - offset] if lj >= 0 else 0.0

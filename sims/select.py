@@ -330,7 +330,7 @@ class MaxMinShard:
             if self.bound:  # row norms for the lower bound (the reference kernel's float64 arithmetic)
                 K, E = _bound_constants(self.d, Z.dtype)
                 xx = np.asarray(self.kern(self.Zj, np.zeros(self.d, Z.dtype)))
-                self._K, self._E = K, E
+                self._E = E
                 self.bk = _bound_kernel()
                 self.xxE = jax.device_put(xx * (1.0 - E))
                 self.nxK = jax.device_put(np.sqrt(xx) * K)
@@ -379,12 +379,10 @@ class MaxMinShard:
         tau = 0.5 * tmin
         rows = np.flatnonzero(self.mind > tau)
         if len(rows) > 0.9 * self.n:
-            h = {"rows": None}
-            if self.bound:
-                h.update(Zj=self.Zj, xxE=self.xxE, nxK=self.nxK)
+            h = {"rows": None, "Zj": self.Zj, "xxE": self.xxE, "nxK": self.nxK}
         else:
             h = {"rows": rows}
-            if self.bound and len(rows):
+            if len(rows):
                 import jax
 
                 # padded to a quarter-octave size (few shapes, few compiles); padding rows never pass
@@ -400,18 +398,18 @@ class MaxMinShard:
 
     def _flat_survivors(self, c, tmin: float) -> tuple[np.ndarray, np.ndarray]:
         """The rows whose running minimum ``c`` lowers, and their new minima: over the hot rows
-        (:meth:`_hot_rows`), by the lower bound (one matrix-vector pass) then the exact distance of the rows it does not
-        exclude, or by the exact kernel over the hot rows when the bound is off or resting."""
+        (:meth:`_hot_rows`), by the lower bound (one matrix-vector pass) then the exact distance of
+        the rows it does not exclude; or, when the bound is off or resting, by the exact kernel over
+        the whole block (as a plain step: a gather costs more than a pass, and the same kernel over a
+        compact copy rounds differently in XLA)."""
+        if not self.bound or self._rest > 0:
+            self._rest = max(0, self._rest - 1)
+            d2 = self._full(c)
+            moved = np.flatnonzero(d2 < self.mind)
+            return moved, d2[moved]
         h = self._hot_rows(tmin)
         rows = h["rows"]
         mh = self.mind if rows is None else self.mind[rows]
-        if not self.bound or self._rest > 0:
-            # (the exact kernel over the whole block: the arithmetic the identity tests check; the
-            # same kernel over a compact copy rounds differently in XLA)
-            self._rest = max(0, self._rest - 1)
-            d2 = self._full(c) if rows is None else self._full(c)[rows]  # a gather costs more than a pass
-            upd = np.flatnonzero(d2 < mh)
-            return (upd if rows is None else rows[upd]), d2[upd]
         if len(mh) == 0:
             return np.empty(0, np.int64), np.empty(0)
         pad = h.get("pad", 0)
@@ -433,11 +431,10 @@ class MaxMinShard:
         return ids[upd], d2[upd]
 
     # -- one step --------------------------------------------------------------------------------
-    def add(self, s: int, row: np.ndarray, gidx: int, r2: float = np.inf) -> tuple[float, int]:
+    def add(self, s: int, row: np.ndarray, gidx: int) -> tuple[float, int]:
         """Add centre number ``s`` (0-based; its row and global index); return this block's best
         candidate ``(squared distance, global index)`` for centre s + 1, or ``(-inf, -1)`` if the
-        block has no unchosen row left.  ``r2`` (the squared radius at which the centre was added)
-        is accepted for the drivers' sake and not needed."""
+        block has no unchosen row left."""
         c = np.asarray(row, dtype=self.Z.dtype)
         jl = self._local(gidx)
         if self.mode == "plain":
@@ -459,7 +456,7 @@ class MaxMinShard:
             self.mode = "plain"  # exact either way: the running minima are the same
             self.stats["plain_from_step"] = s
             del self.a, self.members, self.cnt, self.R2, self.C, self._hot
-            return self.add(s, row, gidx, r2)
+            return self.add(s, row, gidx)
         nb = min(self.k, _bucket(s, 256))
         dcc2 = np.asarray(_KERN["prefix"](self.C, c, nb))[:s]
         self.C = _KERN["put"](self.C, s, c)
@@ -563,9 +560,8 @@ def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "selec
     r2 = np.empty(max(k - 1, 0))
     idx[0] = first
     tick = _Ticker(progress_desc, k)
-    v = np.inf
     for t in range(1, k):
-        v, j = shard.add(t - 1, Z[idx[t - 1]], int(idx[t - 1]), v)
+        v, j = shard.add(t - 1, Z[idx[t - 1]], int(idx[t - 1]))
         idx[t] = j
         r2[t - 1] = v
         tick(t + 1, f", r = {math.sqrt(max(v, 0.0)):.4g}")
