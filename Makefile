@@ -31,7 +31,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
 
 docs: $(STAMP)
-	$(PY) -m sims.reference
+	$(PY) -m hmin.sims.reference
 	$(PY) tools/course.py docs --out site
 
 course: $(STAMP)

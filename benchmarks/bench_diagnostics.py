@@ -49,7 +49,7 @@ def components(model, X, Y, p0, *, iters: int, repeats: int) -> dict[str, tuple[
     import jax.numpy as jnp
     from jax.flatten_util import ravel_pytree
 
-    from sims.diagnostics import jacobian, make_loss, sharpness
+    from hmin.sims.diagnostics import jacobian, make_loss, sharpness
 
     loss = make_loss(model)
     Xd, Yd = jnp.asarray(X), jnp.asarray(Y)
@@ -105,7 +105,7 @@ def step_seconds(model, X, Y, p0, steps: int = 500) -> float:
     """Seconds of one GD step for all data sets: a loss-only engine run of ``steps`` steps / steps."""
     import jax
 
-    from sims.gd import GDConfig, train_batch
+    from hmin.sims.gd import GDConfig, train_batch
 
     cfg = GDConfig(lr=LR, steps=steps, record_every=steps, gram=False, sharpness=False)
     f = lambda: train_batch(model, X, Y, cfg, key=jax.random.key(1), params0=p0).loss  # noqa: E731
@@ -117,7 +117,7 @@ def tables(quick: bool = False) -> list:
 
     jax.config.update("jax_enable_x64", True)
     from benchmarks.bench_sweep import make_problem
-    from sims.gd import GDConfig, train_batch
+    from hmin.sims.gd import GDConfig, train_batch
 
     c = QUICK if quick else FULL
     B, N, d, m, T = (c[k] for k in ("B", "N", "d", "m", "steps"))

@@ -53,8 +53,8 @@ def _case(arm: str, n: int, d: int) -> dict:
         import jax
         import scipy.spatial  # noqa: F401  (imported outside the measurement, as for the scipy arms)
 
-        import sims  # noqa: F401
-        from sims.geometry import min_pairwise_distance
+        from hmin import sims  # noqa: F401
+        from hmin.sims.geometry import min_pairwise_distance
 
         jax.block_until_ready(jax.numpy.zeros(1) + 1)  # start the runtime outside the measurement
         method = "blocked" if arm == "hmin blocked" else "auto"

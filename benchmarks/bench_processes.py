@@ -41,7 +41,7 @@ def _cli(args, n, cwd, ok=(0,)):
     env = dict(os.environ, HMIN_QUIET="1", PYTHONPATH=str(ROOT))
     for k in ("HMIN_NUM_PROCESSES", "HMIN_PROCESS_ID", "HMIN_COORDINATOR"):
         env.pop(k, None)
-    cmd = [sys.executable, "-m", "sims.cli", *args] + (["--processes", str(n)] if n > 1 else [])
+    cmd = [sys.executable, "-m", "hmin", *args] + (["--processes", str(n)] if n > 1 else [])
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
     if r.returncode not in ok:

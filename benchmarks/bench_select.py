@@ -100,8 +100,8 @@ def _case(arm: str, n: int, d: int, k: int) -> dict:
     if arm == "hmin":
         import jax
 
-        import sims  # noqa: F401  (float64 support)
-        from sims.select import greedy_maxmin
+        from hmin import sims  # noqa: F401  (float64 support)
+        from hmin.sims.select import greedy_maxmin
 
         jax.block_until_ready(jax.numpy.zeros(1) + 1)  # start the runtime outside the measurement
 

@@ -60,8 +60,8 @@ def pool(kind: str, n: int, d: int, seed: int = 0) -> np.ndarray:
 def _case(kind: str, n: int, d: int, k: int, k_plain: int, k_fps: int) -> dict:
     import jax
 
-    import sims  # noqa: F401  (float64)
-    from sims.select import greedy_maxmin
+    from hmin import sims  # noqa: F401  (float64)
+    from hmin.sims.select import greedy_maxmin
 
     X = pool(kind, n, d)
     out: dict = {}

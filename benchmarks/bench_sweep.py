@@ -54,8 +54,8 @@ def make_problem(B, N, d, m, *, seed=0):
     import jax
     import jax.numpy as jnp
 
-    from sims.gd import init_params
-    from sims.models import shallow
+    from hmin.sims.gd import init_params
+    from hmin.sims.models import shallow
 
     model = shallow(d, m, dtype=jnp.float32)
     rng = np.random.default_rng(seed)
@@ -81,7 +81,7 @@ def hand_flops(N, d, m) -> int:
 def engine_arm(model, X, Y, p0, steps, record_every):
     import jax
 
-    from sims.gd import GDConfig, train_batch
+    from hmin.sims.gd import GDConfig, train_batch
 
     cfg = GDConfig(lr=LR, steps=steps, record_every=record_every, gram=False, sharpness=False)
     key = jax.random.key(1)
@@ -99,7 +99,7 @@ def jax_loop_arms(model, X, Y, p0, steps):
     import jax.numpy as jnp
     import optax
 
-    from sims.diagnostics import make_loss
+    from hmin.sims.diagnostics import make_loss
 
     loss = make_loss(model, "mse")
     opt = optax.sgd(LR)
@@ -233,7 +233,7 @@ def profile_engine(model, X, Y, p0, steps: int) -> tuple[Table, dict]:
     import jax.numpy as jnp
     from jax.profiler import ProfileData
 
-    from sims.gd import GDConfig, _compiled, train_batch
+    from hmin.sims.gd import GDConfig, _compiled, train_batch
 
     cfg = GDConfig(lr=LR, steps=steps, record_every=steps, gram=False, sharpness=False)
     B = X.shape[0]
@@ -289,7 +289,7 @@ def profile_engine(model, X, Y, p0, steps: int) -> tuple[Table, dict]:
 def maxmin_table(quick: bool) -> Table:
     import jax
 
-    from sims.sharding import batch_mesh, describe, sharded_maxmin
+    from hmin.sims.sharding import batch_mesh, describe, sharded_maxmin
 
     N, d, k = (5000, 16, 64) if quick else (20000, 16, 256)
     X = np.random.default_rng(0).standard_normal((N, d))
@@ -304,10 +304,10 @@ def maxmin_table(quick: bool) -> Table:
         return np.asarray(idx)
 
     mesh = batch_mesh()
-    arms = {"sims.sharding.sharded_maxmin": lambda: sharded_maxmin(X, k, mesh=mesh)[0],
+    arms = {"hmin.sims.sharding.sharded_maxmin": lambda: sharded_maxmin(X, k, mesh=mesh)[0],
             "NumPy farthest-first loop": numpy_loop}
     res = time_arms(arms, repeats=3)
-    same = np.array_equal(res["sims.sharding.sharded_maxmin"].result, res["NumPy farthest-first loop"].result)
+    same = np.array_equal(res["hmin.sims.sharding.sharded_maxmin"].result, res["NumPy farthest-first loop"].result)
     t = Table(f"Greedy max-min selection (N = {N}, d = {d}, k = {k}, float64) on {describe(mesh)}",
               ["arm", "first call s", "median s", "min s", "picks / s", "peak RSS MiB", "same indices"])
     for n, r in res.items():

@@ -497,7 +497,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
-    from sims.store import atomic_write_text
+    from hmin.sims.store import atomic_write_text
 
     torch = torch_or_none()
     if torch is not None:

@@ -57,12 +57,12 @@ import dataclasses
 import numpy as np
 import sympy as sp
 
-import theory
-from sims.data import planted_pair, uniform_sphere
-from sims.diagnostics import gram
-from sims.models import shallow
-from sims.registry import Check
-from sims.verdict import HOLDS, VIOLATED, Verdict, band_verdict, fit_loglog_slope, worst
+from hmin import theory
+from hmin.sims.data import planted_pair, uniform_sphere
+from hmin.sims.diagnostics import gram
+from hmin.sims.models import shallow
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, VIOLATED, Verdict, band_verdict, fit_loglog_slope, worst
 
 ID = "RELU1"
 
@@ -223,7 +223,7 @@ def judge(measured: dict, *, slope: float = 1.0) -> Verdict:
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(6.5, 4.5))

@@ -5,15 +5,20 @@ a verdict are computed in float64 (docs/statements.md, "Notation and conventions
 so float32 runs stay float32.
 """
 
+if __name__ in ("sims", "theory"):  # the pre-0.2 top-level name, from a checkout: one module, not two
+    from hmin._compat import redirect as _redirect
+
+    _redirect(__name__)
+
 import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
 
-from sims.errors import HminError, InputError, DivergedError  # noqa: E402
+from hmin.sims.errors import HminError, InputError, DivergedError  # noqa: E402
 
 __all__ = ["HminError", "InputError", "DivergedError", "train_and_measure", "TrainConfig"]
 
-_LAZY = {"train_and_measure": "sims.train", "TrainConfig": "sims.train"}
+_LAZY = {"train_and_measure": "hmin.sims.train", "TrainConfig": "hmin.sims.train"}
 
 
 def __getattr__(name):

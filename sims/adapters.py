@@ -29,8 +29,8 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from sims.errors import InputError
-from sims.models import Model
+from hmin.sims.errors import InputError
+from hmin.sims.models import Model
 
 __all__ = ["from_functions", "from_flax_linen", "from_flax_nnx", "from_equinox"]
 

@@ -1,19 +1,19 @@
 """The API reference, ``docs/api.md``, generated from the docstrings of the public API.
 
 The public API is what a notebook or a plug-in imports: the names listed in ``__all__`` of the
-packages ``sims`` and ``theory`` and of each of their modules whose name does not start with ``_``.
+packages ``hmin.sims`` and ``hmin.theory`` and of each of their modules whose name does not start with ``_``.
 Modules without ``__all__`` (the command line ``sims.cli`` and ``sims.commands.*``, the numeric
 checks ``sims.checks.*``, which ``docs/statements.md`` documents) are not part of it.
 
 For each public name: its kind, its signature and the first paragraph of its docstring (for a
 constant: the ``#:`` comment above its assignment). ``tests/test_reference.py`` fails when the
 committed ``docs/api.md`` is stale or misses a public name. Regenerate with
-``python -m sims.reference`` (``make docs``).
+``python -m hmin.sims.reference`` (``make docs``).
 
 Example:
     >>> mods = public_modules()
-    >>> mods[0], "sims.registry" in mods, "sims.checks._trajectories" in mods
-    ('sims', True, False)
+    >>> mods[0], "hmin.sims.registry" in mods, "hmin.sims.checks._trajectories" in mods
+    ('hmin.sims', True, False)
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import re
 __all__ = ["PACKAGES", "public_modules", "public_names", "api_markdown", "first_paragraph"]
 
 #: The packages whose public API is documented.
-PACKAGES = ("sims", "theory")
+PACKAGES = ("hmin.sims", "hmin.theory")
 
 _ADDR = re.compile(r" at 0x[0-9a-fA-F]+")
 _PATHCLS = re.compile(r"\b(?:Posix|Windows)Path\(")
@@ -170,7 +170,7 @@ def api_markdown(packages=PACKAGES) -> str:
     Deterministic: memory addresses are removed from signatures and values.
     """
     out = ["# API reference", "",
-           "Generated from the docstrings by `python -m sims.reference` (`make docs`); do not edit by hand. "
+           "Generated from the docstrings by `python -m hmin.sims.reference` (`make docs`); do not edit by hand. "
            "The public API is every name in `__all__` of the packages "
            + " and ".join(f"`{p}`" for p in packages)
            + " and of their modules whose name does not start with `_`. The statements themselves, their "

@@ -11,16 +11,16 @@ import importlib
 import os
 import sys
 
-from sims.errors import HminError, InputError
+from hmin.sims.errors import HminError, InputError
 
 # name -> module; each module defines register(subparsers) and sets func=handler(args) -> int.
 COMMANDS = {
-    "geometry": "sims.commands.geometry",
-    "select": "sims.commands.select",
-    "run": "sims.commands.run",
-    "verify": "sims.commands.verify",
-    "statements": "sims.commands.statements",
-    "train": "sims.commands.train",
+    "geometry": "hmin.sims.commands.geometry",
+    "select": "hmin.sims.commands.select",
+    "run": "hmin.sims.commands.run",
+    "verify": "hmin.sims.commands.verify",
+    "statements": "hmin.sims.commands.statements",
+    "train": "hmin.sims.commands.train",
 }
 
 DESCRIPTION = """\
@@ -46,10 +46,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _version() -> str:
+    from hmin import version
+
+    return version()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hmin", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--version", action="version", version=f"hmin {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for modname in COMMANDS.values():
         importlib.import_module(modname).register(sub)
@@ -68,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(f"--seed must be >= 0, got {args.seed}")
         return int(args.func(args) or 0)
     except HminError as e:  # theory's and sims' bad-input errors are one class (theory.errors)
-        from sims import distributed
+        from hmin.sims import distributed
 
         if isinstance(e, distributed.LostProcess) and os.environ.get(distributed.ENV_LAUNCHED):
             return distributed.EXIT_LOST  # the launcher names the process that failed

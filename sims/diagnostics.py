@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from sims.errors import InputError
-from sims.models import Model
+from hmin.sims.errors import InputError
+from hmin.sims.models import Model
 
 __all__ = ["make_loss", "jacobian", "gram", "gram_eigh", "sharpness", "hessian_dense", "check_psd", "relative_change", "one_blas_thread"]
 

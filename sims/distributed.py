@@ -64,7 +64,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from sims.errors import HminError, InputError
+from hmin.sims.errors import HminError, InputError
 
 __all__ = ["ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
            "DistributedError", "LostProcess",
@@ -136,7 +136,7 @@ def alone():
         ...     initialize().num_processes
         1
     """
-    from sims.sharding import process_local
+    from hmin.sims.sharding import process_local
 
     token = _ALONE.set(True)
     try:
@@ -284,7 +284,7 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
     others have exited 0.
 
     Args:
-        cmd: the command of every process, e.g. ``[sys.executable, "-m", "sims.cli", "select", ...]``.
+        cmd: the command of every process, e.g. ``[sys.executable, "-m", "hmin", "select", ...]``.
         n: the number of processes (>= 1).
         timeout: stop everything after this many seconds (None: no limit; the connection phase is
             bounded anyway by ``HMIN_DIST_TIMEOUT`` inside the processes).
@@ -386,7 +386,7 @@ def launch_cli(argv: Sequence[str], n: int, *, label: str = "hmin", results: Seq
         if a.startswith("--processes="):
             continue
         out.append(a)
-    return launch([sys.executable, "-m", "sims.cli", *out], n, label=label, results=results)
+    return launch([sys.executable, "-m", "hmin", *out], n, label=label, results=results)
 
 
 # --------------------------------------------------------------------------------------------
@@ -524,8 +524,8 @@ def greedy_maxmin_processes(Z_block: np.ndarray, k: int, *, n_total: int, offset
     Returns:
         ``(indices (k,) int64, radii (k-1,) float64)`` on every process.
     """
-    from sims.progress import log
-    from sims.select import MaxMinShard
+    from hmin.sims.progress import log
+    from hmin.sims.select import MaxMinShard
 
     ctx = _ctx(ctx)
     d = Z_block.shape[1]

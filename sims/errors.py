@@ -5,7 +5,7 @@ re-exported here, so a bad input found by a `theory` predictor and one found by 
 class.
 """
 
-from theory.errors import HminError, InputError, PluginError
+from hmin.theory.errors import HminError, InputError, PluginError
 
 __all__ = ["HminError", "InputError", "PluginError", "DivergedError"]
 

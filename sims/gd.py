@@ -47,10 +47,10 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from sims.diagnostics import gram, make_loss, relative_change, sharpness
-from sims.errors import InputError
-from sims.models import Model
-from sims.sharding import batch_mesh, default_devices, fetch, pad_leading, place
+from hmin.sims.diagnostics import gram, make_loss, relative_change, sharpness
+from hmin.sims.errors import InputError
+from hmin.sims.models import Model
+from hmin.sims.sharding import batch_mesh, default_devices, fetch, pad_leading, place
 
 __all__ = ["GDConfig", "Trajectory", "train", "train_batch", "init_params", "OPTIMIZERS", "make_optimizer",
            "batch_indices"]
@@ -337,7 +337,7 @@ def _build_run(model: Model, cfg: GDConfig):
 
 def _progress_line(t0, loss, steps: int, every: int) -> None:
     """Progress from inside the compiled run: about ten lines per run, on stderr."""
-    from sims.progress import log
+    from hmin.sims.progress import log
 
     t0 = int(t0)
     n_chunks = max(1, steps // every)

@@ -36,8 +36,8 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from sims.errors import InputError
-from sims.progress import log
+from hmin.sims.errors import InputError
+from hmin.sims.progress import log
 
 __all__ = [
     "HminResult",

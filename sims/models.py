@@ -19,7 +19,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from sims.errors import InputError
+from hmin.sims.errors import InputError
 
 __all__ = [
     "ACTIVATIONS",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from sims.store import atomic_write_bytes
+from hmin.sims.store import atomic_write_bytes
 
 __all__ = ["plt", "save", "MODE_COLORS", "eps_colors"]
 

@@ -14,8 +14,8 @@ import dataclasses
 
 import numpy as np
 
-from theory.t06_linearised import linearised_loss
-from sims.diagnostics import gram_eigh
+from hmin.theory.t06_linearised import linearised_loss
+from hmin.sims.diagnostics import gram_eigh
 
 __all__ = ["steps_to_eps", "late_rate", "Linearised", "linearise"]
 

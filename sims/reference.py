@@ -8,10 +8,10 @@ beyond the symbolic checks' own, which are seeded).
 
 Regenerate the committed reference (and ``docs/api.md``, see `sims.apidoc`) with::
 
-    python -m sims.reference        # or: make docs
+    python -m hmin.sims.reference        # or: make docs
 
 Example:
-    >>> from sims.reference import KIND_MEANING
+    >>> from hmin.sims.reference import KIND_MEANING
     >>> sorted(KIND_MEANING)
     ['EXACT', 'OURS', 'QUESTION']
 """
@@ -117,7 +117,7 @@ def without_symbolic(text: str) -> str:
 _HEADER = """\
 # The statements hmin checks
 
-This file is generated from the registry of statements (`sims.registry`) by `python -m sims.reference`
+This file is generated from the registry of statements (`sims.registry`) by `python -m hmin.sims.reference`
 (`make docs`); do not edit it by hand. `hmin statements` prints the list, `hmin statements ID` one
 entry. A test fails when this file is stale.
 """
@@ -136,7 +136,7 @@ def docs_registry(root: str | Path | None = None):
     Returns:
         A `sims.registry.Registry`.
     """
-    from sims.registry import builtin_registry
+    from hmin.sims.registry import builtin_registry
 
     root = Path(root) if root is not None else Path(__file__).resolve().parent.parent
     specs = sorted(str(p) for p in (root / "examples").glob("*.py")
@@ -148,7 +148,7 @@ def statement_line(entry) -> str:
     """One line for the list: id, kind, title (or the error of a plug-in that could not be loaded).
 
     Example:
-        >>> from sims.registry import Entry
+        >>> from hmin.sims.registry import Entry
         >>> statement_line(Entry("plugin:x", error="SyntaxError: bad"))
         'plugin:x  ERROR     could not be loaded: SyntaxError: bad'
     """
@@ -202,7 +202,7 @@ def _module_of(obj):
 
 
 def _symbolic_section(results: list) -> list[str]:
-    from theory import Role, Status
+    from hmin.theory import Role, Status
 
     out: list[str] = []
     if not results:
@@ -328,13 +328,13 @@ def write_reference(root: str | Path | None = None, *, api: bool = True) -> list
     Returns:
         The paths written (atomically).
     """
-    from sims.store import atomic_write_text
+    from hmin.sims.store import atomic_write_text
 
     root = Path(root) if root is not None else Path(__file__).resolve().parent.parent
     written = [root / "docs" / "statements.md"]
     atomic_write_text(written[0], statements_markdown(docs_registry(root)))
     if api:
-        from sims.apidoc import api_markdown
+        from hmin.sims.apidoc import api_markdown
 
         written.append(root / "docs" / "api.md")
         atomic_write_text(written[1], api_markdown())
@@ -344,7 +344,7 @@ def write_reference(root: str | Path | None = None, *, api: bool = True) -> list
 def main(argv: Iterable[str] | None = None) -> int:  # pragma: no cover - thin wrapper
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m sims.reference",
+    p = argparse.ArgumentParser(prog="python -m hmin.sims.reference",
                                 description="Regenerate docs/statements.md and docs/api.md from the code.")
     p.add_argument("--root", default=None, help="repository root (default: where sims/ lives)")
     args = p.parse_args(list(argv) if argv is not None else None)

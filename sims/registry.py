@@ -28,8 +28,8 @@ The contract of a `Check` (the smallest complete example is ``examples/relu_ntk_
 
 Example (what a plug-in file contains, in outline)::
 
-    from theory import Statement
-    from sims.registry import Check
+    from hmin.theory import Statement
+    from hmin.sims.registry import Check
     STATEMENT = Statement(id="X1", title="...", kind="OURS", paper_ref="", text="...", hypotheses=())
     CHECK = Check(id="X1", settings={"quick": S(2), "default": S(8), "full": S(64)},
                   measure=measure, judge=judge, plot=plot, false_variants={"slope 2": {"slope": 2.0}})
@@ -48,8 +48,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sims.errors import InputError, PluginError
-from sims.verdict import Verdict
+from hmin import _compat
+from hmin.sims.errors import InputError, PluginError
+from hmin.sims.verdict import Verdict
 
 __all__ = [
     "PRESETS",
@@ -258,7 +259,7 @@ class Registry(Mapping):
     """
 
     def __init__(self, entries: Iterable[Entry]):
-        from theory import statement_sort_key
+        from hmin.theory import statement_sort_key
 
         entries = list(entries)
         self._entries = {e.id: e for e in sorted(entries, key=lambda e: statement_sort_key(e.id))}
@@ -325,7 +326,7 @@ def _module_files(mod) -> tuple[str, ...]:
 
 def _entry_from_module(mod, source: str, statement=None) -> Entry:
     """An `Entry` from a module that defines CHECK (and STATEMENT unless ``statement`` is given)."""
-    from theory import Statement
+    from hmin.theory import Statement
 
     name = getattr(mod, "__name__", "?")
     st = getattr(mod, "STATEMENT", None) if statement is None else statement
@@ -349,7 +350,12 @@ def _error_entry(label: str, source: str, exc: BaseException) -> Entry:
 
 
 def _load_plugin_spec(spec: str) -> Entry:
-    """Load ``spec`` (a .py file or an importable module name) as a plug-in; an error row if it fails."""
+    """Load ``spec`` (a .py file or an importable module name) as a plug-in; an error row if it fails.
+
+    A plug-in written against hmin 0.1 imports ``sims``/``theory``: those names resolve to ``hmin.sims``/
+    ``hmin.theory`` (with a DeprecationWarning) for the plug-ins this loader runs (`hmin._compat`).
+    """
+    _compat.install()
     path = Path(spec)
     if spec.endswith(".py") or path.exists():
         if not path.is_file():
@@ -380,6 +386,7 @@ def _load_plugin_spec(spec: str) -> Entry:
 
 def _load_entry_point(ep) -> Entry:
     label, source = f"plugin:{ep.name}", f"entry point {ep.name} = {ep.value}"
+    _compat.install()
     try:
         obj = ep.load()
         return _entry_from_module(obj, source)
@@ -400,8 +407,8 @@ def builtin_registry() -> Registry:
     global _BUILTIN
     if _BUILTIN is not None:
         return _BUILTIN
-    import theory
-    import sims.checks as checks_pkg
+    from hmin import theory
+    import hmin.sims.checks as checks_pkg
 
     statements = dict(theory.STATEMENTS)
     entries: dict[str, Entry] = {}
@@ -438,7 +445,7 @@ def builtin_registry() -> Registry:
         guess = name.split("_", 1)[0].upper()
         guess = guess[0] + str(int(guess[1:])) if guess[1:].isdigit() else name
         entries.setdefault(guess, Entry(guess, statements.get(guess), None, "built-in", (),
-                                        f"sims.checks.{name} failed to import: {type(e).__name__}: {e}"))
+                                        f"hmin.sims.checks.{name} failed to import: {type(e).__name__}: {e}"))
     for sid, st in statements.items():
         if sid not in entries:
             entries[sid] = Entry(sid, st, None, "built-in", (), f"statement {sid} has no check in sims/checks "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from sims.store import atomic_write_text
+from hmin.sims.store import atomic_write_text
 
 __all__ = ["write_reports", "summary_table", "format_numbers"]
 
@@ -49,7 +49,7 @@ def format_numbers(numbers: dict, limit: int = 12, labels: dict | None = None) -
 
 
 def _ids(results: dict, ids=None) -> list[str]:
-    from theory import statement_sort_key
+    from hmin.theory import statement_sort_key
 
     ids = ids or sorted((i for i in results if i != "meta"), key=statement_sort_key)
     return [i for i in ids if i in results]

@@ -51,9 +51,9 @@ from typing import Any
 
 import numpy as np
 
-from sims.errors import InputError
-from sims.geometry import min_pairwise_distance, validate_points
-from sims.progress import log
+from hmin.sims.errors import InputError
+from hmin.sims.geometry import min_pairwise_distance, validate_points
+from hmin.sims.progress import log
 
 __all__ = [
     "METHODS",
@@ -786,7 +786,7 @@ def select(
         f = int(rng.integers(n)) if first is None else first
         info["first"] = f
         info["first_rule"] = "given" if first is not None else "seeded: default_rng(seed).integers(N)"
-        from sims import distributed
+        from hmin.sims import distributed
 
         ctx = distributed.initialize()
         if ctx.distributed:  # each process holds a block of rows; the same indices as one process

@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from sims.errors import InputError
+from hmin.sims.errors import InputError
 
 __all__ = ["AXIS", "batch_mesh", "default_devices", "process_local", "place", "fetch", "pad_leading",
            "sharded_maxmin", "describe"]

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from sims.errors import InputError
+from hmin.sims.errors import InputError
 
 __all__ = [
     "atomic_write_bytes",

@@ -43,16 +43,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims import gd
-from sims.diagnostics import gram, gram_eigh, make_loss, sharpness
-from sims.errors import DivergedError, InputError
-from sims.geometry import knn_distance_quantiles, knn_distances, min_pairwise_distance, validate_points
-from sims.models import Model
-from sims.progress import log
-from sims.rates import late_rate, steps_to_eps
-from sims.store import RunStore, atomic_save_npz, atomic_write_json
-from theory.t05_descent import descent_bound, predicted_loss
-from theory.t06_linearised import linearised_loss, steps_lower_bound_from_pair, steps_to_eps_linearised
+from hmin.sims import gd
+from hmin.sims.diagnostics import gram, gram_eigh, make_loss, sharpness
+from hmin.sims.errors import DivergedError, InputError
+from hmin.sims.geometry import knn_distance_quantiles, knn_distances, min_pairwise_distance, validate_points
+from hmin.sims.models import Model
+from hmin.sims.progress import log
+from hmin.sims.rates import late_rate, steps_to_eps
+from hmin.sims.store import RunStore, atomic_save_npz, atomic_write_json
+from hmin.theory.t05_descent import descent_bound, predicted_loss
+from hmin.theory.t06_linearised import linearised_loss, steps_lower_bound_from_pair, steps_to_eps_linearised
 
 __all__ = ["TrainConfig", "TrainResult", "train_and_measure", "as_model", "prepare_labels", "slow_pairs"]
 
@@ -154,7 +154,7 @@ def as_model(model, d: int) -> Model:
     if isinstance(model, Model):
         return model
     if isinstance(model, (tuple, list)) and len(model) == 2:
-        from sims.adapters import from_functions
+        from hmin.sims.adapters import from_functions
 
         return from_functions(model[0], model[1], d=d)
     raise InputError("model must be an hmin Model (sims.models, sims.adapters) or a pair (init, apply) of functions")
@@ -353,7 +353,7 @@ def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str |
 
     Examples:
         >>> import numpy as np
-        >>> from sims.models import make_model
+        >>> from hmin.sims.models import make_model
         >>> X = np.random.default_rng(0).normal(size=(8, 3)); y = np.sin(X[:, 0])
         >>> r = train_and_measure(make_model("shallow", d=3, width=64), X, y, TrainConfig(steps=50))
         >>> r.summary["loss"]["final_over_initial"] < 1
@@ -539,7 +539,7 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
 
 def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
     """Two figures: the training dynamics against the theory, and the data's geometry with the slow pairs."""
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     figdir = Path(figdir)

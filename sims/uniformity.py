@@ -17,8 +17,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from sims.errors import InputError
-from sims.geometry import _knn, geometry_summary, validate_points
+from hmin.sims.errors import InputError
+from hmin.sims.geometry import _knn, geometry_summary, validate_points
 
 __all__ = ["uniformity_report", "coverage", "pool_covering_radius", "DISCREPANCY_MAX_N"]
 

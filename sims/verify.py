@@ -30,10 +30,10 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
-from sims.errors import InputError
-from sims.progress import log
-from sims.registry import PRESETS, Entry, Registry, measure_and_judge, plot_check, registry
-from sims.store import atomic_write_json, to_jsonable
+from hmin.sims.errors import InputError
+from hmin.sims.progress import log
+from hmin.sims.registry import PRESETS, Entry, Registry, measure_and_judge, plot_check, registry
+from hmin.sims.store import atomic_write_json, to_jsonable
 
 __all__ = ["FRESH_SEEDS", "run_confirmation", "run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
            "code_version", "COMBINED_RULE"]
@@ -104,8 +104,8 @@ def code_version() -> str:
     """A hash of every source file of the ``sims`` and ``theory`` packages (the resume key's code part)."""
     global _CODE_VERSION
     if _CODE_VERSION is None:
-        import sims
-        import theory
+        from hmin import sims
+        from hmin import theory
 
         h = hashlib.sha256()
         for pkg in (sims, theory):
@@ -308,7 +308,7 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         The results dict (as written to ``results.json``): id -> row, and "meta"; None on a process
         other than 0.
     """
-    from sims.report import write_reports
+    from hmin.sims.report import write_reports
 
     if preset not in PRESETS:
         raise InputError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
@@ -357,7 +357,7 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         prior[sid] = (sym, done)
     plan = {sid: (prior[sid][0] is None, [s for s in seed_list if str(s) not in prior[sid][1]]) for sid in prior}
     if dist:
-        from sims.distributed import allgather_objects
+        from hmin.sims.distributed import allgather_objects
 
         plan = allgather_objects(plan if writer else None, ctx)[0]
 
@@ -443,7 +443,7 @@ def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: P
     import pickle
     import tempfile
 
-    from sims.distributed import alone, run_items
+    from hmin.sims.distributed import alone, run_items
 
     items = ([("symbolic", None)] if need_sym else []) + [("numeric", s) for s in todo]
 
@@ -480,7 +480,7 @@ def run_confirmation(preset: str = "default", outdir: str | Path = "figures", *,
     Returns:
         The confirmation results (as in `run_verify`; None on a process other than 0).
     """
-    from sims.report import write_reports
+    from hmin.sims.report import write_reports
 
     conf = run_verify(preset, Path(outdir) / CONFIRMATION_DIR, only=only, seeds=FRESH_SEEDS, reg=reg, ctx=ctx)
     main_path = Path(outdir) / RESULTS

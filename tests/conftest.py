@@ -14,7 +14,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import jax  # noqa: E402
 
-import sims  # noqa: E402,F401  (turns on float64 support)
+from hmin import sims  # noqa: E402,F401  (turns on float64 support)
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
@@ -27,7 +27,7 @@ def quick_measurement(tmp_path_factory):
     """``quick_measurement(sid)``: the quick-preset measurement of a registered statement at seed 0, measured
     once per test session and shared by every test that needs one (the registry contract test, the checks'
     own tests)."""
-    from sims.registry import builtin_registry
+    from hmin.sims.registry import builtin_registry
 
     cache: dict[str, dict] = {}
     reg = builtin_registry()

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from sims import TrainConfig, train_and_measure
-from sims.adapters import from_equinox, from_flax_linen, from_flax_nnx, from_functions
-from sims.diagnostics import gram
-from sims.errors import InputError
-from sims.models import shallow
+from hmin.sims import TrainConfig, train_and_measure
+from hmin.sims.adapters import from_equinox, from_flax_linen, from_flax_nnx, from_functions
+from hmin.sims.diagnostics import gram
+from hmin.sims.errors import InputError
+from hmin.sims.models import shallow
 
 D, M = 4, 32
 

@@ -21,7 +21,7 @@ import re
 import numpy as np
 import pytest
 
-from sims.cli import main
+from hmin.sims.cli import main
 
 # a tiny planted-pair configuration: a case whose check were missing would run in seconds, not minutes
 TINY_PP = ["--set", "steps=20", "--set", "record_every=10", "--set", "width=8", "--set", "seeds=(0,)",
@@ -201,13 +201,13 @@ def _call(argv):
 @pytest.fixture
 def guard_checks(monkeypatch):
     """No case may reach the (slow) checks: run_verify is replaced by a failing guard."""
-    import sims.verify
+    import hmin.sims.verify
 
     def guard(*a, **k):
         raise AssertionError("run_verify reached: the bad input was not caught before the checks")
 
     for name in ("run_verify", "run_confirmation"):
-        monkeypatch.setattr(sims.verify, name, guard, raising=False)
+        monkeypatch.setattr(hmin.sims.verify, name, guard, raising=False)
 
 
 @pytest.mark.parametrize("verb, case, argv, match, data", ALL_CASES, ids=[f"{c[0]}-{c[1]}" for c in ALL_CASES])
@@ -239,7 +239,7 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, guard_check
 def test_large_but_valid_coordinates_work_without_overflow(tmp_path, capsys):
     """Just inside the limit (|x| <= 1e100) everything is finite (warnings are errors in the tests);
     a float32 pool too large for float32 arithmetic is converted to float64, not overflowed."""
-    from sims.geometry import MAX_ABS_COORD, validate_points
+    from hmin.sims.geometry import MAX_ABS_COORD, validate_points
 
     X = np.array([[MAX_ABS_COORD, 0.0], [0.0, -MAX_ABS_COORD], [0.0, 0.0]])
     np.save(tmp_path / "big.npy", X)
@@ -251,7 +251,7 @@ def test_large_but_valid_coordinates_work_without_overflow(tmp_path, capsys):
 
 def test_every_verb_has_cases():
     """A new verb in sims.cli.COMMANDS must come with rows in CASES."""
-    from sims.cli import COMMANDS
+    from hmin.sims.cli import COMMANDS
 
     assert set(COMMANDS) <= {c[0] for c in ALL_CASES}, set(COMMANDS) - {c[0] for c in ALL_CASES}
 
@@ -262,8 +262,8 @@ def test_every_verb_has_cases():
 
 
 def test_ensure_writable_dir_and_atomic_writes(tmp_path):
-    from sims.errors import InputError
-    from sims.store import atomic_write_json, ensure_writable_dir
+    from hmin.sims.errors import InputError
+    from hmin.sims.store import atomic_write_json, ensure_writable_dir
 
     (tmp_path / "afile").write_text("x")
     os.symlink(tmp_path / "gone", tmp_path / "dangling")
@@ -298,7 +298,7 @@ def test_select_recovers_from_an_interrupted_run(tmp_path, capsys):
 
 @pytest.mark.parametrize("damage", ["config-only", "truncated-metrics", "corrupt-arrays", "metrics-not-json"])
 def test_runstore_half_written_unit_is_not_done(tmp_path, damage):
-    from sims.store import RunStore
+    from hmin.sims.store import RunStore
 
     store = RunStore(tmp_path / "runs")
     assert not (tmp_path / "runs").exists()  # nothing is created before the first save
@@ -326,8 +326,8 @@ def test_run_recomputes_a_half_written_unit(tmp_path, capsys, monkeypatch):
     The GD itself is replaced by a stub that records which unit is recomputed and then interrupts
     (Ctrl-C): the end-to-end rerun is ``test_run_recovers_end_to_end`` (slow).
     """
-    from sims.experiments import planted_pair as pp
-    from sims.store import RunStore, atomic_write_json
+    from hmin.sims.experiments import planted_pair as pp
+    from hmin.sims.store import RunStore, atomic_write_json
 
     cfg = pp.PRESETS["quick"]
     ucfg = pp._unit(cfg, "random", 0)

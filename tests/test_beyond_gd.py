@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from sims.registry import builtin_registry
-from sims.checks import c5_beyond_gd as c5
-from sims.errors import InputError
-from sims.experiments import beyond_gd as bg
-from sims.store import to_jsonable
+from hmin.sims.registry import builtin_registry
+from hmin.sims.checks import c5_beyond_gd as c5
+from hmin.sims.errors import InputError
+from hmin.sims.experiments import beyond_gd as bg
+from hmin.sims.store import to_jsonable
 
 
 @pytest.fixture(scope="module")

@@ -16,19 +16,19 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
-from sims.checks import _geometry_mc as mc
-from sims.checks import c1_rate_vs_n as c1
-from sims.checks import t01_hmin_lower as t1
-from sims.checks import t02_hmin_upper as t2
-from sims.checks import t09_approximation as t9
-from sims.checks import t10_greedy as t10
-from sims.errors import InputError
-from sims.registry import builtin_registry
-from sims.store import to_jsonable
-from sims.verdict import clopper_pearson, clopper_pearson_bound
-from theory.t01_hmin_lower import prob_hmin_lt_uniform_interval, r_delta
-from theory.t02_hmin_upper import prob_hmin_gt_uniform_interval
-from theory.common import unit_ball_volume
+from hmin.sims.checks import _geometry_mc as mc
+from hmin.sims.checks import c1_rate_vs_n as c1
+from hmin.sims.checks import t01_hmin_lower as t1
+from hmin.sims.checks import t02_hmin_upper as t2
+from hmin.sims.checks import t09_approximation as t9
+from hmin.sims.checks import t10_greedy as t10
+from hmin.sims.errors import InputError
+from hmin.sims.registry import builtin_registry
+from hmin.sims.store import to_jsonable
+from hmin.sims.verdict import clopper_pearson, clopper_pearson_bound
+from hmin.theory.t01_hmin_lower import prob_hmin_lt_uniform_interval, r_delta
+from hmin.theory.t02_hmin_upper import prob_hmin_gt_uniform_interval
+from hmin.theory.common import unit_ball_volume
 
 
 def _ctx(sid: str, preset: str, outdir, seed: int = 0):
@@ -96,7 +96,7 @@ def test_density_bounds_agree_with_sims_data():
     """pi_max of the mixture is the same closed form as sims.data's (cube/ball: 1 and 1/V_d, checked above)."""
     import jax
 
-    from sims import data
+    from hmin.sims import data
 
     ps = data.gaussian_mixture(4, 3, key=jax.random.PRNGKey(0), **mc.MIXTURE)
     assert mc.density_bound("mixture", 3) == pytest.approx(ps.pi_max, rel=1e-14)
@@ -295,7 +295,7 @@ def t10_quick(quick_measurement):
 
 
 def test_t10_opt_enumeration_matches_naive_and_theory():
-    from theory.t10_greedy import opt_brute_force
+    from hmin.theory.t10_greedy import opt_brute_force
 
     rng = np.random.default_rng(3)
     X = rng.random((8, 2))
@@ -307,9 +307,9 @@ def test_t10_opt_enumeration_matches_naive_and_theory():
 
 
 def test_t10_greedy_matches_theory_farthest_first():
-    """sims.select's greedy (what the check measures) against theory's plain NumPy traversal."""
-    from sims.select import select
-    from theory.t10_greedy import farthest_first
+    """hmin.sims.select's greedy (what the check measures) against theory's plain NumPy traversal."""
+    from hmin.sims.select import select
+    from hmin.theory.t10_greedy import farthest_first
 
     rng = np.random.default_rng(4)
     X = rng.random((60, 3))

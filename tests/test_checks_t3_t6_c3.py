@@ -9,16 +9,16 @@ import jax
 import numpy as np
 import pytest
 
-from sims.checks import _trajectories as tr
-from sims.checks import c3_beyond_ntk as c3
-from sims.checks import t03_pl_identity as t3
-from sims.checks import t04_pair_bound as t4
-from sims.checks import t05_descent as t5
-from sims.checks import t06_linearised as t6
-from sims.errors import InputError
-from sims.models import make_model
-from sims.registry import builtin_registry
-from sims.store import to_jsonable
+from hmin.sims.checks import _trajectories as tr
+from hmin.sims.checks import c3_beyond_ntk as c3
+from hmin.sims.checks import t03_pl_identity as t3
+from hmin.sims.checks import t04_pair_bound as t4
+from hmin.sims.checks import t05_descent as t5
+from hmin.sims.checks import t06_linearised as t6
+from hmin.sims.errors import InputError
+from hmin.sims.models import make_model
+from hmin.sims.registry import builtin_registry
+from hmin.sims.store import to_jsonable
 
 
 def _roundtrip(measured: dict) -> dict:

@@ -11,9 +11,9 @@ import json
 import numpy as np
 import pytest
 
-from sims.checks import t04_pair_bound as t4
-from sims.registry import builtin_registry
-from sims.store import to_jsonable
+from hmin.sims.checks import t04_pair_bound as t4
+from hmin.sims.registry import builtin_registry
+from hmin.sims.store import to_jsonable
 
 
 def _roundtrip(measured: dict) -> dict:

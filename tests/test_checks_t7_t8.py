@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from sims.checks import t07_poly_smooth as t7
-from sims.checks import t08_nondegeneracy as t8
-from sims.diagnostics import hessian_dense, jacobian, make_loss, sharpness
-from sims.errors import InputError
-from sims.models import make_model
-from sims.registry import PRESETS, builtin_registry
-from sims.store import to_jsonable
+from hmin.sims.checks import t07_poly_smooth as t7
+from hmin.sims.checks import t08_nondegeneracy as t8
+from hmin.sims.diagnostics import hessian_dense, jacobian, make_loss, sharpness
+from hmin.sims.errors import InputError
+from hmin.sims.models import make_model
+from hmin.sims.registry import PRESETS, builtin_registry
+from hmin.sims.store import to_jsonable
 
 
 def _roundtrip(measured: dict) -> dict:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist, squareform
 
-from sims.cli import main
+from hmin.sims.cli import main
 
 
 def _argmin_pair(X):

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from sims.cli import main
+from hmin.sims.cli import main
 
 N, D = 12, 8
 ARGS = ["--width", "32", "--steps", "60", "--record-every", "20"]

@@ -14,9 +14,9 @@ import numpy as np
 import optax
 import pytest
 
-from sims.diagnostics import make_loss
-from sims.gd import GDConfig, _compiled, train, train_batch
-from sims.models import make_model
+from hmin.sims.diagnostics import make_loss
+from hmin.sims.gd import GDConfig, _compiled, train, train_batch
+from hmin.sims.models import make_model
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 

@@ -6,8 +6,8 @@ import pytest
 from scipy.spatial.distance import pdist
 from scipy.special import gamma
 
-from sims import data
-from sims.errors import InputError
+from hmin.sims import data
+from hmin.sims.errors import InputError
 
 
 def test_planted_pair_sets_hmin_exactly_and_moves_one_point():

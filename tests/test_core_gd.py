@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sims import data, gd
-from sims.diagnostics import make_loss
-from sims.errors import InputError
-from sims.models import make_model
+from hmin.sims import data, gd
+from hmin.sims.diagnostics import make_loss
+from hmin.sims.errors import InputError
+from hmin.sims.models import make_model
 
 
 @pytest.fixture(scope="module")

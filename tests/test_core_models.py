@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from sims import data
-from sims.diagnostics import gram, hessian_dense, jacobian, make_loss, sharpness, check_psd
-from sims.errors import InputError
-from sims.models import ACTIVATIONS, ANALYTIC, make_model, num_params, tau_eps
+from hmin.sims import data
+from hmin.sims.diagnostics import gram, hessian_dense, jacobian, make_loss, sharpness, check_psd
+from hmin.sims.errors import InputError
+from hmin.sims.models import ACTIVATIONS, ANALYTIC, make_model, num_params, tau_eps
 
 ARCHS = [
     ("shallow", dict(width=24)),
@@ -124,7 +124,7 @@ def test_num_params_shallow():
 
 def test_mu_vs_hmin_slope_is_two_for_a_planted_pair():
     """T4 in the diffrax test_ode_order style: fit log mu vs log h_min, slope in [1.8, 2.2]."""
-    from sims.verdict import fit_loglog_slope
+    from hmin.sims.verdict import fit_loglog_slope
 
     m = make_model("shallow", d=8, width=128)
     p = m.init(jax.random.PRNGKey(5))

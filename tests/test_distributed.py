@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sims import distributed
-from sims.select import greedy_maxmin
+from hmin.sims import distributed
+from hmin.sims.select import greedy_maxmin
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # a wrapper around the hmin command line that logs every file written (pid, process id, path)
 WRAPPER = textwrap.dedent("""
     import os, sys
-    import sims.store as st
+    import hmin.sims.store as st
     log = os.environ["WRITE_LOG"]
     depth = [0]
     def wrap(f):
@@ -38,7 +38,7 @@ WRAPPER = textwrap.dedent("""
         return g
     for name in ("atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz"):
         setattr(st, name, wrap(getattr(st, name)))
-    from sims.cli import main
+    from hmin.sims.cli import main
     sys.exit(main(sys.argv[1:]))
 """)
 
@@ -91,7 +91,7 @@ def test_select_two_processes_same_indices_written_once(tmp_path):
 
 @pytest.mark.slow  # ~55 s on 2 cores (three JAX compiles of the GD program): over the default suite's budget
 def test_planted_pair_two_processes_equal_numbers(tmp_path):
-    from sims.experiments import planted_pair
+    from hmin.sims.experiments import planted_pair
 
     sets = ["--set", "n=8", "--set", "d=4", "--set", "width=16", "--set", "steps=40", "--set", "record_every=20",
             "--set", "eps_values=(0.01, 0.05)", "--set", "seeds=(0, 1)", "--set", "label_modes=('random',)"]
@@ -118,7 +118,7 @@ def test_planted_pair_two_processes_equal_numbers(tmp_path):
 
 DIES = textwrap.dedent("""
     import os, sys, time
-    from sims import distributed
+    from hmin.sims import distributed
     ctx = distributed.initialize()
     if ctx.process_id == 1:
         os._exit(3)  # dies after joining
@@ -145,7 +145,7 @@ def test_a_process_that_cannot_connect_fails_cleanly(tmp_path):
                HMIN_COORDINATOR=f"127.0.0.1:{distributed.free_port()}", HMIN_DIST_TIMEOUT="2")
     np.save(tmp_path / "p.npy", np.random.default_rng(0).random((50, 2)))
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-m", "sims.cli", "select", str(tmp_path / "p.npy"), "--k", "5",
+    r = subprocess.run([sys.executable, "-m", "hmin", "select", str(tmp_path / "p.npy"), "--k", "5",
                         "--out", str(tmp_path / "o")], env=env, capture_output=True, text=True, timeout=60,
                        cwd=tmp_path)
     assert r.returncode == 2 and time.monotonic() - t0 < 40
@@ -193,7 +193,7 @@ def test_verify_two_processes_resumes_and_matches_one_process(tmp_path):
     would split itself across the processes (sims.select) if the check did not run alone on its process."""
     import shutil
 
-    from sims import verify
+    from hmin.sims import verify
 
     one, two = tmp_path / "one", tmp_path / "two"
     verify.run_verify("quick", one, only="T10", seeds="0-1")
@@ -225,9 +225,9 @@ def test_verify_two_processes_resumes_and_matches_one_process(tmp_path):
 
 DIES_IN_CHECK = '''
 import dataclasses, os
-from theory import Statement
-from sims.registry import Check
-from sims.verdict import Verdict
+from hmin.theory import Statement
+from hmin.sims.registry import Check
+from hmin.sims.verdict import Verdict
 
 @dataclasses.dataclass(frozen=True)
 class S:
@@ -251,7 +251,7 @@ def test_verify_a_process_that_dies_in_a_check_stops_the_run(tmp_path):
     (tmp_path / "die1.py").write_text(DIES_IN_CHECK)
     out = tmp_path / "out"
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-m", "sims.cli", "verify", "--quick", "--plugin", str(tmp_path / "die1.py"),
+    r = subprocess.run([sys.executable, "-m", "hmin", "verify", "--quick", "--plugin", str(tmp_path / "die1.py"),
                         "--only", "DIE1", "--seeds", "0-1", "--out", str(out), "--processes", "2"],
                        env=_env(tmp_path), capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert r.returncode == 2 and time.monotonic() - t0 < 90

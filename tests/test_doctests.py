@@ -14,8 +14,8 @@ import pkgutil
 
 import pytest
 
-import sims
-import theory
+from hmin import sims
+from hmin import theory
 
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sims.commands.run import apply_overrides
-from sims.errors import InputError
-from sims.experiments import real_data as rd
+from hmin.sims.commands.run import apply_overrides
+from hmin.sims.errors import InputError
+from hmin.sims.experiments import real_data as rd
 
 TINY = rd.RealDataConfig(n_train_max=300, fractions=(0.1,), seeds=(0, 1, 2), width=16, steps=120, record_every=40,
                          loss_eps=0.2, threshold_sweep=(0.3, 0.2), timing_reps=2, sharpness_iters=8,

@@ -6,12 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from sims.commands.run import apply_overrides
-from sims.errors import InputError
-from sims.experiments import selection as se
-from sims.geometry import min_pairwise_distance
-from sims.select import METHODS
-from sims.store import RunStore
+from hmin.sims.commands.run import apply_overrides
+from hmin.sims.errors import InputError
+from hmin.sims.experiments import selection as se
+from hmin.sims.geometry import min_pairwise_distance
+from hmin.sims.select import METHODS
+from hmin.sims.store import RunStore
 
 TINY = se.SelectionConfig(cluster_sizes=(60, 30), cluster_sigmas=(0.04, 0.03), n_background=30, n_rare=2,
                           rare_size=3, budgets=(8, 16), seeds=(0, 1), trace_picks=12, width=32, steps=200,

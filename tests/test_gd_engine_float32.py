@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sims.gd import GDConfig, _compiled, train
-from sims.models import shallow
+from hmin.sims.gd import GDConfig, _compiled, train
+from hmin.sims.models import shallow
 
 N, D, M, STEPS, LR = 16, 4, 32, 60, 0.5
 

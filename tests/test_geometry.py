@@ -1,4 +1,4 @@
-"""sims.geometry against independent oracles: scipy pdist / cdist / qmc, brute force, closed forms."""
+"""hmin.sims.geometry against independent oracles: scipy pdist / cdist / qmc, brute force, closed forms."""
 
 import math
 
@@ -7,9 +7,9 @@ import pytest
 from scipy.spatial.distance import cdist, pdist, squareform
 from scipy.stats import qmc
 
-import sims.geometry as G
-from sims.errors import InputError
-from sims.geometry import (
+import hmin.sims.geometry as G
+from hmin.sims.errors import InputError
+from hmin.sims.geometry import (
     cluster_term,
     fill_distance,
     geometry_summary,

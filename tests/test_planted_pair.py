@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from sims.cli import main
-from sims.commands.run import apply_overrides
-from sims.errors import InputError
-from sims.experiments import planted_pair as pp
+from hmin.sims.cli import main
+from hmin.sims.commands.run import apply_overrides
+from hmin.sims.errors import InputError
+from hmin.sims.experiments import planted_pair as pp
 
 TINY = pp.PlantedPairConfig(n=8, d=8, width=32, eps_values=(1e-3, 1e-2, 1e-1), seeds=(0, 1), steps=300,
                             record_every=100)

@@ -60,8 +60,8 @@ def _tracked_files() -> list[Path]:
 
 
 def _package_files() -> list[Path]:
-    import sims
-    import theory
+    from hmin import sims
+    from hmin import theory
 
     out = []
     for pkg in (sims, theory):

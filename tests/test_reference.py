@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from sims.apidoc import api_markdown, public_names
-from sims.cli import main
-from sims.reference import (SYMBOLIC_NOT_RUN, docs_registry, statement_line, statement_text, statements_markdown,
+from hmin.sims.apidoc import api_markdown, public_names
+from hmin.sims.cli import main
+from hmin.sims.reference import (SYMBOLIC_NOT_RUN, docs_registry, statement_line, statement_text, statements_markdown,
                             without_symbolic)
-from sims.registry import Entry, builtin_registry
+from hmin.sims.registry import Entry, builtin_registry
 
 ROOT = Path(__file__).resolve().parent.parent
-STALE = "is stale: regenerate it with `python -m sims.reference` (make docs) and commit it"
+STALE = "is stale: regenerate it with `python -m hmin.sims.reference` (make docs) and commit it"
 
 
 def _section(text: str, heading: str) -> str:
@@ -102,9 +102,9 @@ def test_cli_unknown_id_is_a_one_line_error(capsys):
 
 PLUGIN = textwrap.dedent('''
     import dataclasses
-    from theory import Statement
-    from sims.registry import Check
-    from sims.verdict import Verdict
+    from hmin.theory import Statement
+    from hmin.sims.registry import Check
+    from hmin.sims.verdict import Verdict
 
     @dataclasses.dataclass(frozen=True)
     class S:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-import theory
-from sims.cli import main
-from sims.errors import InputError, PluginError
-from sims.registry import PRESETS, Check, builtin_registry, registry, stream_seed
-from sims.store import to_jsonable
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
+from hmin import theory
+from hmin.sims.cli import main
+from hmin.sims.errors import InputError, PluginError
+from hmin.sims.registry import PRESETS, Check, builtin_registry, registry, stream_seed
+from hmin.sims.store import to_jsonable
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "relu_ntk_slope.py"
@@ -129,9 +129,9 @@ def test_judge_round_trip_and_false_variants(sid, quick_measurement):
 
 _MINIMAL = '''
 import dataclasses
-from theory import Statement, proved, negative_control, disproved
-from sims.registry import Check
-from sims.verdict import Verdict
+from hmin.theory import Statement, proved, negative_control, disproved
+from hmin.sims.registry import Check
+from hmin.sims.verdict import Verdict
 
 @dataclasses.dataclass(frozen=True)
 class S:
@@ -195,7 +195,7 @@ def test_plugin_module_name_and_entry_point(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("case,body,expect", [
     ("import error", "import no_such_package_for_hmin\n", "ModuleNotFoundError"),
-    ("missing CHECK", "from theory import Statement\nSTATEMENT = Statement(id='X9', title='t', kind='OURS', "
+    ("missing CHECK", "from hmin.theory import Statement\nSTATEMENT = Statement(id='X9', title='t', kind='OURS', "
                       "paper_ref='', text='x', hypotheses=())\n", "defines no CHECK"),
     ("bad settings", "import dataclasses\nfrom theory import Statement\nfrom sims.registry import Check\n"
                      "STATEMENT = Statement(id='X9', title='t', kind='OURS', paper_ref='', text='x', hypotheses=())\n"
@@ -216,7 +216,7 @@ def test_broken_plugin_is_an_error_row_not_a_crash(tmp_path, capsys, case, body,
 
 def test_judge_that_raises_is_an_error_row(tmp_path):
     p = _plugin(tmp_path, judge_body='raise RuntimeError("judge exploded")')
-    res = json.loads(json.dumps(__import__("sims.verify", fromlist=["x"]).run_verify(
+    res = json.loads(json.dumps(__import__("hmin.sims.verify", fromlist=["x"]).run_verify(
         "quick", tmp_path / "out", only="PLUS1", plugins=[str(p)])))
     assert res["PLUS1"]["status"] == "error" and "judge exploded" in res["PLUS1"]["error"]
 
@@ -274,11 +274,13 @@ def test_worked_example_through_the_cli(tmp_path, capsys):
 
 def test_copying_the_example_into_hmin_adds_it_with_no_other_edit(tmp_path):
     """A copy of the repository's packages with the example copied into sims/checks/: `hmin verify` lists it."""
+    # the installed layout: hmin/, with the folders sims/ and theory/ as hmin/sims and hmin/theory
+    shutil.copytree(REPO / "hmin", tmp_path / "hmin", ignore=shutil.ignore_patterns("__pycache__"))
     for pkg in ("sims", "theory"):
-        shutil.copytree(REPO / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(EXAMPLE, tmp_path / "sims" / "checks" / "relu_ntk_slope.py")
+        shutil.copytree(REPO / pkg, tmp_path / "hmin" / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(EXAMPLE, tmp_path / "hmin" / "sims" / "checks" / "relu_ntk_slope.py")
     code = textwrap.dedent("""
-        from sims.registry import builtin_registry
+        from hmin.sims.registry import builtin_registry
         reg = builtin_registry()
         assert not [e.error for e in reg.values() if e.error], [e.error for e in reg.values() if e.error]
         print(",".join(reg))

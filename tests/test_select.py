@@ -8,9 +8,9 @@ import pytest
 from scipy.spatial.distance import pdist
 from scipy.stats import qmc
 
-from sims.errors import InputError
-from sims.select import METHODS, chordal_normalize, greedy_maxmin, select
-from sims.uniformity import coverage, pool_covering_radius, uniformity_report
+from hmin.sims.errors import InputError
+from hmin.sims.select import METHODS, chordal_normalize, greedy_maxmin, select
+from hmin.sims.uniformity import coverage, pool_covering_radius, uniformity_report
 
 
 def reference_maxmin(X, k, first):
@@ -241,7 +241,7 @@ def test_pool_covering_radius_is_greedy_next_radius():
 
 
 def test_greedy_kernel_does_not_recompile():
-    from sims.select import _sqdist_kernel
+    from hmin.sims.select import _sqdist_kernel
 
     X = np.random.default_rng(0).random((300, 4))
     select(X, 10, first=0)
@@ -274,7 +274,7 @@ def _pruning_pools():
 @pytest.mark.parametrize("force_bound", [False, True], ids=["default", "bound-everywhere"])
 @pytest.mark.parametrize("case", list(range(7)))
 def test_pruned_greedy_identical_to_unpruned(case, force_bound, monkeypatch):
-    import sims.select as S
+    import hmin.sims.select as S
 
     if force_bound:  # the bound pass on every block (by default only on large blocks or d <= 8)
         monkeypatch.setattr(S, "_SMALL_BLOCK", 0)
@@ -317,7 +317,7 @@ def test_pruned_greedy_identical_on_tiny_pools_against_brute_force():
 def test_a_wrong_pruning_margin_is_caught(monkeypatch):
     """Skipping points that can change (margin too large) must change the result: the identity
     tests above can fail."""
-    import sims.select as S
+    import hmin.sims.select as S
 
     rng = np.random.default_rng(1)
     X = rng.standard_normal((3000, 3))
@@ -331,7 +331,7 @@ def test_a_wrong_dot_product_bound_is_caught(monkeypatch):
     """The flat steps skip the rows whose lower bound excludes a change; a "bound" above the
     true distance (K < 0) must change the result: the identity tests above can fail through this
     path too."""
-    import sims.select as S
+    import hmin.sims.select as S
 
     monkeypatch.setattr(S, "_SMALL_BLOCK", 0)  # the bound pass on this small block too
     rng = np.random.default_rng(4)

@@ -16,8 +16,8 @@ import jax
 import numpy as np
 import pytest
 
-from sims.errors import InputError
-from sims.sharding import batch_mesh, pad_leading, sharded_maxmin
+from hmin.sims.errors import InputError
+from hmin.sims.sharding import batch_mesh, pad_leading, sharded_maxmin
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,7 +50,7 @@ def _run_4dev(script: str, timeout: float = 120.0) -> dict:
     env = dict(os.environ)
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
     env["JAX_PLATFORMS"] = "cpu"
-    code = "import jax, json, numpy as np\nimport sims\nassert jax.device_count() == 4, jax.devices()\n"
+    code = "import jax, json, numpy as np\nfrom hmin import sims\nassert jax.device_count() == 4, jax.devices()\n"
     code += textwrap.dedent(script)
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=timeout)
@@ -113,7 +113,7 @@ def test_pad_leading_repeats_last_run():
 def test_maxmin_four_devices_same_indices():
     sets = {k: v.tolist() for k, v in _point_sets().items()}
     out = _run_4dev(f"""
-        from sims.sharding import sharded_maxmin, batch_mesh
+        from hmin.sims.sharding import sharded_maxmin, batch_mesh
         sets = {sets!r}
         res = {{}}
         for name, X in sets.items():
@@ -136,9 +136,9 @@ def test_train_batch_four_devices_matches_one_device():
     """B = 6 runs (not a multiple of 4: padded to 8) on 4 devices vs the same call on a 1-device mesh."""
     out = _run_4dev("""
         import jax.numpy as jnp
-        from sims.models import shallow
-        from sims.gd import GDConfig, train_batch, _compiled
-        from sims.sharding import batch_mesh
+        from hmin.sims.models import shallow
+        from hmin.sims.gd import GDConfig, train_batch, _compiled
+        from hmin.sims.sharding import batch_mesh
         rng = np.random.default_rng(0)
         res = {}
         for dt in ("float64",):
@@ -162,8 +162,8 @@ def test_train_batch_four_devices_matches_one_device():
                                                      jax.tree_util.tree_leaves(t1.params))),
                 div4=t4.diverged_step.tolist(), div1=t1.diverged_step.tolist())
         # the partitioned sweep program must be communication-free (same program as above: cache hit)
-        from sims.sharding import pad_leading, place
-        from sims.gd import init_params
+        from hmin.sims.sharding import pad_leading, place
+        from hmin.sims.gd import init_params
         args = (init_params(model, key=jax.random.key(0), batch=8), jnp.zeros((8, 12, 3)), jnp.zeros((8, 12, 1)),
                 jax.random.split(jax.random.key(1), 8), jnp.ones(8))
         args = place(args, batch_mesh())

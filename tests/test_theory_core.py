@@ -10,10 +10,10 @@ import pytest
 import sympy as sp
 from scipy import special
 
-import theory
-from theory import STATEMENTS, Role, Status, Statement, SymbolicResult, TheoryInputError, run_symbolic
-from theory._core import check_identity, numeric_verdict, search_min_margin, sympy_fallback
-from theory.common import unit_ball_volume, unit_ball_volume_sym
+from hmin import theory
+from hmin.theory import STATEMENTS, Role, Status, Statement, SymbolicResult, TheoryInputError, run_symbolic
+from hmin.theory._core import check_identity, numeric_verdict, search_min_margin, sympy_fallback
+from hmin.theory.common import unit_ball_volume, unit_ball_volume_sym
 
 #: the kinds of the paper's statements as formalised (the expected values of the theorems, pinned here on
 #: purpose); every reviewers' question C<n> is of kind QUESTION
@@ -115,7 +115,7 @@ def test_unit_ball_volume_against_gamma_and_known_values():
 
 
 def test_theory_never_imports_jax_or_sims():
-    code = "import sys, theory; bad = [m for m in ('jax', 'sims') if m in sys.modules]; sys.exit(1 if bad else 0)"
+    code = "import sys, hmin.theory; bad = [m for m in ('jax', 'hmin.sims') if m in sys.modules]; sys.exit(1 if bad else 0)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 

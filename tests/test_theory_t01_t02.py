@@ -5,11 +5,11 @@ import itertools
 import numpy as np
 import pytest
 
-from theory import Status, TheoryInputError
-from theory import Role
-from theory import t01_hmin_lower as t1
-from theory import t02_hmin_upper as t2
-from theory.common import unit_ball_volume
+from hmin.theory import Status, TheoryInputError
+from hmin.theory import Role
+from hmin.theory import t01_hmin_lower as t1
+from hmin.theory import t02_hmin_upper as t2
+from hmin.theory.common import unit_ball_volume
 
 
 def _hmin_1d(x):

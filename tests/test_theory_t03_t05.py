@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import Status, TheoryInputError
-from theory import Role
-from theory import t03_pl_identity as t3
-from theory import t04_pair_bound as t4
-from theory import t05_descent as t5
+from hmin.theory import Status, TheoryInputError
+from hmin.theory import Role
+from hmin.theory import t03_pl_identity as t3
+from hmin.theory import t04_pair_bound as t4
+from hmin.theory import t05_descent as t5
 
 
 def _symbolic_ok(mod):

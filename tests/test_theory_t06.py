@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from theory import Status, TheoryInputError
-from theory import t06_linearised as t6
+from hmin.theory import Status, TheoryInputError
+from hmin.theory import t06_linearised as t6
 
 
 def _random_psd(rng, m, scale=1.0):

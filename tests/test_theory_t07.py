@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from theory import Role, Status, TheoryInputError
-from theory import t07_poly_smooth as t7
+from hmin.theory import Role, Status, TheoryInputError
+from hmin.theory import t07_poly_smooth as t7
 
 
 def test_relu_is_flagged_non_analytic_and_the_rest_analytic():

@@ -8,10 +8,10 @@ import pytest
 from scipy.spatial.distance import pdist
 from scipy.stats import qmc
 
-from theory import Role, Status, TheoryInputError
-from theory import t08_nondegeneracy as t8
-from theory import t09_approximation as t9
-from theory import t10_greedy as t10
+from hmin.theory import Role, Status, TheoryInputError
+from hmin.theory import t08_nondegeneracy as t8
+from hmin.theory import t09_approximation as t9
+from hmin.theory import t10_greedy as t10
 
 # ---------------------------------------------------------------------------------------------- T8
 

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-import sims.verify as verify
-import theory
-from sims.cli import main
-from sims.registry import Check, Entry, Registry
-from sims.verdict import HOLDS, VIOLATED, Verdict
+import hmin.sims.verify as verify
+from hmin import theory
+from hmin.sims.cli import main
+from hmin.sims.registry import Check, Entry, Registry
+from hmin.sims.verdict import HOLDS, VIOLATED, Verdict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _entry(sid, verdict=HOLDS, crash=False, by_seed=None):
 def fake_reg(monkeypatch):
     reg = Registry([_entry("T1"), _entry("T2", VIOLATED), _entry("T3", crash=True),
                     _entry("T5", by_seed={0: HOLDS, 1: VIOLATED, 2: HOLDS})])
-    monkeypatch.setattr("sims.registry.registry", lambda plugins=(), **kw: reg)
+    monkeypatch.setattr("hmin.sims.registry.registry", lambda plugins=(), **kw: reg)
     return reg
 
 
@@ -72,7 +72,7 @@ def test_run_verify_records_every_outcome(fake_reg, tmp_path):
 
 
 def test_an_entry_without_a_check_is_an_error_row(fake_reg, tmp_path):
-    reg = Registry([*fake_reg.values(), Entry("T4", None, None, "built-in", (), "sims.checks.t04 failed to import")])
+    reg = Registry([*fake_reg.values(), Entry("T4", None, None, "built-in", (), "hmin.sims.checks.t04 failed to import")])
     res = verify.run_verify("quick", tmp_path, only="T1,T4", reg=reg)
     assert res["T1"]["verdict"] == "holds"
     assert res["T4"]["status"] == "error" and "failed to import" in res["T4"]["error"]
@@ -116,7 +116,7 @@ def test_combine_rule():
 
 
 def test_cli_exit_codes(fake_reg, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("sims.registry.registry", lambda plugins=(), **kw: fake_reg)
+    monkeypatch.setattr("hmin.sims.registry.registry", lambda plugins=(), **kw: fake_reg)
     assert main(["verify", "--quick", "--only", "T1,T2", "--out", str(tmp_path)]) == 0
     assert "T2" in capsys.readouterr().out
     assert main(["verify", "--quick", "--only", "T1,T2", "--strict", "--out", str(tmp_path)]) == 1
@@ -151,9 +151,9 @@ def test_symbolic_roles_decide_the_status(results, status):
 
 _SLOW_PLUGIN = '''
 import dataclasses, os, time
-from theory import Statement, proved
-from sims.registry import Check
-from sims.verdict import Verdict
+from hmin.theory import Statement, proved
+from hmin.sims.registry import Check
+from hmin.sims.verdict import Verdict
 
 @dataclasses.dataclass(frozen=True)
 class S:
@@ -186,7 +186,7 @@ def test_interrupted_verify_resumes_what_it_finished(tmp_path, monkeypatch):
     log = tmp_path / "log.txt"
     out = tmp_path / "out"
     env = {**os.environ, "HMIN_TEST_LOG": str(log), "HMIN_QUIET": "1"}
-    cmd = [sys.executable, "-m", "sims.cli", "verify", "--quick", "--only", "FAST1,SLOW1", "--out", str(out), *plugs]
+    cmd = [sys.executable, "-m", "hmin", "verify", "--quick", "--only", "FAST1,SLOW1", "--out", str(out), *plugs]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and not (log.exists() and "SLOW1" in log.read_text()):
@@ -214,7 +214,7 @@ def test_interrupted_verify_resumes_what_it_finished(tmp_path, monkeypatch):
 def test_atomic_writes_are_readable_by_others(tmp_path):
     import stat
 
-    from sims.store import atomic_write_text
+    from hmin.sims.store import atomic_write_text
 
     p = atomic_write_text(tmp_path / "a.txt", "x")
     mode = stat.S_IMODE(os.stat(p).st_mode)
@@ -225,7 +225,7 @@ def test_atomic_writes_are_readable_by_others(tmp_path):
 
 def test_confirmation_table_on_fresh_seeds(fake_reg, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(verify, "FRESH_SEEDS", "7-8")
-    monkeypatch.setattr("sims.registry.registry", lambda plugins=(), **kw: fake_reg)
+    monkeypatch.setattr("hmin.sims.registry.registry", lambda plugins=(), **kw: fake_reg)
     assert main(["verify", "--quick", "--only", "T1,T2", "--seeds", "0-1", "--confirm", "--out", str(tmp_path)]) == 0
     conf = json.loads((tmp_path / "confirmation" / "results.json").read_text())
     assert conf["meta"]["seeds"] == [7, 8] and conf["T1"]["combined"]["verdict"] == "holds"

@@ -7,7 +7,7 @@ measurements. The modules are *discovered*: adding a statement is adding its fil
 `STATEMENTS` (ordered T1..T10, then C1.., then any other id) is derived from what is found.
 `theory` never imports ``sims`` or JAX.
 
-    >>> from theory import STATEMENTS
+    >>> from hmin.theory import STATEMENTS
     >>> list(STATEMENTS)[:3], STATEMENTS["T1"].kind
     (['T1', 'T2', 'T3'], 'EXACT')
 
@@ -18,16 +18,22 @@ typed `Role`: a claim, a negative control (must come out disproved) or a refuted
 
 from __future__ import annotations
 
+if __name__ in ("sims", "theory"):  # the pre-0.2 top-level name, from a checkout: one module, not two
+    from hmin._compat import redirect as _redirect
+
+    _redirect(__name__)
+
+
 import importlib
 import pkgutil
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from theory._core import (KINDS, Role, SearchResult, Statement, Status, SymbolicResult, TheoryInputError, by_argument,
+from hmin.theory._core import (KINDS, Role, SearchResult, Statement, Status, SymbolicResult, TheoryInputError, by_argument,
                           disproved, negative_control, proved, refuted_draft, search_min_margin)
-from theory.common import unit_ball_volume, unit_ball_volume_sym
-from theory.errors import HminError, InputError, PluginError
+from hmin.theory.common import unit_ball_volume, unit_ball_volume_sym
+from hmin.theory.errors import HminError, InputError, PluginError
 
 __all__ = [
     "STATEMENTS",

@@ -25,7 +25,7 @@ import numpy as np
 import sympy as sp
 from scipy import optimize
 
-from theory.errors import InputError
+from hmin.theory.errors import InputError
 
 __all__ = [
     "Role",

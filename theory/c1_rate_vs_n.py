@@ -7,7 +7,7 @@ max-min subsets of the same size.
 
 from __future__ import annotations
 
-from theory._core import Statement
+from hmin.theory._core import Statement
 
 __all__ = ["STATEMENT"]
 

@@ -7,7 +7,7 @@ NTK-at-initialisation prediction of T6 stops matching the measured time to eps.
 
 from __future__ import annotations
 
-from theory._core import Statement
+from hmin.theory._core import Statement
 
 __all__ = ["STATEMENT"]
 

@@ -8,7 +8,7 @@ and Adam.
 
 from __future__ import annotations
 
-from theory._core import Statement
+from hmin.theory._core import Statement
 
 __all__ = ["STATEMENT"]
 

@@ -6,7 +6,7 @@ import numpy as np
 import sympy as sp
 from scipy import special
 
-from theory._core import as_float_array
+from hmin.theory._core import as_float_array
 
 __all__ = ["unit_ball_volume", "unit_ball_volume_sym", "SYM"]
 

@@ -3,7 +3,7 @@
 `theory` cannot import `sims`, so the base classes live here and `sims.errors` re-exports them: the
 command line tells errors apart by class (``except HminError``), never by name.
 
-    >>> from theory.errors import InputError, HminError
+    >>> from hmin.theory.errors import InputError, HminError
     >>> issubclass(InputError, HminError) and issubclass(InputError, ValueError)
     True
 """

@@ -24,7 +24,7 @@ import functools
 import numpy as np
 import sympy as sp
 
-from theory._core import (
+from hmin.theory._core import (
     negative_control,
     Statement,
     SymbolicResult,
@@ -38,7 +38,7 @@ from theory._core import (
     sympy_fallback,
     TheoryInputError,
 )
-from theory.common import SYM, unit_ball_volume, unit_ball_volume_sym
+from hmin.theory.common import SYM, unit_ball_volume, unit_ball_volume_sym
 
 __all__ = [
     "STATEMENT",

@@ -22,7 +22,7 @@ import functools
 import numpy as np
 import sympy as sp
 
-from theory._core import (
+from hmin.theory._core import (
     negative_control,
     Statement,
     SymbolicResult,
@@ -36,8 +36,8 @@ from theory._core import (
     search_min_margin,
     sympy_fallback,
 )
-from theory.common import SYM, unit_ball_volume, unit_ball_volume_sym
-from theory.t01_hmin_lower import radius_expr as t1_radius_expr
+from hmin.theory.common import SYM, unit_ball_volume, unit_ball_volume_sym
+from hmin.theory.t01_hmin_lower import radius_expr as t1_radius_expr
 
 __all__ = [
     "STATEMENT",

@@ -22,7 +22,7 @@ import functools
 import numpy as np
 import sympy as sp
 
-from theory._core import (
+from hmin.theory._core import (
     negative_control,
     Statement,
     SymbolicResult,

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 from scipy import optimize
 
-from theory._core import (
+from hmin.theory._core import (
     negative_control,
     Statement,
     Status,
@@ -41,7 +41,7 @@ from theory._core import (
     search_min_margin,
     sympy_fallback,
 )
-from theory.common import SYM
+from hmin.theory.common import SYM
 
 __all__ = [
     "STATEMENT",

@@ -23,7 +23,7 @@ import functools
 import numpy as np
 import sympy as sp
 
-from theory._core import (
+from hmin.theory._core import (
     negative_control,
     Statement,
     SymbolicResult,
@@ -36,7 +36,7 @@ from theory._core import (
     search_min_margin,
     sympy_fallback,
 )
-from theory.common import SYM
+from hmin.theory.common import SYM
 
 __all__ = [
     "STATEMENT",

@@ -57,7 +57,7 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
-from theory._core import (
+from hmin.theory._core import (
     negative_control,
     refuted_draft,
     Statement,
@@ -74,7 +74,7 @@ from theory._core import (
     search_min_margin,
     sympy_fallback,
 )
-from theory.common import SYM
+from hmin.theory.common import SYM
 
 __all__ = [
     "STATEMENT",

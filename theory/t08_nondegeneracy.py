@@ -39,7 +39,7 @@ import sympy as sp
 
 from collections.abc import Callable
 
-from theory._core import (
+from hmin.theory._core import (
     refuted_draft,
     Statement,
     Status,
@@ -53,7 +53,7 @@ from theory._core import (
     search_min_margin,
     sympy_fallback,
 )
-from theory.common import SYM
+from hmin.theory.common import SYM
 
 __all__ = [
     "STATEMENT",
@@ -411,7 +411,7 @@ def _check_generator() -> SymbolicResult:
 
 def _check_rank_bound_argument() -> SymbolicResult:
     return by_argument(
-        "sims.models.residual, any d, stream width m, hidden h, L blocks, k outputs: rank J <= min(N k, P - m(m-1)/2) "
+        "hmin.sims.models.residual, any d, stream width m, hidden h, L blocks, k outputs: rank J <= min(N k, P - m(m-1)/2) "
         "at every theta whenever the columns of W_in, U_l, V_l, w can span R^m (symmetry_rank_bound; derived here)",
         "tau_eps(Q z) = Q tau_eps(z) for orthogonal Q (||Q z|| = ||z||), and the stream meets only the linear maps "
         "W_in, U_l^T, V_l, w^T, so (W_in, U_l, V_l, w) -> (Q W_in, Q U_l, Q V_l, Q w) leaves f(x) unchanged for every x "

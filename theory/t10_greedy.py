@@ -21,7 +21,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from theory._core import (
+from hmin.theory._core import (
     negative_control,
     Statement,
     SymbolicResult,

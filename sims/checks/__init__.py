@@ -10,6 +10,6 @@ list to edit. Modules whose name starts with ``_`` are shared helpers.
 
 from __future__ import annotations
 
-from sims.registry import PRESETS, Check, CheckContext, run_check
+from hmin.sims.registry import PRESETS, Check, CheckContext, run_check
 
 __all__ = ["PRESETS", "Check", "CheckContext", "run_check"]

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sims import data
-from sims.errors import InputError
+from hmin.sims import data
+from hmin.sims.errors import InputError
 
 __all__ = ["DENSITIES", "MIXTURE", "hmin_batch", "hmin_batch_dense", "hmin_batch_torus", "draw_points", "mixture_params",
            "density_bound", "omega_prime", "bootstrap_slope", "round_sig", "cp_family_level", "bonferroni_z",
@@ -234,7 +234,7 @@ def bootstrap_slope(ns, samples, *, reps: int = 200, seed: int = 0) -> dict:
         >>> round(b["slope"], 12), round(b["se"], 12)
         (-2.0, 0.0)
     """
-    from sims.verdict import fit_loglog_slope
+    from hmin.sims.verdict import fit_loglog_slope
 
     lx = np.log(np.asarray(ns, dtype=np.float64))
     arrs = [np.asarray(s, dtype=np.float64) for s in samples]

@@ -19,13 +19,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from sims import data, gd
-from sims.diagnostics import gram, make_loss, sharpness
-from sims.errors import InputError
-from sims.models import Model, make_model
-from sims.progress import log
-from sims.rates import linearise, steps_to_eps
-from sims.store import as_float
+from hmin.sims import data, gd
+from hmin.sims.diagnostics import gram, make_loss, sharpness
+from hmin.sims.errors import InputError
+from hmin.sims.models import Model, make_model
+from hmin.sims.progress import log
+from hmin.sims.rates import linearise, steps_to_eps
+from hmin.sims.store import as_float
 
 __all__ = [
     "UNIT_ROUNDOFF",
@@ -299,7 +299,7 @@ def segment_hessian_bounds(model: Model, params_template, X, Y, theta, theta_nex
     Returns:
         {"lower", "upper", "variation"}: variation = the guard max_i ||H_(i+1) - H_i|| / 2.
     """
-    from sims.diagnostics import one_blas_thread
+    from hmin.sims.diagnostics import one_blas_thread
 
     s = np.linspace(0.0, 1.0, int(n_points))
     t0 = np.asarray(theta, np.float64)
@@ -490,6 +490,6 @@ def shared_width_sweep(ctx, cfg: SweepConfig) -> dict:
 
     Returns the sweep's dict (see `width_sweep`) as a new top-level dict (the cached one is not mutated).
     """
-    from sims.registry import stream_seed
+    from hmin.sims.registry import stream_seed
 
     return dict(width_sweep(cfg, stream=stream_seed(ctx.seed, SWEEP_STREAM_ID)))

@@ -72,15 +72,15 @@ import jax
 import numpy as np
 from scipy import stats
 
-from sims import data, gd
-from sims.checks._trajectories import as_floats
-from sims.diagnostics import gram, gram_eigh, one_blas_thread, relative_change
-from sims.geometry import min_pairwise_distance
-from sims.models import make_model
-from sims.rates import late_rate, steps_to_eps
-from sims.select import select
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
+from hmin.sims import data, gd
+from hmin.sims.checks._trajectories import as_floats
+from hmin.sims.diagnostics import gram, gram_eigh, one_blas_thread, relative_change
+from hmin.sims.geometry import min_pairwise_distance
+from hmin.sims.models import make_model
+from hmin.sims.rates import late_rate, steps_to_eps
+from hmin.sims.select import select
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 
 ID = "C1"
 
@@ -413,7 +413,7 @@ def judge(measured: dict, *, direction: int = 1, iid_slope: float | None = None)
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     fig, axes = pyplot.subplots(1, 3, figsize=(15, 4.3))

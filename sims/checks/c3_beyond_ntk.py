@@ -15,7 +15,7 @@ band was widened after looking and whose pooled median hid the random-label mode
       h_min) of a mode, the least-squares slope b of log(max_t ||G_t - G_0||_F / ||G_0||_F) on log(width)
       over all widths of the sweep.  The mode's interval is [min b, max b] over its seeds and h_min values
       (across seeds: the seed is the independent unit; across h_min: every tested condition).  Band,
-      stated from theory before running: NTK bounds the change by O(width^-1/2) (Jacot et al. 2018; Lee
+      stated from hmin.theory before running: NTK bounds the change by O(width^-1/2) (Jacot et al. 2018; Lee
       et al. 2019) and its leading order is O(width^-1) (Dyer & Gur-Ari 2019), so the NTK slope lies in
       [-1, -1/2]; with +-0.2 for pre-asymptotic widths (the tolerance of the original plan) the band is
       [-1.2, -0.3].  A mode holds if its whole interval lies in the band, is violated if its whole interval
@@ -47,9 +47,9 @@ import dataclasses
 
 import numpy as np
 
-from sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
+from hmin.sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
 
 ID = "C3"
 
@@ -260,7 +260,7 @@ def _answer(gfit, intervals, mode_parts, band, cross, table, wmin, wmax, thresho
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import MODE_COLORS, plt, save
+    from hmin.sims.plotting import MODE_COLORS, plt, save
 
     pyplot = plt()
     runs = measured["runs"]

@@ -25,9 +25,9 @@ import dataclasses
 
 import numpy as np
 
-from sims.registry import Check
-from sims.store import as_float
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
+from hmin.sims.registry import Check
+from hmin.sims.store import as_float
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
 
 ID = "C5"
 
@@ -47,7 +47,7 @@ def _config(ctx):
 
 def measure(ctx) -> dict:
     """Run (or resume) the beyond-gd experiment of this preset; its summary is the measurement."""
-    from sims.experiments.beyond_gd import run
+    from hmin.sims.experiments.beyond_gd import run
 
     return run(_config(ctx), ctx.outdir / "measured" / "beyond_gd", plot_figures=False)
 
@@ -73,7 +73,7 @@ def judge(measured: dict, *, slow_modes=SLOW_MODES, slow_min: float | None = Non
         slow_modes: the label modes predicted to slow down (T6: random only).
         slow_min, flat_max: the decision thresholds (default: the experiment's 10 and 2).
     """
-    from sims.experiments.beyond_gd import FLAT_MAX, SLOW_MIN, answer
+    from hmin.sims.experiments.beyond_gd import FLAT_MAX, SLOW_MIN, answer
 
     slow_min = SLOW_MIN if slow_min is None else slow_min
     flat_max = FLAT_MAX if flat_max is None else flat_max
@@ -134,7 +134,7 @@ def judge(measured: dict, *, slow_modes=SLOW_MODES, slow_min: float | None = Non
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     import shutil
 
-    from sims.experiments.beyond_gd import plot as plot_exp
+    from hmin.sims.experiments.beyond_gd import plot as plot_exp
 
     tmp = ctx.outdir / "measured" / "beyond_gd" / "figures"
     paths = plot_exp(measured, tmp)
@@ -145,7 +145,7 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
 
 
 def _settings():
-    from sims.experiments.beyond_gd import PRESETS
+    from hmin.sims.experiments.beyond_gd import PRESETS
 
     return dict(PRESETS)
 

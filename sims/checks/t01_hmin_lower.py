@@ -52,11 +52,11 @@ import time
 
 import numpy as np
 
-from sims.checks._geometry_mc import (DENSITIES, MIXTURE, ROUND_SIG_RTOL, bonferroni_z, bootstrap_slope,
+from hmin.sims.checks._geometry_mc import (DENSITIES, MIXTURE, ROUND_SIG_RTOL, bonferroni_z, bootstrap_slope,
                                       cp_family_level, draw_points, hmin_batch, round_sig)
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson_bound, worst
-from theory.t01_hmin_lower import r_delta, scaling_exponent
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson_bound, worst
+from hmin.theory.t01_hmin_lower import r_delta, scaling_exponent
 
 ID = "T1"
 
@@ -272,7 +272,7 @@ def judge(measured: dict, *, radius=None, radius_factor: float = 1.0, pair_facto
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     rows = _prob_tests(measured, r_delta)

@@ -54,13 +54,13 @@ import time
 import numpy as np
 from scipy.optimize import brentq
 
-from sims.checks._geometry_mc import cp_family_level, draw_points, hmin_batch, hmin_batch_torus, omega_prime
-from sims.data import unit_ball_volume
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson_bound, fit_loglog_slope
-from theory.t02_hmin_upper import prob_upper, r_upper
-from theory.t02_hmin_upper import scaling_exponent as t2_exponent
-from theory.t01_hmin_lower import scaling_exponent as t1_exponent
+from hmin.sims.checks._geometry_mc import cp_family_level, draw_points, hmin_batch, hmin_batch_torus, omega_prime
+from hmin.sims.data import unit_ball_volume
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson_bound, fit_loglog_slope
+from hmin.theory.t02_hmin_upper import prob_upper, r_upper
+from hmin.theory.t02_hmin_upper import scaling_exponent as t2_exponent
+from hmin.theory.t01_hmin_lower import scaling_exponent as t1_exponent
 
 ID = "T2"
 
@@ -301,7 +301,7 @@ def judge(measured: dict, *, bound=None, exponent_factor: float = 1.0) -> Verdic
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     rows = _tests(measured, prob_upper)

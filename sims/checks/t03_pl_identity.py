@@ -38,13 +38,13 @@ import time
 import jax
 import numpy as np
 
-from sims import gd
-from sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, batch_params, planted_pair_family,
+from hmin.sims import gd
+from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, batch_params, planted_pair_family,
                                        point_diagnostics, small_models)
-from sims.data import make_targets
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
-from theory.t03_pl_identity import grad_norm_sq_from_gram, pl_constant
+from hmin.sims.data import make_targets
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
+from hmin.theory.t03_pl_identity import grad_norm_sq_from_gram, pl_constant
 
 ID = "T3"
 
@@ -255,7 +255,7 @@ def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(10.5, 4.0))

@@ -67,14 +67,14 @@ import time
 import jax
 import numpy as np
 
-from sims.registry import Check
-from sims.checks._trajectories import (UNIT_ROUNDOFF, as_float, as_floats, planted_pair_family, segment_lipschitz,
+from hmin.sims.registry import Check
+from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_float, as_floats, planted_pair_family, segment_lipschitz,
                                        small_models)
-from sims.data import planted_cluster
-from sims.diagnostics import jacobian
-from sims.geometry import cluster_term
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
-from theory.t04_pair_bound import cluster_bound, lipschitz_pair_bound, pair_bound, pl_slope_in_hmin
+from hmin.sims.data import planted_cluster
+from hmin.sims.diagnostics import jacobian
+from hmin.sims.geometry import cluster_term
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
+from hmin.theory.t04_pair_bound import cluster_bound, lipschitz_pair_bound, pair_bound, pl_slope_in_hmin
 
 ID = "T4"
 
@@ -325,7 +325,7 @@ def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = Non
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     colors = {"shallow": "C0", "mlp": "C1", "residual": "C2", "transformer": "C3"}

@@ -52,14 +52,14 @@ import numpy as np
 
 from jax.flatten_util import ravel_pytree
 
-from sims.checks._trajectories import (as_floats, batch_params, dense_hessians, descent_scan, planted_pair_family,
+from hmin.sims.checks._trajectories import (as_floats, batch_params, dense_hessians, descent_scan, planted_pair_family,
                                        segment_hessian_bounds)
-from sims.data import make_targets
-from sims.diagnostics import gram, one_blas_thread
-from sims.models import make_model
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
-from theory.t05_descent import descent_bound, max_stable_lr, predicted_loss
+from hmin.sims.data import make_targets
+from hmin.sims.diagnostics import gram, one_blas_thread
+from hmin.sims.models import make_model
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
+from hmin.theory.t05_descent import descent_bound, max_stable_lr, predicted_loss
 
 ID = "T5"
 
@@ -344,7 +344,7 @@ def judge(measured: dict, *, curvature_term: bool = True, curvature_scale: float
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     runs = measured["runs"]

@@ -56,9 +56,9 @@ import dataclasses
 
 import numpy as np
 
-from sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
+from hmin.sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
 
 ID = "T6"
 
@@ -273,7 +273,7 @@ def _gap_by_width(runs: list[dict]) -> dict:
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import MODE_COLORS, plt, save
+    from hmin.sims.plotting import MODE_COLORS, plt, save
 
     pyplot = plt()
     runs_all = measured["runs"]

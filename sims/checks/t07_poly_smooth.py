@@ -99,12 +99,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from sims.diagnostics import make_loss, one_blas_thread, sharpness
-from sims.errors import InputError
-from sims.models import make_model, num_params, tau_eps
-from sims.progress import log
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
+from hmin.sims.diagnostics import make_loss, one_blas_thread, sharpness
+from hmin.sims.errors import InputError
+from hmin.sims.models import make_model, num_params, tau_eps
+from hmin.sims.progress import log
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
 
 ID = "T7"
 
@@ -564,13 +564,13 @@ def _measure(ctx) -> dict:
 
 
 def _corrected(arch: str, depth: int, activation: str) -> int:
-    from theory.t07_poly_smooth import corrected_hessian_degree
+    from hmin.theory.t07_poly_smooth import corrected_hessian_degree
 
     return corrected_hessian_degree(arch, depth, activation=activation)
 
 
 def _draft(arch: str, depth: int, activation: str) -> int:
-    from theory.t07_poly_smooth import predicted_hessian_degree
+    from hmin.theory.t07_poly_smooth import predicted_hessian_degree
 
     return predicted_hessian_degree(arch, depth, activation=activation)
 
@@ -776,7 +776,7 @@ def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: 
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     paths = []

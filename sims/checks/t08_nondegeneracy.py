@@ -94,13 +94,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.data import uniform_cube
-from sims.diagnostics import jacobian, one_blas_thread
-from sims.errors import InputError
-from sims.models import ACTIVATIONS, Model, make_model, num_params, tau_eps
-from sims.progress import log
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson, worst
+from hmin.sims.data import uniform_cube
+from hmin.sims.diagnostics import jacobian, one_blas_thread
+from hmin.sims.errors import InputError
+from hmin.sims.models import ACTIVATIONS, Model, make_model, num_params, tau_eps
+from hmin.sims.progress import log
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson, worst
 
 ID = "T8"
 
@@ -466,7 +466,7 @@ def _width(c: dict) -> int:
 
 
 def _expected(c: dict, expected_rank, rank_claim: str) -> int:
-    from theory.t08_nondegeneracy import expected_rank as draft_rank, symmetry_rank_bound
+    from hmin.theory.t08_nondegeneracy import expected_rank as draft_rank, symmetry_rank_bound
 
     nk, P, m = c["N"] * c["k"], c["P"], _width(c)
     if expected_rank is not None:
@@ -662,7 +662,7 @@ def judge(measured: dict, *, rank_claim: str = "corrected", expected_rank=None, 
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     fig, (ax1, ax2, ax3) = pyplot.subplots(1, 3, figsize=(16.0, 5.6), gridspec_kw={"width_ratios": [1.5, 1, 1]})

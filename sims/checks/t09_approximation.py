@@ -64,14 +64,14 @@ import jax
 import numpy as np
 from scipy import stats
 
-from sims import data, gd
-from sims.diagnostics import gram, gram_eigh, one_blas_thread
-from sims.geometry import fill_distance, min_pairwise_distance
-from sims.models import make_model
-from sims.select import select
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
-from theory.t09_approximation import predicted_error_trend
+from hmin.sims import data, gd
+from hmin.sims.diagnostics import gram, gram_eigh, one_blas_thread
+from hmin.sims.geometry import fill_distance, min_pairwise_distance
+from hmin.sims.models import make_model
+from hmin.sims.select import select
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
+from hmin.theory.t09_approximation import predicted_error_trend
 
 ID = "T9"
 
@@ -380,7 +380,7 @@ def judge(measured: dict, *, direction: int | None = None, covariate: str = "h_f
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     rows = [r for r in measured["sets"] if not r["diverged"]]

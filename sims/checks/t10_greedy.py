@@ -62,13 +62,13 @@ import time
 
 import numpy as np
 
-from sims.checks._geometry_mc import bonferroni_z, bootstrap_slope, hmin_batch
-from sims.data import unit_ball_volume
-from sims.geometry import fill_distance, min_pairwise_distance, pairwise_distances
-from sims.select import select
-from sims.registry import Check
-from sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
-from theory.t10_greedy import certificate, greedy_scaling_exponent, random_scaling_exponent
+from hmin.sims.checks._geometry_mc import bonferroni_z, bootstrap_slope, hmin_batch
+from hmin.sims.data import unit_ball_volume
+from hmin.sims.geometry import fill_distance, min_pairwise_distance, pairwise_distances
+from hmin.sims.select import select
+from hmin.sims.registry import Check
+from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
+from hmin.theory.t10_greedy import certificate, greedy_scaling_exponent, random_scaling_exponent
 
 ID = "T10"
 
@@ -355,7 +355,7 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     c = _cert_factor()

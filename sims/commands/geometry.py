@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 
-from sims.errors import InputError
+from hmin.sims.errors import InputError
 
 DOMAINS = ("cube", "ball", "sphere")
 
@@ -72,8 +72,8 @@ def format_table(path: str, s: dict) -> str:
 
 
 def main(args) -> int:
-    from sims.geometry import duplicate_groups, geometry_summary, load_points, validate_points
-    from sims.store import to_jsonable
+    from hmin.sims.geometry import duplicate_groups, geometry_summary, load_points, validate_points
+    from hmin.sims.store import to_jsonable
 
     if args.n_probe < 2:
         raise InputError(f"--n-probe must be >= 2, got {args.n_probe}")

@@ -10,20 +10,20 @@ import json
 import os
 import sys
 
-from sims.distributed import ENV_HELP as _ENV_HELP
-from sims.errors import InputError
-from sims.store import ensure_writable_dir
+from hmin.sims.distributed import ENV_HELP as _ENV_HELP
+from hmin.sims.errors import InputError
+from hmin.sims.store import ensure_writable_dir
 
 # name -> (module, one-line help).  Each module defines PRESETS (dict of configs, incl. "default"),
 # run(cfg, outdir) -> summary dict, and optionally report(summary) -> str for the terminal.
 EXPERIMENTS = {
-    "planted-pair": ("sims.experiments.planted_pair",
+    "planted-pair": ("hmin.sims.experiments.planted_pair",
                      "GD slowdown vs h_min with one planted close pair, three label modes (T3, T4, T6)"),
-    "real-data": ("sims.experiments.real_data",
+    "real-data": ("hmin.sims.experiments.real_data",
                   "the paper's experiment in miniature: greedy max-min vs random subsets vs full set (digits)"),
-    "selection": ("sims.experiments.selection",
+    "selection": ("hmin.sims.experiments.selection",
                   "C2/C4: selectors on clustered data with a sparse background and rare modes"),
-    "beyond-gd": ("sims.experiments.beyond_gd",
+    "beyond-gd": ("hmin.sims.experiments.beyond_gd",
                   "C5: does a close pair slow mini-batch SGD, momentum and Adam? does T6's label dependence survive?"),
 }
 
@@ -86,7 +86,7 @@ def apply_overrides(cfg, overrides: list[str]):
 
 
 def main(args) -> int:
-    from sims import distributed
+    from hmin.sims import distributed
 
     modname, _ = EXPERIMENTS[args.experiment]
     if args.processes < 1:
@@ -114,7 +114,7 @@ def main(args) -> int:
     else:
         summary = mod.run(cfg, out)
     if args.json:
-        from sims.store import to_jsonable
+        from hmin.sims.store import to_jsonable
 
         json.dump(to_jsonable(summary), sys.stdout, indent=2)
         print()

@@ -20,8 +20,8 @@ import json
 import math
 from pathlib import Path
 
-from sims.distributed import ENV_HELP
-from sims.errors import InputError
+from hmin.sims.distributed import ENV_HELP
+from hmin.sims.errors import InputError
 
 METHODS = ("maxmin", "random", "grid", "kmeans++", "herding")
 # pool reports above this many pair-coordinate operations (N^2 d / 2) skip the exact h_min
@@ -61,7 +61,7 @@ def register(sub) -> None:
 def _load_labels(path: str, n: int):
     import numpy as np
 
-    from sims.geometry import load_points
+    from hmin.sims.geometry import load_points
 
     p = Path(path)
     if p.suffix.lower() == ".npy":
@@ -86,7 +86,7 @@ def plot_selection(X, idx, *, title: str, subset_pair=None, seed: int = 0) -> by
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from sims.select import _pca_axes, _project
+    from hmin.sims.select import _pca_axes, _project
 
     n, d = X.shape
     if d >= 2:
@@ -127,9 +127,9 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
     ``report`` (the JSON-able selection.json content) and ``png`` (bytes)."""
     import numpy as np
 
-    from sims.geometry import duplicate_groups, validate_points
-    from sims.select import chordal_normalize, select
-    from sims.uniformity import coverage, uniformity_report
+    from hmin.sims.geometry import duplicate_groups, validate_points
+    from hmin.sims.select import chordal_normalize, select
+    from hmin.sims.uniformity import coverage, uniformity_report
 
     X = validate_points(X, allow_duplicates=True, dtype=None, copy=False)
     n0 = len(X)
@@ -162,7 +162,7 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
             first = int(pos)
     sel = select(X, k, method=method, metric=metric, seed=seed, first=first)
     idx = sel.indices
-    from sims.distributed import initialize
+    from hmin.sims.distributed import initialize
 
     if not initialize().is_writer:  # another process of a multi-process run: process 0 reports
         return {"indices": orig[idx].astype(np.int64), "report": None, "png": None, "selection": sel}
@@ -214,9 +214,9 @@ def main(args) -> int:
 
     import numpy as np
 
-    from sims import distributed
-    from sims.geometry import load_points
-    from sims.store import atomic_write_bytes, atomic_write_json, ensure_writable_dir
+    from hmin.sims import distributed
+    from hmin.sims.geometry import load_points
+    from hmin.sims.store import atomic_write_bytes, atomic_write_json, ensure_writable_dir
 
     if args.processes < 1:
         raise InputError(f"--processes must be >= 1, got {args.processes}")

@@ -28,9 +28,9 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    from sims.errors import InputError
-    from sims.reference import statement_line, statement_text
-    from sims.registry import registry
+    from hmin.sims.errors import InputError
+    from hmin.sims.reference import statement_line, statement_text
+    from hmin.sims.registry import registry
 
     reg = registry(args.plugin)
     if args.id is None:

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from sims.errors import InputError
+from hmin.sims.errors import InputError
 
 LOSSES = ("mse", "ce")
 
@@ -82,7 +82,7 @@ def _check_out(out: str) -> Path:
 
 def build_model(args, d: int, k: int):
     """The zoo model named by --arch with the command's options."""
-    from sims.models import ACTIVATIONS, ARCHITECTURES, make_model
+    from hmin.sims.models import ACTIVATIONS, ARCHITECTURES, make_model
 
     if args.arch not in ARCHITECTURES:
         raise InputError(f"unknown architecture {args.arch!r}; choose from {', '.join(ARCHITECTURES)}")
@@ -99,9 +99,9 @@ def build_model(args, d: int, k: int):
 
 
 def main(args) -> int:
-    from sims.geometry import load_points, validate_points
-    from sims.store import to_jsonable
-    from sims.train import TrainConfig, prepare_labels, report, train_and_measure
+    from hmin.sims.geometry import load_points, validate_points
+    from hmin.sims.store import to_jsonable
+    from hmin.sims.train import TrainConfig, prepare_labels, report, train_and_measure
 
     if args.loss not in LOSSES:
         raise InputError(f"unknown loss {args.loss!r}; choose from {', '.join(LOSSES)}")

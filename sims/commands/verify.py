@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from sims.distributed import ENV_HELP as _ENV_HELP
+from hmin.sims.distributed import ENV_HELP as _ENV_HELP
 
 HELP = """\
 Run every registered statement's checks: the built-in T1..T10 (the paper's claims as formalised by
@@ -66,11 +66,11 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    from sims import distributed
-    from sims.errors import HminError, InputError
-    from sims.registry import registry
-    from sims.store import ensure_writable_dir
-    from sims.verify import parse_seeds
+    from hmin.sims import distributed
+    from hmin.sims.errors import HminError, InputError
+    from hmin.sims.registry import registry
+    from hmin.sims.store import ensure_writable_dir
+    from hmin.sims.verify import parse_seeds
 
     if args.processes < 1:
         raise InputError(f"--processes must be >= 1, got {args.processes}")
@@ -112,8 +112,8 @@ def main(args) -> int:
 
 
 def _verify(args, reg, ids, seeds, ctx) -> int:
-    from sims.report import summary_table
-    from sims.verify import exit_status, run_confirmation, run_verify
+    from hmin.sims.report import summary_table
+    from hmin.sims.verify import exit_status, run_confirmation, run_verify
 
     status = 0
     results = run_verify(args.preset, args.out, only=args.only, seeds=seeds, reg=reg, ctx=ctx)

@@ -65,14 +65,14 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from sims import data, gd
-from sims.diagnostics import gram
-from sims.errors import InputError
-from sims.models import make_model
-from sims.progress import log
-from sims.rates import steps_to_eps
-from sims.store import RunStore, as_float, atomic_write_json
-from sims.verdict import fit_loglog_slope
+from hmin.sims import data, gd
+from hmin.sims.diagnostics import gram
+from hmin.sims.errors import InputError
+from hmin.sims.models import make_model
+from hmin.sims.progress import log
+from hmin.sims.rates import steps_to_eps
+from hmin.sims.store import RunStore, as_float, atomic_write_json
+from hmin.sims.verdict import fit_loglog_slope
 
 __all__ = ["BeyondGDConfig", "PRESETS", "OPTIMIZERS", "run", "summarise", "decide", "report", "plot"]
 
@@ -379,7 +379,7 @@ def summarise(cfg: BeyondGDConfig, results: dict) -> dict:
 
 def plot(summary: dict, figdir: Path) -> list[str]:
     """Time to eps vs h_min, one panel per optimizer, one line per label mode (median, min..max range)."""
-    from sims.plotting import MODE_COLORS, plt, save
+    from hmin.sims.plotting import MODE_COLORS, plt, save
 
     pyplot = plt()
     figdir = Path(figdir)

@@ -22,15 +22,15 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from sims import data, gd
-from sims.diagnostics import gram
-from sims.errors import InputError
-from sims.geometry import min_pairwise_distance
-from sims.models import make_model
-from sims.progress import log
-from sims.rates import late_rate, linearise, steps_to_eps
-from sims.store import RunStore, atomic_write_json
-from sims.verdict import fit_loglog_slope
+from hmin.sims import data, gd
+from hmin.sims.diagnostics import gram
+from hmin.sims.errors import InputError
+from hmin.sims.geometry import min_pairwise_distance
+from hmin.sims.models import make_model
+from hmin.sims.progress import log
+from hmin.sims.rates import late_rate, linearise, steps_to_eps
+from hmin.sims.store import RunStore, atomic_write_json
+from hmin.sims.verdict import fit_loglog_slope
 
 __all__ = ["PlantedPairConfig", "PRESETS", "run", "plot"]
 
@@ -183,8 +183,8 @@ def run(cfg: PlantedPairConfig, outdir: str | Path, *, plot_figures: bool = True
     units = [(m, s) for m in cfg.label_modes for s in cfg.seeds]
     results = {}
     if ctx is not None and ctx.distributed:
-        from sims.distributed import run_items
-        from sims.sharding import batch_mesh
+        from hmin.sims.distributed import run_items
+        from hmin.sims.sharding import batch_mesh
 
         todo = [(u, m, s) for u, (m, s) in enumerate(units, 1) if not store.is_done(store.key(_unit(cfg, m, s)))]
         mesh = batch_mesh(jax.local_devices())  # this process's devices only: the units are split instead
@@ -272,7 +272,7 @@ def summarise(cfg: PlantedPairConfig, results: dict) -> dict:
 
 def plot(cfg: PlantedPairConfig, results: dict, store: RunStore, figdir: Path, summary: dict) -> list[str]:
     """The experiment's figures (loss curves, mu and steps to eps vs h_min) in ``figdir``; returns their paths."""
-    from sims.plotting import MODE_COLORS, eps_colors, plt, save
+    from hmin.sims.plotting import MODE_COLORS, eps_colors, plt, save
 
     pyplot = plt()
     figdir.mkdir(parents=True, exist_ok=True)

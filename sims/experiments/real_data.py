@@ -53,16 +53,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from sims import gd
-from sims.diagnostics import make_loss, sharpness
-from sims.errors import InputError
-from sims.geometry import min_pairwise_distance
-from sims.models import make_model
-from sims.progress import log
-from sims.rates import steps_to_eps
-from sims.select import chordal_normalize, select
-from sims.store import RunStore, as_float, atomic_write_json
-from sims.uniformity import pool_covering_radius
+from hmin.sims import gd
+from hmin.sims.diagnostics import make_loss, sharpness
+from hmin.sims.errors import InputError
+from hmin.sims.geometry import min_pairwise_distance
+from hmin.sims.models import make_model
+from hmin.sims.progress import log
+from hmin.sims.rates import steps_to_eps
+from hmin.sims.select import chordal_normalize, select
+from hmin.sims.store import RunStore, as_float, atomic_write_json
+from hmin.sims.uniformity import pool_covering_radius
 
 __all__ = ["RealDataConfig", "PRESETS", "ARMS", "run", "report", "load_digits_split", "t_interval",
            "paired_ratio", "calibrate_eta"]
@@ -623,7 +623,7 @@ _ARM_COLORS = {"full": "#7f7f7f", "maxmin": "#1f77b4", "random": "#d62728", "max
 
 def plot(cfg: RealDataConfig, results: dict, figdir: Path, summary: dict) -> list[str]:
     """One figure: per loss, the loss curves per arm, steps to threshold and held-out accuracy."""
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     figdir.mkdir(parents=True, exist_ok=True)

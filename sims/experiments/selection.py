@@ -51,18 +51,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims import gd
-from sims.data import smooth_function
-from sims.diagnostics import gram
-from sims.errors import InputError
-from sims.experiments.real_data import paired_ratio, t_interval
-from sims.geometry import fill_distance
-from sims.models import shallow
-from sims.progress import log
-from sims.rates import steps_to_eps
-from sims.select import METHODS, select
-from sims.store import RunStore, as_float, atomic_write_json
-from sims.uniformity import coverage, pool_covering_radius
+from hmin.sims import gd
+from hmin.sims.data import smooth_function
+from hmin.sims.diagnostics import gram
+from hmin.sims.errors import InputError
+from hmin.sims.experiments.real_data import paired_ratio, t_interval
+from hmin.sims.geometry import fill_distance
+from hmin.sims.models import shallow
+from hmin.sims.progress import log
+from hmin.sims.rates import steps_to_eps
+from hmin.sims.select import METHODS, select
+from hmin.sims.store import RunStore, as_float, atomic_write_json
+from hmin.sims.uniformity import coverage, pool_covering_radius
 
 __all__ = ["SelectionConfig", "PRESETS", "make_pool", "trace_measures", "run", "report"]
 
@@ -480,7 +480,7 @@ def _group_colors(group):
 
 
 def plot(cfg: SelectionConfig, results: dict, store: RunStore, figdir: Path, summary: dict) -> list[str]:
-    from sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save
 
     pyplot = plt()
     figdir.mkdir(parents=True, exist_ok=True)
