@@ -197,7 +197,7 @@ def test_plugin_module_name_and_entry_point(tmp_path, monkeypatch):
     ("import error", "import no_such_package_for_hmin\n", "ModuleNotFoundError"),
     ("missing CHECK", "from hmin.theory import Statement\nSTATEMENT = Statement(id='X9', title='t', kind='OURS', "
                       "paper_ref='', text='x', hypotheses=())\n", "defines no CHECK"),
-    ("bad settings", "import dataclasses\nfrom theory import Statement\nfrom sims.registry import Check\n"
+    ("bad settings", "import dataclasses\nfrom hmin.theory import Statement\nfrom hmin.sims.registry import Check\n"
                      "STATEMENT = Statement(id='X9', title='t', kind='OURS', paper_ref='', text='x', hypotheses=())\n"
                      "CHECK = Check(id='X9', settings={'quick': 1}, measure=print, judge=print)\n", "settings must give"),
 ])
