@@ -89,6 +89,17 @@ def detail_table(arm: dict):
     return t
 
 
+def figure_table(arm: dict):
+    """Seconds of each figure (savefig and write; the drawing before it is in the check's plot seconds)."""
+    from benchmarks.run_all import Table
+
+    t = Table(f"figures, arm '{arm['arm']}' (load {arm['load']})", ["check", "seed", "figure", "savefig (s)"])
+    for sid, s, ph, _, _, _ in _rows(arm["results"]):
+        for name, sec in sorted((ph.get("figures") or {}).items(), key=lambda kv: -kv[1]):
+            t.add(sid, s, name, sec)
+    return t
+
+
 def summary(arm: dict) -> list:
     tot = {k: 0.0 for k in ("compile_s", "trace_s", "run_s", "plot_s", "sym", "compiled", "hits")}
     for _, _, ph, sym, _, _ in _rows(arm["results"]):
@@ -127,7 +138,7 @@ def tables(quick: bool = False, preset: str | None = None, seeds: str = "0-4", o
                 "load); trace+lower = jaxpr tracing and MLIR lowering events; run = the rest of measure -> judge "
                 "(execution and Python); symbolic = sympy once per statement; plot = figures and measured/*.json.",
                 f"Verdicts of every arm, every check and seed: {'identical' if same else 'DIFFERENT'}."]
-    return [t] + ([detail_table(a) for a in done] if details else [])
+    return [t] + ([detail_table(a) for a in done] + [figure_table(done[-1])] if details else [])
 
 
 def main(argv=None) -> int:

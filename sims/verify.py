@@ -214,7 +214,11 @@ def _finish(entry: Entry, preset: str, outdir: Path, part: dict, plot: bool = Tr
             raise _Failed(part["error"], part["traceback"])
         verdict, measured = part["verdict"], part["measured"]
         if plot:
-            verdict = plot_check(entry.check, measured, verdict, entry.context(preset, outdir, part["seed"]))
+            from hmin.sims.plotting import record_saves
+
+            with record_saves() as saves:
+                verdict = plot_check(entry.check, measured, verdict, entry.context(preset, outdir, part["seed"]))
+            out["figure_s"] = {name: round(sec, 3) for name, sec, _ in saves}
         out.update(verdict.to_dict())
         out["id"] = entry.id
         out["status"] = "ran"
@@ -223,7 +227,8 @@ def _finish(entry: Entry, preset: str, outdir: Path, part: dict, plot: bool = Tr
         msg, tb = (e.msg, e.tb) if isinstance(e, _Failed) else (f"{type(e).__name__}: {e}", traceback.format_exc(limit=6))
         out.update(verdict="error", status="error", error=msg, traceback=tb,
                    numbers={}, labels={}, figures=[], rule="", notes="", power="")
-    out["phases"] = {**part.get("phases", {}), "plot_s": round(time.perf_counter() - t0, 3)}
+    out["phases"] = {**part.get("phases", {}), "plot_s": round(time.perf_counter() - t0, 3),
+                     "figures": out.pop("figure_s", {})}
     out["wall_s"] = part["wall_s"] + time.perf_counter() - t0
     out["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     return out
@@ -369,6 +374,9 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
 
         plan = allgather_objects(plan if writer else None, ctx)[0]
 
+    # the built-in statements' symbolic sides (sympy: pure Python, one core) run in a second process while
+    # this one measures (XLA compiles on one core): both cores busy; plug-ins and one-core machines inline
+    ahead = _SymbolicAhead(reg, [sid for sid in ids if plan[sid][0]]) if writer and not dist else None
     for n, sid in enumerate(ids, 1):
         entry = reg[sid]
         need_sym, todo = plan[sid]
@@ -382,7 +390,7 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
             continue
         sym, done = prior[sid]
         row = {**_statement_info(entry), "preset": preset}
-        row["symbolic"] = sym if sym is not None else got["symbolic"] if dist else _symbolic_row(entry)
+        row["symbolic"] = sym if sym is not None else got["symbolic"] if dist else ahead.result(entry)
         per_seed: dict[str, dict] = {}
         for k, s in enumerate(seed_list):
             key = _cache_key(entry, preset, s)
@@ -427,6 +435,8 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
             }
         results[sid] = to_jsonable(row)
         flush()
+    if ahead is not None:
+        ahead.close()
     if not writer:
         return None
     meta["state"] = "complete"
@@ -464,6 +474,81 @@ def _symbolic_row(entry: Entry) -> dict:
                 "traceback": traceback.format_exc(limit=4), "results": []}
     store_symbolic(key, to_jsonable(out))
     return out
+
+
+def _symbolic_worker(sids: list[str], out) -> None:
+    """`_SymbolicAhead`'s worker process: the symbolic side of each built-in statement, in order, onto ``out``."""
+    from hmin.sims.registry import builtin_registry
+
+    reg = builtin_registry()
+    for sid in sids:
+        out.put((sid, _symbolic_row(reg[sid])))
+
+
+def _cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class _SymbolicAhead:
+    """The symbolic sides of the built-in statements in ``sids``, computed in one worker process in report
+    order while the caller measures; `result` returns one (waiting if needed) and keeps it in the symbolic
+    cache. Only entries that are the built-in registry's own objects go to the worker (it rebuilds them by
+    id); the others, cached ones, a one-core machine, or a worker that dies are computed inline
+    (`_symbolic_row`). The worker is a daemon: an interrupted run does not wait for it."""
+
+    def __init__(self, reg: Registry, sids: list[str]):
+        from hmin.sims.caches import load_symbolic
+        from hmin.sims.registry import builtin_registry
+
+        self.proc = None
+        self.got: dict[str, dict] = {}
+        builtin = builtin_registry()
+        self.todo = [sid for sid in sids if sid in builtin and reg[sid] is builtin[sid]
+                     and load_symbolic(_symbolic_key(reg[sid])) is None]
+        if len(self.todo) < 2 or _cores() < 2:
+            self.todo = []
+            return
+        import multiprocessing
+
+        mp = multiprocessing.get_context("spawn")
+        try:
+            self.queue = mp.Queue()
+            self.proc = mp.Process(target=_symbolic_worker, args=(self.todo, self.queue), daemon=True,
+                                   name="hmin-symbolic")
+            self.proc.start()
+        except (OSError, RuntimeError):
+            self.proc, self.todo = None, []
+
+    def result(self, entry: Entry) -> dict:
+        import queue
+
+        if self.proc is not None and entry.id in self.todo:
+            while entry.id not in self.got:
+                try:
+                    sid, out = self.queue.get(timeout=1.0)
+                    self.got[sid] = out
+                except queue.Empty:
+                    if not self.proc.is_alive() and self.queue.empty():
+                        break
+        out = self.got.pop(entry.id, None)
+        if out is None:
+            return _symbolic_row(entry)
+        from hmin.sims.caches import store_symbolic
+
+        store_symbolic(_symbolic_key(entry), to_jsonable(out))
+        return out
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.join()
+            self.queue.close()
+            self.proc = None
 
 
 def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: Path, seed_list: list[int],

@@ -119,3 +119,20 @@ def test_symbolic_side_is_computed_once_per_code_version(monkeypatch, tmp_path):
     monkeypatch.setenv(caches.ENV_CACHE, "0")
     verify._symbolic_row(entry)
     assert len(calls) == 5
+
+
+def test_symbolic_sides_in_a_second_process_equal_inline():
+    """verify computes the built-in symbolic sides in a worker process while it measures: same results."""
+    from hmin.sims.registry import builtin_registry
+
+    reg = builtin_registry()
+    ahead = verify._SymbolicAhead(reg, ["T3", "T5"])
+    try:
+        assert (ahead.proc is not None) == (verify._cores() > 1)
+        for sid in ("T3", "T5"):
+            got, want = ahead.result(reg[sid]), verify._symbolic_row(reg[sid])
+            assert got["status"] == want["status"] and got["counts"] == want["counts"]
+            assert [(r["claim"], r["status"]) for r in got["results"]] == [(r["claim"], r["status"]) for r in want["results"]]
+    finally:
+        ahead.close()
+    assert ahead.proc is None
