@@ -4,10 +4,12 @@
 
 Runs the real command in fresh processes, one per arm, each into its own report directory:
 
-- ``before``: ``--no-cache --all-figures``: no persistent compilation cache, sympy every run, every
-  seed's figures (what ``hmin verify`` did before the caches and the first-seed figures);
+- ``before``: ``--no-cache --all-figures`` and ``HMIN_SYMBOLIC_PROCESS=0``: no persistent compilation
+  cache, sympy every run and inline, every seed's figures (what ``hmin verify`` did before);
 - ``cold``: the default with an empty cache directory (``HMIN_CACHE_DIR`` a fresh temporary one);
-- ``warm``: the default again with the cache the cold arm filled.
+- ``warm``: the default again with the cache the cold arm filled;
+- ``warm2`` (not run unless named): the same with ``--processes 2`` (checks split across two processes
+  sharing the cache): whether a second process helps once compiling is cached.
 
 Per check and seed it prints the seconds that ``results.json`` records (``phases``: JAX's own
 compile / trace+lower events, the rest of measure -> judge as run; plot; the statement's symbolic side
@@ -33,6 +35,7 @@ ARMS = {
     "before": ["--no-cache", "--all-figures"],
     "cold": [],
     "warm": [],
+    "warm2": ["--processes", "2"],
 }
 
 
@@ -48,6 +51,9 @@ def run_arm(arm: str, preset: str, seeds: str, only: str | None, tmp: Path, log=
     out = tmp / f"out_{arm}"
     env = dict(os.environ, HMIN_QUIET="1", HMIN_CACHE_DIR=str(tmp / "cache"), PYTHONPATH=str(ROOT))
     env.pop("HMIN_CACHE", None)
+    env.pop("HMIN_SYMBOLIC_PROCESS", None)
+    if arm == "before":
+        env["HMIN_SYMBOLIC_PROCESS"] = "0"
     for k in ("HMIN_NUM_PROCESSES", "HMIN_PROCESS_ID", "HMIN_COORDINATOR"):
         env.pop(k, None)
     cmd = [sys.executable, "-m", "hmin", "verify", "--out", str(out), "--seeds", seeds, *ARMS[arm]]

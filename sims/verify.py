@@ -499,7 +499,8 @@ class _SymbolicAhead:
     order while the caller measures; `result` returns one (waiting if needed) and keeps it in the symbolic
     cache. Only entries that are the built-in registry's own objects go to the worker (it rebuilds them by
     id); the others, cached ones, a one-core machine, or a worker that dies are computed inline
-    (`_symbolic_row`). The worker is a daemon: an interrupted run does not wait for it."""
+    (`_symbolic_row`). The worker is a daemon: an interrupted run does not wait for it.
+    ``HMIN_SYMBOLIC_PROCESS=0`` computes everything inline (benchmarks/bench_verify.py's "before" arm)."""
 
     def __init__(self, reg: Registry, sids: list[str]):
         from hmin.sims.caches import load_symbolic
@@ -510,7 +511,9 @@ class _SymbolicAhead:
         builtin = builtin_registry()
         self.todo = [sid for sid in sids if sid in builtin and reg[sid] is builtin[sid]
                      and load_symbolic(_symbolic_key(reg[sid])) is None]
-        if len(self.todo) < 2 or _cores() < 2:
+        import os
+
+        if len(self.todo) < 2 or _cores() < 2 or os.environ.get("HMIN_SYMBOLIC_PROCESS", "1") == "0":
             self.todo = []
             return
         import multiprocessing

@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.flatten_util import ravel_pytree
 
 import hmin.sims.caches as caches
 import hmin.sims.verify as verify
@@ -136,3 +137,26 @@ def test_symbolic_sides_in_a_second_process_equal_inline():
     finally:
         ahead.close()
     assert ahead.proc is None
+
+
+def test_t7_hessians_share_one_program_across_seeds():
+    """T7's Hessian tools take the data as arguments: a second seed's data builds no new program (data baked
+    into a closure would build one per seed, and never hit the persistent cache)."""
+    from hmin.sims.checks.t07_poly_smooth import _HessTools
+    from hmin.sims.models import make_model
+
+    model = make_model("shallow", d=2, width=3, activation="tanh")
+    rng = np.random.default_rng(0)
+    p0 = model.init(jax.random.PRNGKey(0))
+    thetas = np.asarray(ravel_pytree(p0)[0])[None].repeat(2, axis=0)
+    counts = []
+    for seed in range(2):
+        X, Y = rng.uniform(size=(4, 2)), rng.standard_normal((4, 1))
+        with jax_phases() as ph:
+            tools = _HessTools(make_model("shallow", d=2, width=3, activation="tanh"), jnp.asarray(X), jnp.asarray(Y), p0)
+            lam = tools.norms(thetas)[0]
+            tools.rq_grad(thetas, np.ones_like(thetas) / np.sqrt(thetas.shape[1]))
+        counts.append(ph.programs)
+        H = jax.hessian(lambda th: 0.5 * jnp.sum((model.apply(tools.unravel(th), jnp.asarray(X)) - Y) ** 2) / 4)(thetas[0])
+        assert np.allclose(lam[0], np.max(np.abs(np.linalg.eigvalsh(np.asarray(H)))), rtol=1e-8)
+    assert counts[0] >= 1 and counts[1] == 0, counts

@@ -92,6 +92,7 @@ the shallow nets' ray); ``degree`` may also be a number, a dict {label: p} or a 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 
 import jax
@@ -195,21 +196,39 @@ def _blocks(params) -> tuple[list[slice], int]:
     return out, first
 
 
+_LOSS_FNS: dict = {}
+
+
+def _loss_fns(model, params0):
+    """(jitted batched Hessian, batched gradient, gradient, the loss itself) of the flat-parameter loss, with the data as
+    arguments: one set of programs per (model, parameter shapes), shared by every seed (data baked into a
+    closure would make every seed's program new, and never a cache hit)."""
+    leaves, treedef = jax.tree_util.tree_flatten(params0)
+    key = (model, treedef, tuple(np.shape(x) for x in leaves))
+    if key not in _LOSS_FNS:
+        loss = make_loss(model)
+        unravel = ravel_pytree(params0)[1]
+
+        def lf(th, X, Y):
+            return loss(unravel(th), X, Y)
+
+        _LOSS_FNS[key] = (jax.jit(jax.vmap(jax.hessian(lf), in_axes=(0, None, None))),
+                          jax.jit(jax.vmap(jax.grad(lf), in_axes=(0, None, None))),
+                          jax.jit(jax.grad(lf)), loss)
+    return _LOSS_FNS[key]
+
+
 class _HessTools:
     """Jitted, batched dense Hessians and ascent gradients of one model's loss on fixed data."""
 
     def __init__(self, model, X, Y, params0):
         flat0, unravel = ravel_pytree(params0)
-        loss = make_loss(model)
-        self.loss_fn = loss
         self.unravel = unravel
         self.flat0 = np.asarray(flat0)
-
-        def lf(th):
-            return loss(unravel(th), X, Y)
-
-        self.hess = jax.jit(jax.vmap(jax.hessian(lf)))
-        self.grads = jax.jit(jax.vmap(jax.grad(lf)))
+        # the same loss function object every seed: sharpness() takes it as a static argument
+        hess, grads, _, self.loss_fn = _loss_fns(model, params0)
+        self.hess = lambda th: hess(th, X, Y)
+        self.grads = lambda th: grads(th, X, Y)
 
     def rq_grad(self, thetas: np.ndarray, v: np.ndarray) -> np.ndarray:
         """grad_theta (v^T Hess L(theta) v) for fixed unit v: the central second difference
@@ -421,8 +440,8 @@ def _kink_quotients(st, key) -> dict:
     deltas = [dl for dl in st.kink_deltas if dl * shift < 0.5 * margin]
     out = {"deltas": deltas, "other_kink_margin": margin}
     for name, model in (("relu", relu), ("softplus", soft)):
-        loss = make_loss(model)
-        g = jax.jit(jax.grad(lambda th: loss(unravel(th), jnp.asarray(X), Y)))
+        grad = _loss_fns(model, p)[2]
+        g = lambda th: grad(th, jnp.asarray(X), Y)  # noqa: E731
         q = []
         for dl in deltas:
             gp = np.asarray(g(flat + dl * e))
@@ -465,7 +484,12 @@ def _tau_rayleigh(z, v, eps):
 def _tau_ascent(zv0, eps, steps: int):
     """Normalised gradient ascent of the Rayleigh quotient over (z, v) for a batch of starts (jitted
     via ``lax.fori_loop``); returns the best quotient and the z where it was reached."""
-    dim = zv0.shape[1] // 2
+    return _tau_ascent_fn(zv0.shape[1] // 2, int(steps))(zv0, eps)
+
+
+@functools.lru_cache(maxsize=8)
+def _tau_ascent_fn(dim: int, steps: int):
+    """The jitted ascent of `_tau_ascent`: one program per (dim, steps), shared by every seed."""
 
     def one(zv, e):
         rq = lambda w: _tau_rayleigh(w[:dim], w[dim:], e)  # noqa: E731
@@ -483,7 +507,7 @@ def _tau_ascent(zv0, eps, steps: int):
         _, best, zbest = jax.lax.fori_loop(0, steps, body, (zv, -jnp.inf, zv[:dim]))
         return best, zbest
 
-    return jax.jit(jax.vmap(one))(zv0, eps)
+    return jax.jit(jax.vmap(one))
 
 
 def _tau_probe(st, rng) -> dict:
