@@ -8,8 +8,9 @@ Runs the real command in fresh processes, one per arm, each into its own report 
   cache, sympy every run and inline, every seed's figures (what ``hmin verify`` did before);
 - ``cold``: the default with an empty cache directory (``HMIN_CACHE_DIR`` a fresh temporary one);
 - ``warm``: the default again with the cache the cold arm filled;
-- ``warm2`` (not run unless named): the same with ``--processes 2`` (checks split across two processes
-  sharing the cache): whether a second process helps once compiling is cached.
+- not run unless named: ``cold-inline`` (``--no-cache`` with the symbolic sides inline, first seed's
+  figures: against ``cold``, what the symbolic worker process on the second core buys) and ``warm2``
+  (``--processes 2`` on the warm cache: whether a second process helps once compiling is cached).
 
 Per check and seed it prints the seconds that ``results.json`` records (``phases``: JAX's own
 compile / trace+lower events, the rest of measure -> judge as run; plot; the statement's symbolic side
@@ -31,11 +32,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: arm -> (hmin verify flags, environment); "cold" runs on an empty cache directory, the others on the
+#: cache the arms before them filled (run "cold" first)
 ARMS = {
-    "before": ["--no-cache", "--all-figures"],
-    "cold": [],
-    "warm": [],
-    "warm2": ["--processes", "2"],
+    "before": (["--no-cache", "--all-figures"], {"HMIN_SYMBOLIC_PROCESS": "0"}),
+    "cold": ([], {}),
+    "cold-inline": (["--no-cache"], {"HMIN_SYMBOLIC_PROCESS": "0"}),
+    "warm": ([], {}),
+    "warm2": (["--processes", "2"], {}),
 }
 
 
@@ -52,11 +56,11 @@ def run_arm(arm: str, preset: str, seeds: str, only: str | None, tmp: Path, log=
     env = dict(os.environ, HMIN_QUIET="1", HMIN_CACHE_DIR=str(tmp / "cache"), PYTHONPATH=str(ROOT))
     env.pop("HMIN_CACHE", None)
     env.pop("HMIN_SYMBOLIC_PROCESS", None)
-    if arm == "before":
-        env["HMIN_SYMBOLIC_PROCESS"] = "0"
+    flags, extra_env = ARMS[arm]
+    env.update(extra_env)
     for k in ("HMIN_NUM_PROCESSES", "HMIN_PROCESS_ID", "HMIN_COORDINATOR"):
         env.pop(k, None)
-    cmd = [sys.executable, "-m", "hmin", "verify", "--out", str(out), "--seeds", seeds, *ARMS[arm]]
+    cmd = [sys.executable, "-m", "hmin", "verify", "--out", str(out), "--seeds", seeds, *flags]
     if preset != "default":
         cmd.append(f"--{preset}")
     if only:
@@ -139,7 +143,7 @@ def tables(quick: bool = False, preset: str | None = None, seeds: str = "0-4", o
               [summary(a) for a in done])
     ref = _verdicts(done[0]["results"])
     same = all(_verdicts(a["results"]) == ref for a in done)
-    t.notes += [f"Arms: {'; '.join(f'{a}: ' + (' '.join(ARMS[a]) or 'default') for a in arms)} (cold: empty "
+    t.notes += [f"Arms: {'; '.join(f'{a}: ' + (' '.join(ARMS[a][0] + [f'{k}={v}' for k, v in ARMS[a][1].items()]) or 'default') for a in arms)} (cold: empty "
                 "cache directory; warm: the same again). compile = JAX backend-compile events (a cache hit is a "
                 "load); trace+lower = jaxpr tracing and MLIR lowering events; run = the rest of measure -> judge "
                 "(execution and Python); symbolic = sympy once per statement; plot = figures and measured/*.json.",
