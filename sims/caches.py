@@ -11,8 +11,8 @@ Both live under one user cache directory (`cache_dir`):
 * ``symbolic/``: the symbolic side of each statement (`load_symbolic` / `store_symbolic`), keyed by
   the statement's code version (the key that makes ``hmin verify`` resumable) and the sympy version.
 
-Nothing here happens at ``import hmin``: the command line turns the caches on (``hmin verify``,
-``hmin train``). ``--no-cache`` or ``HMIN_CACHE=0`` turns both off; deleting the directory is always
+Nothing here happens at ``import hmin``: the command line turns the caches on (``hmin verify``).
+``--no-cache`` or ``HMIN_CACHE=0`` turns both off; deleting the directory is always
 safe.
 """
 
@@ -62,7 +62,7 @@ def cache_dir() -> Path:
 
 def enable_caches(directory: str | Path | None = None) -> Path | None:
     """Turn on both caches of this process under ``directory`` (default `cache_dir`): what ``hmin verify``
-    and ``hmin train`` do first, unless ``--no-cache`` or ``HMIN_CACHE=0``.
+    does first, unless ``--no-cache`` or ``HMIN_CACHE=0``.
 
     Returns:
         The compilation cache's directory, or None when the caches stay off.

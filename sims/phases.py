@@ -69,7 +69,8 @@ class Phases:
         """The JSON form stored in ``results.json`` (seconds rounded to milliseconds)."""
         return {"wall_s": round(self.wall_s, 3), "compile_s": round(self.compile_s, 3),
                 "trace_s": round(self.trace_s, 3), "run_s": round(self.run_s, 3), "programs": self.programs,
-                "compiled": self.compiled, "cache_hits": self.cache_hits}
+                "compiled": self.compiled, "cache_hits": self.cache_hits,
+                "most_built": dict(self.by_function.most_common(8))}
 
 
 @contextlib.contextmanager

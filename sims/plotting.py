@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hmin.sims.store import atomic_write_bytes
 
-__all__ = ["plt", "save", "MODE_COLORS", "eps_colors"]
+__all__ = ["plt", "save", "record_saves", "MODE_COLORS", "eps_colors"]
 
 #: label mode -> its colour in every figure.
 MODE_COLORS = {"random": "#d62728", "smooth": "#1f77b4", "equal": "#2ca02c"}

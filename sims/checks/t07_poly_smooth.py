@@ -235,13 +235,13 @@ class _HessTools:
         (grad L(theta + h v) - 2 grad L(theta) + grad L(theta - h v)) / h^2 (error O(h^2); only an ascent
         direction, never a measured value; avoids compiling third derivatives)."""
         h = 1e-4 * np.maximum(1.0, np.linalg.norm(thetas, axis=1, keepdims=True))
-        g = np.asarray(self.grads(jnp.asarray(np.concatenate([thetas + h * v, thetas, thetas - h * v]))))
+        g = np.asarray(self.grads(jax.device_put(np.concatenate([thetas + h * v, thetas, thetas - h * v]))))
         gp, g0, gm = np.split(g, 3)
         return (gp - 2 * g0 + gm) / (h * h)
 
     def norms(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(||H||_2, top-|eig| eigenvector, its sign) for a batch of thetas, eigenvalues in float64."""
-        H = np.asarray(self.hess(jnp.asarray(thetas)), dtype=np.float64)
+        H = np.asarray(self.hess(jax.device_put(thetas)), dtype=np.float64)
         H = 0.5 * (H + np.swapaxes(H, 1, 2))
         ev, vecs = np.linalg.eigh(H)
         idx = np.argmax(np.abs(ev), axis=1)
@@ -441,7 +441,8 @@ def _kink_quotients(st, key) -> dict:
     out = {"deltas": deltas, "other_kink_margin": margin}
     for name, model in (("relu", relu), ("softplus", soft)):
         grad = _loss_fns(model, p)[2]
-        g = lambda th: grad(th, jnp.asarray(X), Y)  # noqa: E731
+        Xd = jax.device_put(X)
+        g = lambda th: grad(th, Xd, Y)  # noqa: E731
         q = []
         for dl in deltas:
             gp = np.asarray(g(flat + dl * e))
@@ -520,8 +521,9 @@ def _tau_probe(st, rng) -> dict:
         Z = np.stack([nz * u for nz in _NORMS for u in dirs.values()])
         znorm = np.linalg.norm(Z, axis=1)
         for eps in st.tau_eps:
-            T = np.asarray(_tau_b(jnp.asarray(Z), eps))
-            Jm = np.asarray(_tau_jac_b(jnp.asarray(Z), eps))
+            Zd = jax.device_put(Z)  # not jnp.asarray: that compiles a program per shape
+            T = np.asarray(_tau_b(Zd, eps))
+            Jm = np.asarray(_tau_jac_b(Zd, eps))
             jn = np.max(np.abs(np.linalg.eigvalsh(0.5 * (Jm + np.swapaxes(Jm, 1, 2)))), axis=1)
             tnorm = np.linalg.norm(T, axis=1)
             for a in range(len(Z)):
@@ -536,7 +538,7 @@ def _tau_probe(st, rng) -> dict:
             g = rng.standard_normal(dim)
             starts.append((eps, scale, np.concatenate([scale * g / np.linalg.norm(g), rng.standard_normal(dim)])))
     eps_v = jnp.asarray([e for e, _, _ in starts])
-    best, zbest = _tau_ascent(jnp.asarray(np.stack([zv for _, _, zv in starts])), eps_v, st.tau_adv_steps)
+    best, zbest = _tau_ascent(jax.device_put(np.stack([zv for _, _, zv in starts])), eps_v, st.tau_adv_steps)
     adv = []
     for a, (eps, scale, _) in enumerate(starts):
         Jz = np.asarray(_tau_jac_b(zbest[a][None], eps))[0]
