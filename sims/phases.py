@@ -9,11 +9,11 @@ tracing, lowering or compiling inside the block is execution and Python (``run_s
 ``benchmarks/bench_verify.py`` prints them as a table.
 
 Example:
-    >>> import jax, jax.numpy as jnp
+    >>> import jax, jax.numpy as jnp, numpy as np
     >>> with jax_phases() as ph:
-    ...     _ = jax.jit(lambda x: jnp.cos(x) * 2.5 - 0.25)(jnp.ones(3)).block_until_ready()
-    >>> ph.programs
-    1
+    ...     _ = jax.jit(lambda x: jnp.cos(x) * 2.5 - 0.25)(np.ones(3)).block_until_ready()
+    >>> ph.programs, ph.cache_hits
+    (1, 0)
 """
 
 from __future__ import annotations
