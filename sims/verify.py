@@ -185,29 +185,40 @@ def _statement_info(entry: Entry) -> dict:
 
 
 def _measure(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
-    """measure -> judge of one check at one seed: the verdict and measurement, or the error's fields."""
+    """measure -> judge of one check at one seed: the verdict and measurement, or the error's fields;
+    ``phases``: where the time went (`sims.phases.jax_phases`: compile, trace, run seconds, programs)."""
+    from hmin.sims.phases import jax_phases
+
     t0 = time.perf_counter()
     part: dict = {"seed": seed}
-    try:
-        if entry.check is None:
-            raise RuntimeError(entry.error or f"statement {entry.id} has no check")
-        part["verdict"], part["measured"] = measure_and_judge(entry.check, entry.context(preset, outdir, seed))
-    except Exception as e:  # noqa: BLE001 - recorded and reported, never hidden
-        part["error"] = str(e) if entry.check is None else f"{type(e).__name__}: {e}"
-        part["traceback"] = "" if entry.check is None else traceback.format_exc(limit=6)
+    with jax_phases() as ph:
+        try:
+            if entry.check is None:
+                raise RuntimeError(entry.error or f"statement {entry.id} has no check")
+            part["verdict"], part["measured"] = measure_and_judge(entry.check, entry.context(preset, outdir, seed))
+        except Exception as e:  # noqa: BLE001 - recorded and reported, never hidden
+            part["error"] = str(e) if entry.check is None else f"{type(e).__name__}: {e}"
+            part["traceback"] = "" if entry.check is None else traceback.format_exc(limit=6)
     part["wall_s"] = time.perf_counter() - t0
+    part["phases"] = ph.to_dict()
     return part
 
 
-def _finish(entry: Entry, preset: str, outdir: Path, part: dict) -> dict:
-    """plot and write the measurement of a `_measure` result: the row's fields (an error row on failure)."""
+def _finish(entry: Entry, preset: str, outdir: Path, part: dict, plot: bool = True) -> dict:
+    """plot (when ``plot``: the report shows the first seed's figures only) and write the measurement of
+    a `_measure` result: the row's fields (an error row on failure)."""
     t0 = time.perf_counter()
     out: dict = {"seed": part["seed"]}
     try:
         if "error" in part:
             raise _Failed(part["error"], part["traceback"])
         verdict, measured = part["verdict"], part["measured"]
-        verdict = plot_check(entry.check, measured, verdict, entry.context(preset, outdir, part["seed"]))
+        if plot:
+            from hmin.sims.plotting import record_saves
+
+            with record_saves() as saves:
+                verdict = plot_check(entry.check, measured, verdict, entry.context(preset, outdir, part["seed"]))
+            out["figure_s"] = {name: round(sec, 3) for name, sec, _ in saves}
         out.update(verdict.to_dict())
         out["id"] = entry.id
         out["status"] = "ran"
@@ -216,6 +227,8 @@ def _finish(entry: Entry, preset: str, outdir: Path, part: dict) -> dict:
         msg, tb = (e.msg, e.tb) if isinstance(e, _Failed) else (f"{type(e).__name__}: {e}", traceback.format_exc(limit=6))
         out.update(verdict="error", status="error", error=msg, traceback=tb,
                    numbers={}, labels={}, figures=[], rule="", notes="", power="")
+    out["phases"] = {**part.get("phases", {}), "plot_s": round(time.perf_counter() - t0, 3),
+                     "figures": out.pop("figure_s", {})}
     out["wall_s"] = part["wall_s"] + time.perf_counter() - t0
     out["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     return out
@@ -227,9 +240,9 @@ class _Failed(Exception):
         self.msg, self.tb = msg, tb
 
 
-def _numeric(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
+def _numeric(entry: Entry, preset: str, outdir: Path, seed: int, plot: bool = True) -> dict:
     """One numeric check at one seed: the verdict's fields, status, wall time; an error row on failure."""
-    return _finish(entry, preset, outdir, _measure(entry, preset, outdir, seed))
+    return _finish(entry, preset, outdir, _measure(entry, preset, outdir, seed), plot)
 
 
 def combine_verdicts(verdicts: list[str]) -> str:
@@ -281,7 +294,7 @@ def _load_results(path: Path) -> dict:
 
 def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only: str | None = None,
                seed: int = 0, seeds: Iterable[int] | str | None = None, plugins: Iterable[str] = (),
-               reg: Registry | None = None, ctx=None) -> dict | None:
+               reg: Registry | None = None, ctx=None, all_figures: bool = False) -> dict | None:
     """Run the checks, write ``results.json``, ``report.md``, ``report.html``; return the results.
 
     Args:
@@ -292,7 +305,7 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         seed: the base seed when ``seeds`` is not given.
         seeds: several base seeds ("0-4", or a list): every check runs on each, and each row gets the
             per-seed verdicts and a combined verdict (`COMBINED_RULE`). The first seed's figures and
-            numbers are the row's own.
+            numbers are the row's own; the figures are drawn for it alone unless ``all_figures``.
         plugins: plug-in specs (``.py`` files or module names) added to the registry.
         reg: the registry to use (default: built-in statements, ``plugins`` and installed entry points).
         ctx: a :class:`sims.distributed.Context` of several processes (``hmin verify --processes N``;
@@ -361,6 +374,9 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
 
         plan = allgather_objects(plan if writer else None, ctx)[0]
 
+    # the built-in statements' symbolic sides (sympy: pure Python, one core) run in a second process while
+    # this one measures (XLA compiles on one core): both cores busy; plug-ins and one-core machines inline
+    ahead = _SymbolicAhead(reg, [sid for sid in ids if plan[sid][0]]) if writer and not dist else None
     for n, sid in enumerate(ids, 1):
         entry = reg[sid]
         need_sym, todo = plan[sid]
@@ -374,7 +390,7 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
             continue
         sym, done = prior[sid]
         row = {**_statement_info(entry), "preset": preset}
-        row["symbolic"] = sym if sym is not None else got["symbolic"] if dist else _symbolic_row(entry)
+        row["symbolic"] = sym if sym is not None else got["symbolic"] if dist else ahead.result(entry)
         per_seed: dict[str, dict] = {}
         for k, s in enumerate(seed_list):
             key = _cache_key(entry, preset, s)
@@ -384,11 +400,12 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
                 log(f"[verify] {sid} seed {s}: reusing the result of the interrupted run ({done[str(s)].get('verdict')})")
                 continue
             sod = _seed_outdir(outdir, s, k == 0)
+            plot = k == 0 or all_figures  # the report card shows the first seed's figures
             if dist:
-                res = _finish(entry, preset, sod, got[s])
+                res = _finish(entry, preset, sod, got[s], plot)
             else:
                 log(f"[verify] {sid} ({n}/{len(ids)}) seed {s} ({k + 1}/{len(seed_list)}) running, preset {preset} ...")
-                res = _numeric(entry, preset, sod, s)
+                res = _numeric(entry, preset, sod, s, plot)
             if k > 0 and res.get("figures"):
                 sub = _seed_outdir(outdir, s, False).relative_to(outdir)
                 res["figures"] = [str(sub / f) for f in res["figures"]]
@@ -418,6 +435,8 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
             }
         results[sid] = to_jsonable(row)
         flush()
+    if ahead is not None:
+        ahead.close()
     if not writer:
         return None
     meta["state"] = "complete"
@@ -426,13 +445,113 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
     return results
 
 
+def _symbolic_key(entry: Entry) -> str:
+    """The code key of a statement's symbolic side: the code version, the statement, its source files."""
+    h = hashlib.sha256(f"{code_version()}|{entry.id}|{entry.source}".encode())
+    for f in entry.files:
+        try:
+            h.update(Path(f).read_bytes())
+        except OSError:
+            pass
+    return h.hexdigest()[:16]
+
+
 def _symbolic_row(entry: Entry) -> dict:
-    """`_symbolic`, with a crash recorded as an error status."""
+    """`_symbolic`, with a crash recorded as an error status; reused from the user cache
+    (`sims.caches.load_symbolic`) when the same code computed it before (``cached``: True; ``wall_s`` this
+    run's time, ``computed_wall_s`` that of the run that computed it)."""
+    from hmin.sims.caches import load_symbolic, store_symbolic
+
+    t0 = time.perf_counter()
+    key = _symbolic_key(entry)
+    hit = load_symbolic(key)
+    if hit is not None:
+        return {**hit, "cached": True, "computed_wall_s": hit.get("wall_s"), "wall_s": time.perf_counter() - t0}
     try:
-        return _symbolic(entry)
+        out = _symbolic(entry)
     except Exception as e:  # noqa: BLE001 - recorded, reported, never hidden
         return {"status": "error", "error": f"{type(e).__name__}: {e}",
                 "traceback": traceback.format_exc(limit=4), "results": []}
+    store_symbolic(key, to_jsonable(out))
+    return out
+
+
+def _symbolic_worker(sids: list[str], out) -> None:
+    """`_SymbolicAhead`'s worker process: the symbolic side of each built-in statement, in order, onto ``out``."""
+    from hmin.sims.registry import builtin_registry
+
+    reg = builtin_registry()
+    for sid in sids:
+        out.put((sid, _symbolic_row(reg[sid])))
+
+
+def _cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class _SymbolicAhead:
+    """The symbolic sides of the built-in statements in ``sids``, computed in one worker process in report
+    order while the caller measures; `result` returns one (waiting if needed) and keeps it in the symbolic
+    cache. Only entries that are the built-in registry's own objects go to the worker (it rebuilds them by
+    id); the others, cached ones, a one-core machine, or a worker that dies are computed inline
+    (`_symbolic_row`). The worker is a daemon: an interrupted run does not wait for it.
+    ``HMIN_SYMBOLIC_PROCESS=0`` computes everything inline (benchmarks/bench_verify.py's "before" arm)."""
+
+    def __init__(self, reg: Registry, sids: list[str]):
+        from hmin.sims.caches import load_symbolic
+        from hmin.sims.registry import builtin_registry
+
+        self.proc = None
+        self.got: dict[str, dict] = {}
+        builtin = builtin_registry()
+        self.todo = [sid for sid in sids if sid in builtin and reg[sid] is builtin[sid]
+                     and load_symbolic(_symbolic_key(reg[sid])) is None]
+        import os
+
+        if len(self.todo) < 2 or _cores() < 2 or os.environ.get("HMIN_SYMBOLIC_PROCESS", "1") == "0":
+            self.todo = []
+            return
+        import multiprocessing
+
+        mp = multiprocessing.get_context("spawn")
+        try:
+            self.queue = mp.Queue()
+            self.proc = mp.Process(target=_symbolic_worker, args=(self.todo, self.queue), daemon=True,
+                                   name="hmin-symbolic")
+            self.proc.start()
+        except (OSError, RuntimeError):
+            self.proc, self.todo = None, []
+
+    def result(self, entry: Entry) -> dict:
+        import queue
+
+        if self.proc is not None and entry.id in self.todo:
+            while entry.id not in self.got:
+                try:
+                    sid, out = self.queue.get(timeout=1.0)
+                    self.got[sid] = out
+                except queue.Empty:
+                    if not self.proc.is_alive() and self.queue.empty():
+                        break
+        out = self.got.pop(entry.id, None)
+        if out is None:
+            return _symbolic_row(entry)
+        from hmin.sims.caches import store_symbolic
+
+        store_symbolic(_symbolic_key(entry), to_jsonable(out))
+        return out
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.join()
+            self.queue.close()
+            self.proc = None
 
 
 def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: Path, seed_list: list[int],

@@ -2,7 +2,7 @@
 
 - rank promotion raises: an accidental (N,) + (N,1) broadcast is an error, not an N x N matrix;
 - warnings are errors (pyproject filterwarnings);
-- progress output is silenced; matplotlib draws off-screen;
+- progress output is silenced; matplotlib draws off-screen; hmin's on-disk caches are off (HMIN_CACHE=0);
 - the course notebooks start on their kernels in the background as soon as their tests are collected
   (tests/test_course.py), so they run while the other tests do.
 """
@@ -11,6 +11,7 @@ import os
 
 os.environ.setdefault("HMIN_QUIET", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("HMIN_CACHE", "0")  # hermetic: no compilation or symbolic cache shared with the user's runs
 
 import jax  # noqa: E402
 
@@ -26,7 +27,8 @@ import pytest  # noqa: E402
 def quick_measurement(tmp_path_factory):
     """``quick_measurement(sid)``: the quick-preset measurement of a registered statement at seed 0, measured
     once per test session and shared by every test that needs one (the registry contract test, the checks'
-    own tests)."""
+    own tests); ``quick_measurement.phases[sid]``: the programs it built and the seconds by phase."""
+    from hmin.sims.phases import jax_phases
     from hmin.sims.registry import builtin_registry
 
     cache: dict[str, dict] = {}
@@ -35,9 +37,12 @@ def quick_measurement(tmp_path_factory):
     def get(sid: str) -> dict:
         if sid not in cache:
             ctx = reg[sid].context("quick", tmp_path_factory.mktemp(f"quick_{sid}"), 0)
-            cache[sid] = reg[sid].check.measure(ctx)
+            with jax_phases() as ph:
+                cache[sid] = reg[sid].check.measure(ctx)
+            get.phases[sid] = ph
         return cache[sid]
 
+    get.phases = {}  # sid -> sims.phases.Phases of its measurement (tests/test_verify_speed.py: compile budgets)
     return get
 
 

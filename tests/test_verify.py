@@ -94,7 +94,12 @@ def test_seeds_give_per_seed_verdicts_and_a_combined_one(fake_reg, tmp_path):
     assert t5["combined"]["verdict"] == "inconclusive" and "2/3" in t5["combined"]["stability"]
     md = (tmp_path / "report.md").read_text()
     assert "seeds" in md and "2 holds, 1 violated -> inconclusive" in md
-    assert (tmp_path / "seeds" / "seed1" / "figures" / "T5.png").exists()
+    # the report card shows the first seed's figures: the other seeds draw none unless asked
+    assert (tmp_path / "figures" / "T5.png").exists()
+    assert not (tmp_path / "seeds" / "seed1" / "figures" / "T5.png").exists() and res["T5"]["seeds"]["1"]["figures"] == []
+    res = verify.run_verify("quick", tmp_path / "all", only="T5", seeds="0-1", reg=fake_reg, all_figures=True)
+    assert (tmp_path / "all" / "seeds" / "seed1" / "figures" / "T5.png").exists()
+    assert res["T5"]["seeds"]["1"]["figures"] == ["seeds/seed1/figures/T5.png"]
 
 
 @pytest.mark.parametrize("text,expect", [("0-4", [0, 1, 2, 3, 4]), ("3", [3]), ("1-2,7,2", [1, 2, 7])])

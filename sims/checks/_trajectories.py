@@ -31,6 +31,7 @@ __all__ = [
     "UNIT_ROUNDOFF",
     "as_float",
     "small_models",
+    "jitted_init",
     "planted_pair_family",
     "point_diagnostics",
     "mixed_opnorm",
@@ -58,6 +59,13 @@ def as_floats(xs) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # models and data
 # ----------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def jitted_init(model: Model):
+    """``jax.jit(model.init)``, once per model (models compare by their configuration): every seed and
+    every rebuilt model of the same configuration reuses the program instead of tracing it again."""
+    return jax.jit(model.init)
 
 
 def small_models(d: int, *, activation: str = "tanh") -> dict[str, Model]:
@@ -425,7 +433,7 @@ def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
         for s in cfg.seeds:
             X, pair, h_base, Ys = sets[s]
             kinit = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(root, _K_INIT), s), width)
-            p0 = jax.jit(model.init)(kinit)
+            p0 = jitted_init(model)(kinit)
             G0s, f0 = _gram_and_output(model)(p0, jnp.asarray(X))
             G0 = [np.asarray(g, np.float64) for g in G0s]
             lam_max0 = max(float(np.linalg.eigvalsh(g)[-1]) for g in G0)

@@ -40,7 +40,7 @@ import numpy as np
 
 from hmin.sims import gd
 from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, batch_params, planted_pair_family,
-                                       point_diagnostics, small_models)
+                                       jitted_init, point_diagnostics, small_models)
 from hmin.sims.data import make_targets
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
@@ -93,7 +93,7 @@ def measure(ctx) -> dict:
     out = {"settings": {**dataclasses.asdict(st), "h_base": h_base, "pair": list(pair)}, "runs": []}
     for arch in st.archs:
         model = models[arch]
-        p0 = jax.jit(model.init)(jax.random.fold_in(k_init, len(arch)))
+        p0 = jitted_init(model)(jax.random.fold_in(k_init, len(arch)))
         pb = batch_params(p0, B)
         ev0 = point_diagnostics(model, pb, X, Y)["eigvals"]
         lr = st.lr_scale * n / float(ev0[:, -1].max())

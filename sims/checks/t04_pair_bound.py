@@ -69,7 +69,7 @@ import numpy as np
 
 from hmin.sims.registry import Check
 from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_float, as_floats, planted_pair_family, segment_lipschitz,
-                                       small_models)
+                                       jitted_init, small_models)
 from hmin.sims.data import planted_cluster
 from hmin.sims.diagnostics import jacobian
 from hmin.sims.geometry import cluster_term
@@ -141,7 +141,7 @@ def measure(ctx) -> dict:
         i0, j0 = pair
         for arch in st.archs:
             model = models[arch]
-            p0 = jax.jit(model.init)(jax.random.fold_in(k_init, len(arch)))
+            p0 = jitted_init(model)(jax.random.fold_in(k_init, len(arch)))
             for b, e in enumerate(st.eps_values):
                 J, ev = _gram(model, p0, X[b])
                 iu, ju = np.triu_indices(n, 1)

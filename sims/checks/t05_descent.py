@@ -53,7 +53,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from hmin.sims.checks._trajectories import (as_floats, batch_params, dense_hessians, descent_scan, planted_pair_family,
-                                       segment_hessian_bounds)
+                                       jitted_init, segment_hessian_bounds)
 from hmin.sims.data import make_targets
 from hmin.sims.diagnostics import gram, one_blas_thread
 from hmin.sims.models import make_model
@@ -117,7 +117,7 @@ def measure(ctx) -> dict:
     for (arch, width, depth) in st.models:
         kw = {"depth": depth} if arch == "mlp" else {}
         model = make_model(arch, d=d, width=width, activation="tanh", **kw)
-        p0 = jax.jit(model.init)(jax.random.fold_in(k_init, width + depth))
+        p0 = jitted_init(model)(jax.random.fold_in(k_init, width + depth))
         # the dense Hessian at theta_0 (cross-check of the power iteration), with the refinement's compiled program
         H0 = dense_hessians(model, p0, X1, Y1, np.repeat(ravel_pytree(p0)[0][None, :], st.seg_points, axis=0))[0]
         lam_max0 = float(np.linalg.eigvalsh(np.asarray(gram(model, p0, X1)))[-1])

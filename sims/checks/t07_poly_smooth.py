@@ -92,6 +92,7 @@ the shallow nets' ray); ``degree`` may also be a number, a dict {label: p} or a 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 
 import jax
@@ -195,34 +196,52 @@ def _blocks(params) -> tuple[list[slice], int]:
     return out, first
 
 
+_LOSS_FNS: dict = {}
+
+
+def _loss_fns(model, params0):
+    """(jitted batched Hessian, batched gradient, gradient, the loss itself) of the flat-parameter loss, with the data as
+    arguments: one set of programs per (model, parameter shapes), shared by every seed (data baked into a
+    closure would make every seed's program new, and never a cache hit)."""
+    leaves, treedef = jax.tree_util.tree_flatten(params0)
+    key = (model, treedef, tuple(np.shape(x) for x in leaves))
+    if key not in _LOSS_FNS:
+        loss = make_loss(model)
+        unravel = ravel_pytree(params0)[1]
+
+        def lf(th, X, Y):
+            return loss(unravel(th), X, Y)
+
+        _LOSS_FNS[key] = (jax.jit(jax.vmap(jax.hessian(lf), in_axes=(0, None, None))),
+                          jax.jit(jax.vmap(jax.grad(lf), in_axes=(0, None, None))),
+                          jax.jit(jax.grad(lf)), loss)
+    return _LOSS_FNS[key]
+
+
 class _HessTools:
     """Jitted, batched dense Hessians and ascent gradients of one model's loss on fixed data."""
 
     def __init__(self, model, X, Y, params0):
         flat0, unravel = ravel_pytree(params0)
-        loss = make_loss(model)
-        self.loss_fn = loss
         self.unravel = unravel
         self.flat0 = np.asarray(flat0)
-
-        def lf(th):
-            return loss(unravel(th), X, Y)
-
-        self.hess = jax.jit(jax.vmap(jax.hessian(lf)))
-        self.grads = jax.jit(jax.vmap(jax.grad(lf)))
+        # the same loss function object every seed: sharpness() takes it as a static argument
+        hess, grads, _, self.loss_fn = _loss_fns(model, params0)
+        self.hess = lambda th: hess(th, X, Y)
+        self.grads = lambda th: grads(th, X, Y)
 
     def rq_grad(self, thetas: np.ndarray, v: np.ndarray) -> np.ndarray:
         """grad_theta (v^T Hess L(theta) v) for fixed unit v: the central second difference
         (grad L(theta + h v) - 2 grad L(theta) + grad L(theta - h v)) / h^2 (error O(h^2); only an ascent
         direction, never a measured value; avoids compiling third derivatives)."""
         h = 1e-4 * np.maximum(1.0, np.linalg.norm(thetas, axis=1, keepdims=True))
-        g = np.asarray(self.grads(jnp.asarray(np.concatenate([thetas + h * v, thetas, thetas - h * v]))))
+        g = np.asarray(self.grads(jax.device_put(np.concatenate([thetas + h * v, thetas, thetas - h * v]))))
         gp, g0, gm = np.split(g, 3)
         return (gp - 2 * g0 + gm) / (h * h)
 
     def norms(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(||H||_2, top-|eig| eigenvector, its sign) for a batch of thetas, eigenvalues in float64."""
-        H = np.asarray(self.hess(jnp.asarray(thetas)), dtype=np.float64)
+        H = np.asarray(self.hess(jax.device_put(thetas)), dtype=np.float64)
         H = 0.5 * (H + np.swapaxes(H, 1, 2))
         ev, vecs = np.linalg.eigh(H)
         idx = np.argmax(np.abs(ev), axis=1)
@@ -421,8 +440,9 @@ def _kink_quotients(st, key) -> dict:
     deltas = [dl for dl in st.kink_deltas if dl * shift < 0.5 * margin]
     out = {"deltas": deltas, "other_kink_margin": margin}
     for name, model in (("relu", relu), ("softplus", soft)):
-        loss = make_loss(model)
-        g = jax.jit(jax.grad(lambda th: loss(unravel(th), jnp.asarray(X), Y)))
+        grad = _loss_fns(model, p)[2]
+        Xd = jax.device_put(X)
+        g = lambda th: grad(th, Xd, Y)  # noqa: E731
         q = []
         for dl in deltas:
             gp = np.asarray(g(flat + dl * e))
@@ -465,7 +485,12 @@ def _tau_rayleigh(z, v, eps):
 def _tau_ascent(zv0, eps, steps: int):
     """Normalised gradient ascent of the Rayleigh quotient over (z, v) for a batch of starts (jitted
     via ``lax.fori_loop``); returns the best quotient and the z where it was reached."""
-    dim = zv0.shape[1] // 2
+    return _tau_ascent_fn(zv0.shape[1] // 2, int(steps))(zv0, eps)
+
+
+@functools.lru_cache(maxsize=8)
+def _tau_ascent_fn(dim: int, steps: int):
+    """The jitted ascent of `_tau_ascent`: one program per (dim, steps), shared by every seed."""
 
     def one(zv, e):
         rq = lambda w: _tau_rayleigh(w[:dim], w[dim:], e)  # noqa: E731
@@ -483,7 +508,7 @@ def _tau_ascent(zv0, eps, steps: int):
         _, best, zbest = jax.lax.fori_loop(0, steps, body, (zv, -jnp.inf, zv[:dim]))
         return best, zbest
 
-    return jax.jit(jax.vmap(one))(zv0, eps)
+    return jax.jit(jax.vmap(one))
 
 
 def _tau_probe(st, rng) -> dict:
@@ -496,8 +521,9 @@ def _tau_probe(st, rng) -> dict:
         Z = np.stack([nz * u for nz in _NORMS for u in dirs.values()])
         znorm = np.linalg.norm(Z, axis=1)
         for eps in st.tau_eps:
-            T = np.asarray(_tau_b(jnp.asarray(Z), eps))
-            Jm = np.asarray(_tau_jac_b(jnp.asarray(Z), eps))
+            Zd = jax.device_put(Z)  # not jnp.asarray: that compiles a program per shape
+            T = np.asarray(_tau_b(Zd, eps))
+            Jm = np.asarray(_tau_jac_b(Zd, eps))
             jn = np.max(np.abs(np.linalg.eigvalsh(0.5 * (Jm + np.swapaxes(Jm, 1, 2)))), axis=1)
             tnorm = np.linalg.norm(T, axis=1)
             for a in range(len(Z)):
@@ -512,7 +538,7 @@ def _tau_probe(st, rng) -> dict:
             g = rng.standard_normal(dim)
             starts.append((eps, scale, np.concatenate([scale * g / np.linalg.norm(g), rng.standard_normal(dim)])))
     eps_v = jnp.asarray([e for e, _, _ in starts])
-    best, zbest = _tau_ascent(jnp.asarray(np.stack([zv for _, _, zv in starts])), eps_v, st.tau_adv_steps)
+    best, zbest = _tau_ascent(jax.device_put(np.stack([zv for _, _, zv in starts])), eps_v, st.tau_adv_steps)
     adv = []
     for a, (eps, scale, _) in enumerate(starts):
         Jz = np.asarray(_tau_jac_b(zbest[a][None], eps))[0]

@@ -87,6 +87,7 @@ P_eff the measured saturated rank), ``plain_full_rank=True`` (the bottleneck sta
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 
@@ -276,10 +277,18 @@ def _symmetry_residual(params, J) -> float:
     return worst_
 
 
+@functools.lru_cache(maxsize=None)
+def _init_fn(model):
+    """``(key, i) -> model.init(fold_in(key, i))``, jitted once per model: the key is an argument, so every seed
+    shares the program (a key baked into a closure would make each seed's program new)."""
+    return jax.jit(lambda k, i: model.init(jax.random.fold_in(k, i)))
+
+
 def _config_ranks(name: str, st: dict, key) -> dict:
     model, n = _build(name)
     kd, ks = jax.random.split(key)
-    init = jax.jit(lambda i: model.init(jax.random.fold_in(ks, i)))
+    init_k = _init_fn(model)
+    init = lambda i: init_k(ks, i)  # noqa: E731
     p0 = init(0)
     P = num_params(p0)
     # one draw of points: the first N are the data; the rest, in batches of N, measure the saturated rank
@@ -323,7 +332,7 @@ def _relu(st: dict, key) -> dict:
     Xn = np.asarray(X)
     relu = make_model("shallow", d=d, width=m, activation="relu")
     soft = make_model("shallow", d=d, width=m, activation="softplus")
-    init = jax.jit(lambda k, i: relu.init(jax.random.fold_in(k, i)))
+    init = _init_fn(relu)
     full = min(n * relu.k, num_params(init(kp, 0)))
     # the construction starts from the first initialisation whose Jacobian has full rank (one exists: an
     # open set of non-singular G), then kills units 0..len(dead)-1 by flipping their weights negative
@@ -393,8 +402,9 @@ def _relu(st: dict, key) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def _det_block(st: dict, key) -> dict:
-    m, h = st.det_width, st.det_hidden
+@functools.lru_cache(maxsize=8)
+def _slogdet_fn(m: int, h: int):
+    """Batched slogdet(I + D phi(z)^T) of the residual block: one program per (m, h), shared by every seed."""
 
     def phi(z, U, V):  # the block of sims.models.residual (depth 1), without the skip
         return jnp.tanh(tau_eps(z, 1.0) @ U) @ V / jnp.sqrt(h)
@@ -402,7 +412,22 @@ def _det_block(st: dict, key) -> dict:
     def slogdet_res(z, U, V):
         return jnp.linalg.slogdet(jnp.eye(m) + jax.jacfwd(phi)(z, U, V).T)
 
-    f = jax.jit(jax.vmap(slogdet_res))
+    return jax.jit(jax.vmap(slogdet_res))
+
+
+@functools.lru_cache(maxsize=8)
+def _plain_rank_fn(hn: int):
+    """Batched rank of D phi(z) for the plain block with hidden width hn (one program per hn)."""
+
+    def phi_n(z, U, V):
+        return jnp.tanh(tau_eps(z, 1.0) @ U) @ V / jnp.sqrt(hn)
+
+    return jax.jit(jax.vmap(lambda z, U, V: jnp.linalg.matrix_rank(jax.jacfwd(phi_n)(z, U, V))))
+
+
+def _det_block(st: dict, key) -> dict:
+    m, h = st.det_width, st.det_hidden
+    f = _slogdet_fn(m, h)
     B = st.det_draws
     rng = _np_rng(key)
     Z = jnp.asarray(rng.standard_normal((B, m)) * np.exp(rng.standard_normal((B, 1))))  # ||z|| over decades
@@ -422,11 +447,7 @@ def _det_block(st: dict, key) -> dict:
     hn = 4
     Un = jnp.asarray(rng.standard_normal((B, m, hn)))
     Vn = jnp.asarray(rng.standard_normal((B, hn, m)))
-
-    def phi_n(z, U, V):
-        return jnp.tanh(tau_eps(z, 1.0) @ U) @ V / jnp.sqrt(hn)
-
-    rk = jax.jit(jax.vmap(lambda z, U, V: jnp.linalg.matrix_rank(jax.jacfwd(phi_n)(z, U, V))))(Z, Un, Vn)
+    rk = _plain_rank_fn(hn)(Z, Un, Vn)
     return {"width": m, "hidden": h, "draws": B, "det_at_W0": det0.tolist(), "scales": rows,
             "plain_narrow_hidden": hn, "plain_narrow_max_rank": int(np.max(np.asarray(rk)))}
 

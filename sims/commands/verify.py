@@ -32,6 +32,14 @@ Plug-ins: --plugin my_statement.py (or a module name) adds a statement written a
 API (see docs/plugins.md and examples/relu_ntk_slope.py); installed packages can register statements
 through the entry-point group "hmin.statements".
 
+Caches: compiled XLA programs (JAX's persistent compilation cache) and each statement's symbolic
+results are kept in $HMIN_CACHE_DIR, else $XDG_CACHE_HOME/hmin, else ~/.cache/hmin, so a second run
+compiles and runs sympy far less; both are keyed by the code, so a stale entry is never used.
+--no-cache (or HMIN_CACHE=0) turns them off; deleting the directory is always safe.
+
+Figures are drawn for the first seed only (the report card shows those); --all-figures draws every
+seed's under OUT/seeds/seedN/figures.
+
 Exit status: 0 when every check ran (a violated theorem is a finding, not a crash); 1 when a check
 or a plug-in could not run (its error is in the report); with --strict also 1 when a check says
 "violated" or a symbolic check is disproved; 2 on bad options.
@@ -59,6 +67,10 @@ def register(sub) -> None:
                    help="afterwards, run the pre-registered fresh seeds (docs/preregistration.md) into OUT/confirmation "
                         "and add the confirmation table to the report card")
     p.add_argument("--strict", action="store_true", help="also exit 1 when a check says 'violated'")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the compilation and symbolic caches (also: HMIN_CACHE=0)")
+    p.add_argument("--all-figures", action="store_true",
+                   help="draw every seed's figures, not only the first seed's")
     p.add_argument("--processes", type=int, default=1, metavar="N",
                    help="split the checks (statement x seed) across N local processes (jax.distributed over "
                         "127.0.0.1, gloo); process 0 plots and writes.  " + _ENV_HELP)
@@ -74,6 +86,10 @@ def main(args) -> int:
 
     if args.processes < 1:
         raise InputError(f"--processes must be >= 1, got {args.processes}")
+    if not args.no_cache:
+        from hmin.sims.caches import enable_caches
+
+        enable_caches()
     seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed or 0]
     reg = registry(args.plugin)
     ids = reg.parse_only(args.only)
@@ -116,7 +132,8 @@ def _verify(args, reg, ids, seeds, ctx) -> int:
     from hmin.sims.verify import exit_status, run_confirmation, run_verify
 
     status = 0
-    results = run_verify(args.preset, args.out, only=args.only, seeds=seeds, reg=reg, ctx=ctx)
+    results = run_verify(args.preset, args.out, only=args.only, seeds=seeds, reg=reg, ctx=ctx,
+                         all_figures=args.all_figures)
     if results is not None:  # None: another process of a multi-process run (process 0 reports)
         shown = [i for i in results if i in ids or (i in reg and reg[i].error)]
         print(summary_table(results, [i for i in reg if i in shown]))

@@ -1,0 +1,145 @@
+"""hmin's on-disk caches: JAX's persistent compilation cache and the symbolic results of verify.
+
+Both live under one user cache directory (`cache_dir`):
+
+* ``$HMIN_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/hmin``, else ``~/.cache/hmin``;
+* ``jax/``: compiled XLA programs (`enable_compile_cache`). A second ``hmin verify`` loads the
+  executables instead of compiling them again. JAX keys each entry by the program, the jax/jaxlib
+  versions, the backend and its flags, so a stale entry is never used. The directory is bounded
+  (`COMPILE_CACHE_MAX_BYTES`, least recently used entries evicted first) and guarded by a file lock,
+  so several processes (``--processes``, parallel runs) may share it.
+* ``symbolic/``: the symbolic side of each statement (`load_symbolic` / `store_symbolic`), keyed by
+  the statement's code version (the key that makes ``hmin verify`` resumable) and the sympy version.
+
+Nothing here happens at ``import hmin``: the command line turns the caches on (``hmin verify``).
+``--no-cache`` or ``HMIN_CACHE=0`` turns both off; deleting the directory is always
+safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+__all__ = ["cache_dir", "caches_enabled", "enable_caches", "enable_compile_cache", "load_symbolic", "store_symbolic",
+           "ENV_CACHE", "ENV_CACHE_DIR", "COMPILE_CACHE_MAX_BYTES"]
+
+#: ``HMIN_CACHE=0`` (or off/no/false) turns the caches off
+ENV_CACHE = "HMIN_CACHE"
+#: where the caches live (default ``$XDG_CACHE_HOME/hmin`` or ``~/.cache/hmin``)
+ENV_CACHE_DIR = "HMIN_CACHE_DIR"
+#: the compilation cache's bound on disk; the least recently used programs go first beyond it
+COMPILE_CACHE_MAX_BYTES = 2 * 2**30
+
+_OFF = ("0", "off", "no", "false")
+
+#: the symbolic cache is read and written only after `enable_caches` (the command line calls it): a
+#: library call or a test that swaps a statement's symbolic checks never sees a stale entry
+_SYMBOLIC_ON = False
+
+
+def caches_enabled() -> bool:
+    """False when ``HMIN_CACHE`` says off (``0``, ``off``, ``no``, ``false``)."""
+    return os.environ.get(ENV_CACHE, "1").strip().lower() not in _OFF
+
+
+def cache_dir() -> Path:
+    """The user cache directory of hmin (``$HMIN_CACHE_DIR``, ``$XDG_CACHE_HOME/hmin`` or ``~/.cache/hmin``).
+
+    Example:
+        >>> import os; os.environ["HMIN_CACHE_DIR"] = "/tmp/hmin-doc-cache"
+        >>> str(cache_dir())
+        '/tmp/hmin-doc-cache'
+        >>> del os.environ["HMIN_CACHE_DIR"]
+    """
+    if os.environ.get(ENV_CACHE_DIR):
+        return Path(os.environ[ENV_CACHE_DIR]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "hmin"
+
+
+def enable_caches(directory: str | Path | None = None) -> Path | None:
+    """Turn on both caches of this process under ``directory`` (default `cache_dir`): what ``hmin verify``
+    does first, unless ``--no-cache`` or ``HMIN_CACHE=0``.
+
+    Returns:
+        The compilation cache's directory, or None when the caches stay off.
+    """
+    global _SYMBOLIC_ON
+    if not caches_enabled():
+        return None
+    if directory is not None:
+        os.environ[ENV_CACHE_DIR] = str(directory)  # the symbolic cache and any --processes children follow
+    _SYMBOLIC_ON = True
+    return enable_compile_cache()
+
+
+def enable_compile_cache(directory: str | Path | None = None) -> Path | None:
+    """Turn on JAX's persistent compilation cache under ``directory`` (default ``cache_dir() / "jax"``).
+
+    Every program is cached however fast it compiled (hmin's programs are many and small: JAX's default
+    keeps only those that took a second). With ``filelock`` installed the directory is bounded by
+    `COMPILE_CACHE_MAX_BYTES` and locked, so several processes can share it. A directory that cannot be
+    created leaves the cache off (returns None) rather than failing the run.
+
+    Returns:
+        The directory in use, or None when the caches are off (``HMIN_CACHE=0``) or it is not writable.
+    """
+    if not caches_enabled():
+        return None
+    path = Path(directory) if directory is not None else cache_dir() / "jax"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(path, os.W_OK):
+        return None
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    try:
+        import filelock  # noqa: F401 - JAX locks and bounds the directory only with it
+
+        jax.config.update("jax_compilation_cache_max_size", COMPILE_CACHE_MAX_BYTES)
+    except ImportError:
+        pass
+    return path
+
+
+def _symbolic_path(key: str) -> Path:
+    return cache_dir() / "symbolic" / f"{key}.json"
+
+
+def symbolic_key(code_key: str) -> str:
+    """The cache key of a statement's symbolic side: its code key and the sympy version."""
+    import sympy
+
+    return hashlib.sha256(f"{code_key}|sympy {sympy.__version__}".encode()).hexdigest()[:24]
+
+
+def load_symbolic(code_key: str) -> dict | None:
+    """The cached symbolic side for ``code_key`` (see `store_symbolic`), or None (absent, unreadable, off)."""
+    if not (_SYMBOLIC_ON and caches_enabled()):
+        return None
+    try:
+        out = json.loads(_symbolic_path(symbolic_key(code_key)).read_text())
+    except (OSError, ValueError):
+        return None
+    return out if isinstance(out, dict) and "status" in out else None
+
+
+def store_symbolic(code_key: str, result: dict) -> None:
+    """Keep a statement's symbolic side for the next run (atomically; an error result is not kept)."""
+    if not (_SYMBOLIC_ON and caches_enabled()) or result.get("status") == "error":
+        return
+    from hmin.sims.errors import InputError
+    from hmin.sims.store import atomic_write_json
+
+    try:
+        atomic_write_json(_symbolic_path(symbolic_key(code_key)), result)
+    except (OSError, InputError):  # a cache that cannot be written is no cache, not a failed run
+        pass
