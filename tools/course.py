@@ -12,12 +12,16 @@ Usage (from the repository root)::
     python tools/course.py students          # regenerate notebooks/student/*.ipynb
     python tools/course.py students --check  # exit 1 if they are stale (CI)
     python tools/course.py strip             # remove outputs from every committed notebook
-    python tools/course.py docs [--out site] # execute every notebook on a kernel, build the site
+    python tools/course.py docs [--out site] # execute every notebook on a kernel, build both editions
 
-The site (``site/`` by default) has an index page linking one HTML page per executed lecture (and
-the tour), the report card (``figures/report.html`` with its figures) and the README.  Math is
-rendered by a local copy of MathJax 2 (from the ``jupyter-server-mathjax`` package), so the pages
-work offline.
+The site (``site/`` by default) is built by Sphinx with MyST-NB and the Sphinx book theme (the
+``docs`` extra) from the executed notebooks, in two editions: ``site/instructor/`` (today's pages, with
+solutions) and ``site/student/`` (every cell tagged ``solution`` removed; the student notebooks to
+download). Each has a sidebar, previous/next, search, per-page contents, time and prerequisites per
+lecture (notebook metadata ``course``), docs/statements.md with an anchor per statement id that every
+id in a lecture's text links to, the report card and the README. Math is typeset by a local MathJax 2
+(from ``jupyter-server-mathjax``, configured for its STIX-Web fonts), so the pages work offline; no
+page loads anything from a CDN (``tools/browser.py`` checks this in headless Chromium).
 """
 
 from __future__ import annotations
