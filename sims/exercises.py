@@ -172,8 +172,10 @@ def check_gauss_newton_ratio(beta0, gn_ratio, *, sharp, params, G0, N: int) -> N
 # ------------------------------------------------------------------------------------------------
 
 
-def check_gram_movement(widths, move, err, slope_c3, w_ok, *, tol: float = np.log(1.25)) -> None:
-    """Lecture 4, exercise 1: slope of the Gram movement against width; smallest width where T6 is good."""
+def check_gram_movement(widths, move, err, slope_c3, w_ok, *, rel_err: float = 0.25) -> None:
+    """Lecture 4, exercise 1: slope of the Gram movement against width; smallest width where T6 is good
+    (``err`` = |log(measured / predicted steps)| below log(1 + rel_err))."""
+    tol = np.log(1 + rel_err)
     widths, move, err = np.asarray(widths), np.asarray(move, float), np.asarray(err, float)
     fitted = _slope(widths, move)
     if not _close(slope_c3, fitted, rtol=1e-6):
