@@ -58,7 +58,7 @@ def check_hmin_slope(Ns, h3, slope3, *, d: int = 3) -> None:
               "check the dimension of the points and the distance (the torus wraps around)")
 
 
-def check_interval_law(pts, h1, r, empirical, exact, ks, bound_ok, *, n: int = 20) -> None:
+def check_interval_law(pts, h1, r, empirical, exact, ks, bound_ok, *, n: int = 5) -> None:
     """Lecture 1, exercise 2: h_min of uniform points on the interval [0, 1] against its exact law."""
     from hmin.theory import t01_hmin_lower as t1
 
