@@ -398,8 +398,11 @@ suppress_warnings = ["myst.header", "myst.xref_missing", "toc.not_included", "mi
 
 
 def _index(variant: str, lectures: list[tuple[str, str, dict]]) -> str:
+    def short(stem):  # "03_gd_..." -> "Lecture 3"
+        return "the tour" if stem == "tour" else f"Lecture {int(stem[:2])}" if stem[:2].isdigit() else stem
+
     rows = "\n".join(f"| {{doc}}`{t} <{n}>` | {info.get('minutes', '?')} min | "
-                     f"{', '.join(info.get('prerequisites', [])) or '-'} |" for n, t, info in lectures)
+                     f"{', '.join(map(short, info.get('prerequisites', []))) or '-'} |" for n, t, info in lectures)
     edition = ("This is the **student edition**: the exercises are on the pages, their solutions are not. "
                "Download each lecture's notebook from the box at its top, solve the exercises, and run the "
                "check cell after each answer: it fails on a wrong answer and never prints the right one."
