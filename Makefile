@@ -1,7 +1,8 @@
 # hmin: two commands do all the set-up.
 #   make verify   build .venv if needed, then run every theorem check (writes figures/)
 #   make test     build .venv if needed, then run the test suite (it runs every lecture on a kernel)
-#   make docs     regenerate docs/statements.md and docs/api.md, execute the lectures, build the site under site/
+#   make docs     regenerate docs/statements.md and docs/api.md, execute the lectures, build the course site
+#                 (site/instructor/ with solutions, site/student/ without; Sphinx, offline)
 #   make lab      open the lectures in JupyterLab (installs it on first use)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -30,8 +31,17 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
 
-docs: $(STAMP)
+# the course site needs the docs extra (Sphinx, MyST-NB, the book theme); `make docs` installs it on
+# first use. The browser test (pytest -m slow tests/test_course.py) also needs Chromium:
+#   apt-get update && apt-get install -y chromium
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
 	$(PY) -m hmin.sims.reference
+	$(PY) tools/course.py students
 	$(PY) tools/course.py docs --out site
 
 course: $(STAMP)

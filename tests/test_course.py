@@ -12,11 +12,12 @@ unconditionally: a missing package is an error, not a skip (it belongs to the ``
 from __future__ import annotations
 
 import ast
-import base64
+import html
 import importlib.util
 import os
 import re
 import shutil
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,9 +25,7 @@ from pathlib import Path
 import ipykernel  # noqa: F401  (the kernel the notebooks run on)
 import ipywidgets  # noqa: F401  (lecture 3's slider; without it the lecture would only show its static view)
 import jupyter_server_mathjax  # noqa: F401  (the site's offline MathJax)
-import markdown  # noqa: F401
 import nbclient  # noqa: F401
-import nbconvert  # noqa: F401
 import nbformat
 import pytest
 
@@ -46,6 +45,85 @@ def _ids(paths):
     return [p.stem for p in paths]
 
 
+# ------------------------------------------------------------------------------------------------
+# planted wrong answers: every exercise check must reject each of these (run after the notebook, in
+# its kernel: tools/course.py plant_cell); the real solution must pass (test_solution_checks_passed)
+# ------------------------------------------------------------------------------------------------
+
+PLANTS = {
+    "01_random_data_and_hmin": [
+        ("c12-b16bd4", "typed constant: slope3 = -2/3", "slope3 = -2 / 3"),
+        ("c12-b16bd4", "wrong dimension: d = 2",
+         "h3 = monte_carlo(Ns, 2, 200, seed=1)\nslope3 = np.polyfit(np.log(Ns), np.log(np.median(h3, axis=1)), 1)[0]"),
+        ("c15-34df23", "typed constants: ks, bound_ok = 0.0, True", "ks, bound_ok = 0.0, True"),
+        ("c15-34df23", "wrong metric: torus distances on the interval",
+         "h1 = np.array([torus_hmin(p_[:, None]) for p_ in pts])\nr = np.linspace(0, h1.max(), 200)\n"
+         "exact = t1.prob_hmin_lt_uniform_interval(r, 5)\nempirical = (h1[None, :] < r[:, None]).mean(1)\n"
+         "ks = np.abs(empirical - exact).max()\nbound_ok = bool(np.all(t1.prob_bound(r, 5, 1, 1.0) >= exact - 1e-12))"),
+    ],
+    "02_empirical_ntk_and_pl": [
+        ("c10-f038cc", "typed count on the unclustered data",
+         "ev = np.linalg.eigvalsh(np.asarray(gram(model, params, base.X)))\nn_small = 3"),
+        ("c10-f038cc", "largest gap of the linear spectrum",
+         "ev = np.linalg.eigvalsh(np.asarray(gram(model, params, c.X)))\nn_small = int(np.argmax(np.diff(ev))) + 1"),
+        ("c10-f038cc", "a cluster of 2 moved points",
+         "c2 = data.planted_cluster(base, 0, 2, 1e-2, key=jax.random.PRNGKey(3))\n"
+         "ev = np.linalg.eigvalsh(np.asarray(gram(model, params, c2.X)))\nn_small = int(np.argmax(np.diff(np.log(ev)))) + 1"),
+        ("c13-ada1c7", "typed constant: slope_mlp = 2", "slope_mlp = 2.0"),
+        ("c13-ada1c7", "wrong model: the shallow net",
+         "lam_mlp = [np.linalg.eigvalsh(np.asarray(gram(model, params, data.planted_pair(base, h).X)))[0] for h in hs]\n"
+         "slope_mlp = np.polyfit(np.log(hs), np.log(lam_mlp), 1)[0]"),
+        ("c13-ada1c7", "wrong eigenvalue: lambda_max",
+         "lam_mlp = [np.linalg.eigvalsh(np.asarray(g_mlp(data.planted_pair(base, h).X)))[-1] for h in hs]\n"
+         "slope_mlp = np.polyfit(np.log(hs), np.log(lam_mlp), 1)[0]"),
+    ],
+    "03_gd_through_the_eigenbasis": [
+        ("c15-692cc3", "inverted ratio: predicted / measured",
+         "_r = next(q for q in runs if q['mode'] == 'smooth' and q['h'] == 1e-3)\nratio = _r['T_pred'] / _r['T']"),
+        ("c15-692cc3", "wrong direction: the fast runs as slow",
+         "_r = next(q for q in runs if q['mode'] == 'smooth' and q['h'] == 1e-3)\nratio = _r['T'] / _r['T_pred']\n"
+         "slow = [(q['mode'], q['h']) for q in runs if q['T'] < 1000]"),
+        ("c15-692cc3", "typed constant: ratio = 1", "ratio = 1.0"),
+        ("c18-0eb926", "lambda_max(G_0) without the 1/N", "gn_ratio = beta0 / np.linalg.eigvalsh(runs[0]['G0'])[-1]"),
+        ("c18-0eb926", "typed constants", "beta0, gn_ratio = 0.07, 1.0"),
+    ],
+    "04_beyond_the_ntk_regime": [
+        ("c10-d89263", "largest width instead of the smallest",
+         "w_ok = max(w for w, e in zip(widths, err) if e < np.log(1.25))"),
+        ("c10-d89263", "typed constant: slope_c3 = -1/2", "slope_c3 = -0.5"),
+        ("c13-6fd996", "tanh on the two-unit ray",
+         "random_ray = two_unit_ray\nH = hessian_norm_on_ray('tanh', random_ray)\n"
+         "slope_random = np.polyfit(np.log(Rs[3:]), np.log(H[3:]), 1)[0]"),
+        ("c13-6fd996", "tanh on a random ray",
+         "_rng = np.random.default_rng(7)\nrandom_ray = {'W': _rng.standard_normal((2, 2)), 'a': _rng.standard_normal((2, 1))}\n"
+         "H = hessian_norm_on_ray('tanh', random_ray)\nslope_random = np.polyfit(np.log(Rs[3:]), np.log(H[3:]), 1)[0]"),
+        ("c13-6fd996", "typed constant: slope_random = 3",
+         "_rng = np.random.default_rng(7)\nrandom_ray = {'W': _rng.standard_normal((2, 2)), 'a': _rng.standard_normal((2, 1))}\n"
+         "H = hessian_norm_on_ray('softplus', random_ray)\nslope_random = 3.0"),
+        ("c16-aa170e", "w not rotated",
+         "rot = dict(rot, w=p_res['w'])\nmax_change = float(np.abs(np.asarray(apply(rot, Xt) - apply(p_res, Xt))).max())"),
+        ("c16-aa170e", "no rotation, typed zero", "Q = np.eye(4)\nrot = dict(p_res)\nmax_change = 0.0"),
+    ],
+    "05_choosing_data": [
+        ("c16-5ef68b", "inverted ratio: r_k / OPT_k", "ratios = 1 / ratios\nworst = ratios.max()"),
+        ("c16-5ef68b", "typed constant: worst = 2", "worst = 2.0"),
+        ("c19-64ee26", "largest cover over seeds against the smallest r_k over seeds",
+         "cover_m = [max(cover_m)] * len(sel_m)\nrk_m = [min(rk_m)] * len(sel_m)"),
+        ("c19-64ee26", "the random subsets' cover", "cover_m = [cover(s_) for s_ in sel_r]"),
+        ("c19-64ee26", "typed constant: rare_maxmin = 0", "rare_maxmin = 0.0"),
+    ],
+    "06_reading_the_report_card": [
+        ("c10-ca9317", "typed verdicts, swapped", "verdict_true, verdict_false = 'violated', 'holds'"),
+        ("c10-ca9317", "wrong eigenvalue: lambda_max",
+         "lam = [np.linalg.eigvalsh(np.asarray(gram(model, params, data.planted_pair(base, h).X)))[-1] for h in hs]\n"
+         "slope = np.polyfit(np.log(hs), np.log(lam), 1)[0]\n"
+         "verdict_true = 'holds' if abs(slope - 2) < 0.2 else 'violated'\n"
+         "verdict_false = 'holds' if abs(slope - 1) < 0.2 else 'violated'"),
+        ("c10-ca9317", "typed constant: slope = 2", "slope = 2.0"),
+    ],
+}
+
+
 _RUNS: dict = {}  # source path -> Future of course.execute(source)
 _LOGS: dict = {}  # source path -> the kernel's own output
 
@@ -56,7 +134,8 @@ def start_executing() -> None:
         logdir = Path(tempfile.mkdtemp(prefix="hmin-course-"))
         _LOGS.update({src: logdir / f"{src.stem}.log" for src in NOTEBOOKS})
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="course-kernel")
-        _RUNS.update({src: pool.submit(course.execute, src, log=_LOGS[src]) for src in NOTEBOOKS})
+        _RUNS.update({src: pool.submit(course.execute, src, log=_LOGS[src], plants=PLANTS.get(src.stem, ()))
+                      for src in NOTEBOOKS})
         pool.shutdown(wait=False)
 
 
@@ -120,8 +199,9 @@ def _loaded(source: str) -> set[str]:
 
 @pytest.mark.parametrize("src", LECTURES, ids=_ids(LECTURES))
 def test_lecture_structure(src):
-    """Learning goals first, exercises at the end; every code solution is followed by a check that
-    asserts on a name the solution assigns (so the check cannot pass without the solution)."""
+    """Learning goals first, exercises at the end; every code solution is followed by a check that calls
+    one of ``hmin.sims.exercises``'s checks on a name the solution assigns (so the check cannot pass
+    without the solution)."""
     nb = nbformat.read(src, as_version=4)
     assert "Learning goals" in nb.cells[0].source
     assert any(c.cell_type == "markdown" and c.source.startswith("## Exercises") for c in nb.cells)
@@ -131,7 +211,7 @@ def test_lecture_structure(src):
     for i in code_solutions:
         check = nb.cells[i + 1]
         assert "check" in course.tags(check), f"solution cell {nb.cells[i].id} is not followed by a check cell"
-        assert "assert" in check.source
+        assert "exercises.check_" in check.source, f"check {check.id} does not call an exercises check"
         used = _loaded(check.source) & _assigned(nb.cells[i].source)
         assert used, f"check {check.id} does not use anything solution {nb.cells[i].id} computes"
 
@@ -188,30 +268,170 @@ def test_committed_notebooks_have_no_outputs(path):
     assert "widgets" not in nb.metadata
 
 
-_IMG = re.compile(r"<img[^>]*\ssrc=['\"]([^'\"]+)['\"]")
+@pytest.mark.parametrize("src", LECTURES, ids=_ids(LECTURES))
+def test_every_exercise_check_has_planted_wrong_answers(src):
+    """Every check cell of an exercise has at least one planted wrong answer in PLANTS (and every plant
+    names a check cell that exists)."""
+    nb = nbformat.read(src, as_version=4)
+    checks = {c.id for c in nb.cells if "check" in course.tags(c)}
+    planted = {cid for cid, _, _ in PLANTS.get(src.stem, ())}
+    assert planted <= checks, f"plants name cells that are not checks: {planted - checks}"
+    assert checks <= planted, f"checks without a planted wrong answer: {checks - planted}"
 
 
-def test_site_builds_from_the_executed_notebooks(executed, tmp_path):
+@pytest.mark.parametrize("src", LECTURES, ids=_ids(LECTURES))
+def test_planted_wrong_answers_are_rejected(executed, src):
+    nb, _, err = executed[src]
+    assert err is None, _failed(src, err)
+    outcomes = course.plant_outcomes(nb)
+    assert set(outcomes) == {name for _, name, _ in PLANTS[src.stem]}, outcomes
+    accepted = {name: o for name, o in outcomes.items() if o != "rejected"}
+    assert not accepted, f"{src.name}: checks that accepted a wrong answer: {accepted}"
+
+
+def test_check_messages_do_not_give_the_answer(executed):
+    """A rejected answer's message names the inconsistency, never the expected number."""
+    nb, _, err = executed[LECTURES[0]]
+    assert err is None, _failed(LECTURES[0], err)
+    texts = ["".join(o.get("text", "") for o in c.outputs if o.get("output_type") == "stream")
+             .replace(c.metadata["plant"], "") for c in nb.metadata["hmin_plants"]]  # the message, not the plant's name
+    assert texts and all(course.PLANT_REJECTED in t for t in texts)
+    for t in texts:  # T1's exponent for d = 3 is -2/3: neither it nor the measured slope may appear
+        assert not re.search(r"-0\.6[0-9]|2/3", t), t
+
+
+def _tiny_executed():
+    """Each lecture's source as if executed (no outputs): enough for the site transformations."""
+    return {src: nbformat.read(src, as_version=4) for src in NOTEBOOKS}
+
+
+def test_student_site_notebook_has_no_solution_cells_and_links_statements():
+    ids = course.statement_ids()
+    assert {"T1", "T6", "T10", "C1"} <= set(ids)
+    titles = {}
+    for src, nb in _tiny_executed().items():
+        for variant in course.VARIANTS:
+            page = course.site_notebook(src, nb, variant, ids, titles)
+            sols = [c for c in page.cells if "solution" in course.tags(c)]
+            assert (not sols) if variant == "student" else len(sols) == sum("solution" in course.tags(c) for c in nb.cells)
+            assert page.cells[1].id == "course-header"
+            if src.parent == course.LECTURES:
+                header = page.cells[1].source
+                assert "minutes" in header and "notebooks/student/" in header
+                assert ("notebooks/lectures/" in header) == (variant == "instructor")
+                assert "{ref}`T" in "".join(c.source for c in page.cells if c.cell_type == "markdown")
+
+
+def test_statement_links_skip_code_and_math():
+    md = "T6 and **T4**, T6's rule; `hmin verify --only T6`; $T_6$; [T6](x.md); T60; RT6"
+    out = course.link_statements(md, ["T6", "T4"])
+    assert out.startswith("{ref}`T6 <stmt-t6>` and **{ref}`T4 <stmt-t4>`**, {ref}`T6 <stmt-t6>`'s rule")
+    assert "`hmin verify --only T6`" in out and "$T_6$" in out and "[T6](x.md)" in out
+    assert "T60" in out and "RT6" in out and out.count("{ref}") == 3
+
+
+def test_statements_page_has_an_anchor_per_statement():
+    page = course.statements_page((ROOT / "docs" / "statements.md").read_text())
+    for sid in course.statement_ids():
+        assert f"({course.statement_label(sid)})=\n## {sid}: " in page
+
+
+def test_every_lecture_states_its_time_and_prerequisites():
+    known = {"tour", *(p.stem for p in LECTURES)}
+    for src in LECTURES:
+        info = course.course_info(nbformat.read(src, as_version=4))
+        assert isinstance(info.get("minutes"), int) and 10 <= info["minutes"] <= 180, src.name
+        assert set(info.get("prerequisites", [])) <= known and info["prerequisites"], src.name
+
+
+# ------------------------------------------------------------------------------------------------
+# the site: built with Sphinx (the docs extra) and opened in headless Chromium (both slow)
+# ------------------------------------------------------------------------------------------------
+
+_spec_b = importlib.util.spec_from_file_location("hmin_browser", ROOT / "tools" / "browser.py")
+browser = importlib.util.module_from_spec(_spec_b)
+sys.modules.setdefault("hmin_browser", browser)  # its dataclass looks its module up
+_spec_b.loader.exec_module(browser)
+
+
+@pytest.fixture(scope="module")
+def site(executed, tmp_path_factory):
+    pytest.importorskip("sphinx", reason="the site needs the docs extra: pip install -c constraints.txt -e '.[docs]'")
+    pytest.importorskip("myst_nb", reason="the site needs the docs extra: pip install -c constraints.txt -e '.[docs]'")
+    pytest.importorskip("sphinx_book_theme", reason="the site needs the docs extra")
     if any(err is not None for _, _, err in executed.values()):
         pytest.fail("a notebook failed on the kernel; no site")
-    pages = course.build_site({src: nb for src, (nb, _, _) in executed.items()}, tmp_path / "site")
-    site = tmp_path / "site"
-    index = (site / "index.html").read_text()
-    for src in NOTEBOOKS:
-        name = course.page_name(src)
-        assert f'href="{name}"' in index
-        page = (site / name).read_text()
-        assert "Traceback" not in page and "jp-OutputArea-error" not in page, name
-        embedded = [s for s in _IMG.findall(page) if s.startswith("data:image/png;base64,")]
-        assert embedded, f"{name} embeds no figure"
-        base64.b64decode(embedded[0].split(",", 1)[1], validate=True)
-        assert "mathjax/MathJax.js" in page
-    assert 'href="figures/report.html"' in index and 'href="readme.html"' in index
-    for rel in ["figures/report.html", "readme.html"]:
-        page = site / rel
-        imgs = _IMG.findall(page.read_text())
-        assert imgs, f"{rel} shows no figure"
-        for s in imgs:
-            assert (page.parent / s).is_file(), f"{rel}: missing {s}"
-    assert (site / "mathjax" / "MathJax.js").is_file()
-    assert len(pages) == len(NOTEBOOKS) + 2
+    out = tmp_path_factory.mktemp("site")
+    return course.build_site({src: nb for src, (nb, _, _) in executed.items()}, out,
+                             work=tmp_path_factory.mktemp("site-work"))
+
+
+_IMG = re.compile(r"<img[^>]*\ssrc=['\"]([^'\"]+)['\"]")
+_HREF = re.compile(r"<a[^>]*\shref=['\"]([^'\"]+)['\"]")
+
+
+@pytest.mark.slow
+def test_site_builds_both_editions(site, executed):
+    for variant, folder in site.items():
+        index = (folder / "index.html").read_text()
+        for src in NOTEBOOKS:
+            page = folder / (course._doc_name(src) + ".html")
+            assert page.is_file(), page
+            text = page.read_text()
+            assert "Traceback" not in text, page
+            titled = re.search(r"<title>(.*?)</title>", text, re.S)
+            assert titled and html.unescape(titled.group(1)).startswith(course.title(executed[src][0])), page
+            imgs = _IMG.findall(text)
+            assert imgs, f"{page.name} shows no figure"
+            assert all((page.parent / s).is_file() for s in imgs if not s.startswith("data:")), page
+            assert "cdn" not in text.lower() and "https://unpkg" not in text and "require.js" not in text, page
+        for ref in ["docs/statements.html", "figures/report.html", "readme.html"]:
+            assert (folder / ref).is_file() and ref in index, ref
+        for rel in ["index.html", "readme.html", "docs/statements.html", "figures/report.html"]:
+            page = folder / rel
+            for href in _HREF.findall(page.read_text()):
+                target = href.split("#", 1)[0]
+                if target and not re.match(r"[a-z]+:", target):
+                    assert (page.parent / target).exists(), f"{variant}/{rel}: broken link {href}"
+        statements = (folder / "docs" / "statements.html").read_text()
+        for sid in course.statement_ids():
+            assert f'id="{course.statement_label(sid)}"' in statements, sid
+        assert (folder / "searchindex.js").is_file()
+    student = site["student"]
+    downloads = list((student / "_downloads").rglob("*.ipynb"))
+    assert {p.name for p in downloads} >= {p.name for p in LECTURES}
+    for p in downloads:  # the student edition ships only the student notebooks (stubs)
+        nb = nbformat.read(p, as_version=4)
+        assert not any("solution" in course.tags(c) and c.source not in (course.STUB_CODE, course.STUB_MD)
+                       for c in nb.cells), p
+
+
+def _solution_lines(src):
+    nb = nbformat.read(src, as_version=4)
+    return [ln.strip() for c in nb.cells if "solution" in course.tags(c)
+            for ln in c.source.splitlines() if len(ln.strip()) > 25 and not ln.strip().startswith("#")]
+
+
+@pytest.mark.slow
+def test_site_in_a_browser(site, tmp_path):
+    """Every page in headless Chromium: math rendered, no external or failed request, figures load,
+    titled pages, and no solution text in the student edition."""
+    if browser.find_chromium() is None:
+        pytest.skip("no chromium (Debian: apt-get update && apt-get install -y chromium)")
+    pytest.importorskip("websocket", reason="websocket-client drives Chromium (installed with Jupyter)")
+    problems = []
+    with browser.Browser() as b:
+        for variant, folder in site.items():
+            pages = [folder / "index.html", folder / "docs" / "statements.html", folder / "figures" / "report.html",
+                     folder / "readme.html"] + [folder / (course._doc_name(s) + ".html") for s in NOTEBOOKS]
+            for page in pages:
+                rep = b.open(page.as_uri(), screenshot=tmp_path / f"{variant}-{page.stem}.png")
+                problems += [f"{variant}/{page.relative_to(folder)}: {p}" for p in rep.problems()]
+                if page.parent.name == "lectures":
+                    src = course.LECTURES / (page.stem + ".ipynb")
+                    if "$" in src.read_text() and rep.math_rendered == 0:
+                        problems.append(f"{variant}/{page.name}: no rendered formula")
+                    if variant == "student":
+                        leaked = [ln for ln in _solution_lines(src) if ln in rep.text]
+                        problems += [f"student/{page.name}: solution text on the page: {ln!r}" for ln in leaked[:3]]
+    assert not problems, "\n".join(problems)

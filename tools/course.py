@@ -12,12 +12,16 @@ Usage (from the repository root)::
     python tools/course.py students          # regenerate notebooks/student/*.ipynb
     python tools/course.py students --check  # exit 1 if they are stale (CI)
     python tools/course.py strip             # remove outputs from every committed notebook
-    python tools/course.py docs [--out site] # execute every notebook on a kernel, build the site
+    python tools/course.py docs [--out site] # execute every notebook on a kernel, build both editions
 
-The site (``site/`` by default) has an index page linking one HTML page per executed lecture (and
-the tour), the report card (``figures/report.html`` with its figures) and the README.  Math is
-rendered by a local copy of MathJax 2 (from the ``jupyter-server-mathjax`` package), so the pages
-work offline.
+The site (``site/`` by default) is built by Sphinx with MyST-NB and the Sphinx book theme (the
+``docs`` extra) from the executed notebooks, in two editions: ``site/instructor/`` (today's pages, with
+solutions) and ``site/student/`` (every cell tagged ``solution`` removed; the student notebooks to
+download). Each has a sidebar, previous/next, search, per-page contents, time and prerequisites per
+lecture (notebook metadata ``course``), docs/statements.md with an anchor per statement id that every
+id in a lecture's text links to, the report card and the README. Math is typeset by a local MathJax 2
+(from ``jupyter-server-mathjax``, configured for its STIX-Web fonts), so the pages work offline; no
+page loads anything from a CDN (``tools/browser.py`` checks this in headless Chromium).
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ import argparse
 import asyncio
 import contextlib
 import copy
-import html
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -42,7 +46,6 @@ STUDENT = ROOT / "notebooks" / "student"
 TOUR = ROOT / "notebooks" / "tour.ipynb"
 STUB_CODE = "# your code here\n"
 STUB_MD = "*Your answer here.*"
-MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
 
 
 def lecture_paths() -> list[Path]:
@@ -152,7 +155,47 @@ def write_students() -> list[Path]:
 # ------------------------------------------------------------------------------------------------
 
 
-def execute(src: Path, *, timeout: int = 600, log: Path | None = None):
+PLANT_REJECTED, PLANT_ACCEPTED = "PLANT-REJECTED", "PLANT-ACCEPTED"
+
+
+def plant_cell(check_source: str, plant_source: str, name: str):
+    """A code cell that runs a planted wrong answer, then the exercise's check, and prints whether the
+    check rejected it (an AssertionError) or accepted it; any other error propagates (a broken plant).
+    The names the plant assigns are restored afterwards, so each plant starts from the true solution."""
+    import ast
+
+    names = sorted({n.id for n in ast.walk(ast.parse(plant_source)) if isinstance(n, ast.Name)
+                    and isinstance(n.ctx, ast.Store)})
+    code = (f"_plant, _check, _names = {plant_source!r}, {check_source!r}, {names!r}\n"
+            "_saved = {n: globals()[n] for n in _names if n in globals()}\n"
+            "try:\n"
+            "    exec(_plant, globals())\n"
+            "    exec(_check, globals())\n"
+            "except AssertionError as _e:\n"
+            f"    print({PLANT_REJECTED!r}, {name!r}, _e)\n"
+            "else:\n"
+            f"    print({PLANT_ACCEPTED!r}, {name!r})\n"
+            "finally:\n"
+            "    for _n in _names:\n"
+            "        globals().pop(_n, None)\n"
+            "    globals().update(_saved)\n")
+    cell = nbformat.v4.new_code_cell(code)
+    cell.metadata["tags"] = ["plant"]
+    cell.metadata["plant"] = name
+    return cell
+
+
+def plant_outcomes(nb) -> dict[str, str]:
+    """plant name -> 'rejected' / 'accepted' / 'did not run' for the plant cells of an executed notebook."""
+    out = {}
+    for c in nb.get("metadata", {}).get("hmin_plants", []):
+        text = "".join(o.get("text", "") for o in c.get("outputs", []) if o.get("output_type") == "stream")
+        out[c.metadata["plant"]] = ("rejected" if PLANT_REJECTED in text else
+                                    "accepted" if PLANT_ACCEPTED in text else "did not run")
+    return out
+
+
+def execute(src: Path, *, timeout: int = 600, log: Path | None = None, plants=()):
     """Run ``src`` top to bottom on a fresh ``python3`` Jupyter kernel (cwd: its folder).
 
     The kernel gets its environment as an argument (this process's ``os.environ`` is not touched), so
@@ -163,6 +206,11 @@ def execute(src: Path, *, timeout: int = 600, log: Path | None = None):
         timeout: seconds allowed per cell.
         log: a file for the kernel process's own stdout and stderr (default: this process's).
 
+        plants: (check cell id, name, wrong-answer source) triples: after the notebook, in the same
+            kernel, each wrong answer is run followed by that check cell (``plant_cell``); the executed
+            plant cells are kept in ``nb.metadata["hmin_plants"]`` (read them with ``plant_outcomes``),
+            not among the notebook's cells.
+
     Returns:
         (executed notebook, wall seconds, error or None).  Execution stops at the first failing cell;
         the partly executed notebook is returned with the error.
@@ -171,6 +219,10 @@ def execute(src: Path, *, timeout: int = 600, log: Path | None = None):
 
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     nb = nbformat.read(src, as_version=4)
+    n_cells = len(nb.cells)
+    by_id = {c.get("id"): c for c in nb.cells}
+    for check_id, name, source in plants:
+        nb.cells.append(plant_cell(by_id[check_id].source, source, name))
     # the kernel's environment: inline figures (a test session sets MPLBACKEND=Agg, which would draw
     # nothing), no progress bars, and imports from this checkout
     env = dict(os.environ)
@@ -185,6 +237,9 @@ def execute(src: Path, *, timeout: int = 600, log: Path | None = None):
             _run(client, env=env, **({} if out is None else {"stdout": out, "stderr": out}))
         except Exception as e:  # CellExecutionError, DeadKernelError, timeouts: reported, not hidden
             err = e
+    if plants:
+        nb.metadata["hmin_plants"] = nb.cells[n_cells:]
+        nb.cells = nb.cells[:n_cells]
     return nb, time.perf_counter() - t0, err
 
 
@@ -200,94 +255,276 @@ def _run(client, **kwargs) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# the site
+# the site: Sphinx + MyST-NB + the book theme, one source, two builds (instructor, student)
 # ------------------------------------------------------------------------------------------------
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2rem .5rem}}img{{max-width:100%}}
-code,pre{{background:#f5f5f5}}</style></head><body>
-{body}
-</body></html>
+VARIANTS = ("instructor", "student")
+# MathJax 2 from jupyter-server-mathjax ships only the STIX-Web fonts: HTML-CSS must be told to use
+# them (its default, the TeX fonts, is absent: a 404 on fontdata.js, upright variables, unstretched
+# delimiters, "[Math Processing Error]").  Sphinx writes inline math as \(..\) and display math as \[..\].
+MATHJAX_PATH = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+MATHJAX2_CONFIG = {
+    "HTML-CSS": {"availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web", "webFont": "STIX-Web",
+                 "imageFont": None},
+    "SVG": {"font": "STIX-Web"},
+    # MyST-NB marks the page body tex2jax_ignore (for MathJax 3): process the math spans themselves
+    "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True,
+                "processClass": "math|tex2jax_process|mathjax_process|output_area"},
+    "messageStyle": "none",
+}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_STATEMENT_HEADING = re.compile(r"^## ([A-Z][A-Z0-9]*\d): ", re.M)
+
+
+def statement_ids() -> list[str]:
+    """The statement ids that have a section in docs/statements.md (T1.., C1.., RELU1)."""
+    return _STATEMENT_HEADING.findall((ROOT / "docs" / "statements.md").read_text())
+
+
+def statement_label(sid: str) -> str:
+    """The site's anchor for a statement: ``stmt-t6`` (a Sphinx label, so links are checked)."""
+    return f"stmt-{sid.lower()}"
+
+
+def statements_page(text: str) -> str:
+    """docs/statements.md with a MyST label before each statement's heading."""
+    return _STATEMENT_HEADING.sub(lambda m: f"({statement_label(m.group(1))})=\n{m.group(0)}", text)
+
+
+# code spans, math and existing links/roles are left alone when statement ids are linked
+_PROTECTED = re.compile(r"(```.*?```|`[^`]*`|\$\$.*?\$\$|\$[^$\n]+\$|\[[^\]]*\]\([^)]*\)|\{[a-z]+\}`[^`]*`)", re.S)
+
+
+def link_statements(md: str, ids) -> str:
+    """Every bare statement id in markdown text (``T6``, ``**T6**``, ``T6's``) as a link to its section."""
+    word = re.compile(r"(?<![\w/#.-])(" + "|".join(sorted(map(re.escape, ids), key=len, reverse=True)) + r")(?![\w-])")
+    parts = _PROTECTED.split(md)
+    for k in range(0, len(parts), 2):  # even parts are plain text
+        parts[k] = word.sub(lambda m: f"{{ref}}`{m.group(1)} <{statement_label(m.group(1))}>`", parts[k])
+    return "".join(parts)
+
+
+def course_info(nb) -> dict:
+    """The lecture's ``course`` metadata: minutes (int) and prerequisites (notebook stems)."""
+    return dict(nb.metadata.get("course", {}))
+
+
+def _doc_name(src: Path) -> str:
+    return ("lectures/" if src.parent == LECTURES else "") + src.stem
+
+
+def _header_cell(src: Path, nb, variant: str, titles: dict[str, str]):
+    """The 'about this lecture' box: time, prerequisites, downloads."""
+    info = course_info(nb)
+    up = "../" if src.parent == LECTURES else ""
+    lines = []
+    if "minutes" in info:
+        lines.append(f"**Time:** about {info['minutes']} minutes (reading, running, exercises).")
+    pre = info.get("prerequisites", [])
+    if pre:
+        links = ", ".join(f"{{doc}}`{titles.get(p, p)} </{'' if p == 'tour' else 'lectures/'}{p}>`" for p in pre)
+        lines.append(f"**Prerequisites:** {links}.")
+    elif "minutes" in info:
+        lines.append("**Prerequisites:** none (Python, NumPy and first-year linear algebra).")
+    if src.parent == LECTURES:
+        dl = [f"{{download}}`student notebook (exercises, no solutions) <{up}notebooks/student/{src.name}>`"]
+        if variant == "instructor":
+            dl.append(f"{{download}}`instructor notebook (with solutions) <{up}notebooks/lectures/{src.name}>`")
+        lines.append("**Download:** " + "; ".join(dl) + ". Run it with `make lab`, or in any Jupyter with "
+                     "this repository installed (`pip install -e .`).")
+    elif src == TOUR:
+        lines.append(f"**Download:** {{download}}`the notebook <{up}notebooks/{src.name}>`.")
+    cell = nbformat.v4.new_markdown_cell("```{admonition} About this page\n:class: tip\n" + "\n\n".join(lines) + "\n```")
+    cell.id = "course-header"
+    return cell
+
+
+def site_notebook(src: Path, nb, variant: str, ids, titles: dict[str, str]):
+    """The executed notebook as the site shows it.
+
+    Student build: every cell tagged ``solution`` is removed (with its outputs), so neither the page,
+    its search index nor any copy of the source carries a solution.  Both builds: widget views are
+    dropped (the lecture draws a static view next to each; no widget JavaScript, no CDN), every
+    statement id in the text links to its section of the statements page, and a box gives time,
+    prerequisites and the notebooks to download.
+    """
+    out = copy.deepcopy(nb)
+    if variant == "student":
+        out.cells = [c for c in out.cells if "solution" not in tags(c)]
+    out.metadata.pop("widgets", None)
+    out.metadata.pop("hmin_plants", None)
+    for c in out.cells:
+        if c.cell_type == "markdown":
+            c.source = link_statements(c.source, ids)
+        elif c.cell_type == "code":
+            kept = []
+            for o in c.get("outputs", []):
+                data = o.get("data", {})
+                if WIDGET_VIEW in data:
+                    o = copy.deepcopy(o)
+                    o["data"] = {"text/plain": "(an interactive slider in a live notebook; "
+                                               "the static view below shows the same)"}
+                kept.append(o)
+            c.outputs = kept
+    out.cells.insert(1, _header_cell(src, nb, variant, titles))
+    return out
+
+
+def _conf(variant: str) -> str:
+    title = "hmin course" + (" (student edition)" if variant == "student" else " (instructor edition)")
+    return f'''# generated by tools/course.py (do not edit)
+project = {title!r}
+author = "hmin"
+html_title = {title!r}
+extensions = ["myst_nb"]
+myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3
+nb_execution_mode = "off"       # the notebooks were executed on a kernel by tools/course.py
+nb_ipywidgets_js = {{}}           # no widget JavaScript (it would come from a CDN)
+nb_merge_streams = True
+html_theme = "sphinx_book_theme"
+html_theme_options = {{"use_download_button": False, "use_fullscreen_button": False,
+                      "use_repository_button": False, "show_toc_level": 2,
+                      "search_bar_text": "Search the course..."}}
+html_static_path = ["_static"]
+html_copy_source = False        # the student build must not carry notebook sources
+html_show_sourcelink = False
+html_last_updated_fmt = None
+mathjax_path = {MATHJAX_PATH!r}
+mathjax2_config = {MATHJAX2_CONFIG!r}
+exclude_patterns = ["_build", "notebooks/**", "examples/**", "**.ipynb_checkpoints"]
+suppress_warnings = ["myst.header", "myst.xref_missing", "toc.not_included", "misc.highlighting_failure"]
+'''
+
+
+def _index(variant: str, lectures: list[tuple[str, str, dict]]) -> str:
+    def short(stem):  # "03_gd_..." -> "Lecture 3"
+        return "the tour" if stem == "tour" else f"Lecture {int(stem[:2])}" if stem[:2].isdigit() else stem
+
+    rows = "\n".join(f"| {{doc}}`{t} <{n}>` | {info.get('minutes', '?')} min | "
+                     f"{', '.join(map(short, info.get('prerequisites', []))) or '-'} |" for n, t, info in lectures)
+    edition = ("This is the **student edition**: the exercises are on the pages, their solutions are not. "
+               "Download each lecture's notebook from the box at its top, solve the exercises, and run the "
+               "check cell after each answer: it fails on a wrong answer and never prints the right one."
+               if variant == "student" else
+               "This is the **instructor edition**: every solution is on the page. Send students the student "
+               "edition (`site/student/`), which `make docs` builds from the same notebooks.")
+    lec = "\n".join(n for n, _, _ in lectures)
+    return f"""# hmin: a course on h_min and the speed of gradient descent
+
+Does the minimum pairwise distance h_min of the training data control how fast gradient descent trains?
+Six lectures and a tour, executed on a Jupyter kernel by `make docs`, check the statements of Wang & Gu
+(arXiv 2506.24120) as hmin formalises them ({{doc}}`docs/statements`) against measurements, and end with
+the {{doc}}`report card <figures/report>`.
+
+{edition}
+
+| lecture | time | prerequisites |
+|---|---|---|
+{rows}
+
+```{{toctree}}
+:caption: Start here
+:maxdepth: 1
+
+tour
+```
+
+```{{toctree}}
+:caption: Lectures
+:maxdepth: 1
+
+{lec}
+```
+
+```{{toctree}}
+:caption: Reference
+:maxdepth: 1
+
+docs/statements
+figures/report
+readme
+docs/preregistration
+docs/plugins
+docs/api
+```
 """
 
 
-def _copy_mathjax(site: Path) -> str:
+def write_site_source(executed: dict[Path, object], src_dir: Path, variant: str) -> None:
+    """The Sphinx source tree of one build (``variant`` in ``VARIANTS``)."""
     import jupyter_server_mathjax
 
-    src = Path(jupyter_server_mathjax.__file__).parent / "static"
-    dst = site / "mathjax"
-    if not dst.exists():
-        shutil.copytree(src, dst)
-    return f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+    if src_dir.exists():
+        shutil.rmtree(src_dir)
+    (src_dir / "lectures").mkdir(parents=True)
+    ids = statement_ids()
+    titles = {("tour" if s == TOUR else s.stem): title(nb) for s, nb in executed.items()}
+    lectures = []
+    for s, nb in executed.items():
+        page = site_notebook(s, nb, variant, ids, titles)
+        nbformat.write(page, src_dir / (_doc_name(s) + ".ipynb"))
+        if s.parent == LECTURES:
+            lectures.append((_doc_name(s), title(nb), course_info(nb)))
+    # downloads: the student notebooks (both builds), the sources with solutions (instructor only)
+    shutil.copytree(STUDENT, src_dir / "notebooks" / "student")
+    shutil.copy2(TOUR, src_dir / "notebooks" / TOUR.name)
+    if variant == "instructor":
+        shutil.copytree(LECTURES, src_dir / "notebooks" / "lectures")
+    # reference pages at the paths the README links to, so its links work unchanged
+    (src_dir / "docs").mkdir()
+    for md in (ROOT / "docs").glob("*.md"):
+        text = md.read_text()
+        (src_dir / "docs" / md.name).write_text(statements_page(text) if md.name == "statements.md" else text)
+    (src_dir / "readme.md").write_text((ROOT / "README.md").read_text())
+    (src_dir / "figures").mkdir()
+    shutil.copy2(ROOT / "figures" / "report.md", src_dir / "figures" / "report.md")
+    for png in (ROOT / "figures").rglob("*.png"):
+        dst = src_dir / "figures" / png.relative_to(ROOT / "figures")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(png, dst)
+    shutil.copytree(ROOT / "examples", src_dir / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", src_dir / "_static" / "mathjax")
+    (src_dir / "conf.py").write_text(_conf(variant))
+    (src_dir / "index.md").write_text(_index(variant, lectures))
 
 
-def notebook_html(nb, mathjax_url: str) -> str:
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab", mathjax_url=mathjax_url)
-    body, _ = exporter.from_notebook_node(nb)
-    return body
-
-
-def readme_html() -> str:
-    import markdown
-
-    text = (ROOT / "README.md").read_text()
-    body = markdown.markdown(text, extensions=["tables", "fenced_code"])
-    return _PAGE.format(title="hmin: README", body='<p><a href="index.html">course index</a></p>\n' + body)
-
-
-def page_name(src: Path) -> str:
-    """The site page of a notebook: ``lecture_<stem>.html`` for lectures, ``<stem>.html`` otherwise."""
-    return ("lecture_" if src.parent == LECTURES else "") + src.stem + ".html"
-
-
-def build_site(executed: dict[Path, object], out: Path) -> list[Path]:
-    """Write the site for already-executed notebooks.
+def build_site(executed: dict[Path, object], out: Path, *, variants=VARIANTS, work: Path | None = None) -> dict[str, Path]:
+    """Build the course site(s) from already-executed notebooks with Sphinx (offline).
 
     Args:
         executed: source path -> executed notebook (``execute``'s first return value).
-        out: the site folder (created; previous pages are overwritten).
+        out: the site folder: ``out/instructor/``, ``out/student/`` and ``out/index.html`` linking both.
+        variants: which builds.
+        work: folder for the Sphinx sources and doctrees (default: ``build/course`` in the repository).
 
     Returns:
-        The HTML pages written (index first).
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    mathjax = _copy_mathjax(out)
-    # the report card and the README refer to figures/... relative to themselves
-    shutil.copytree(ROOT / "figures", out / "figures", dirs_exist_ok=True)
-    pages, lectures, others = [], [], []
-    for src, nb in executed.items():
-        name = page_name(src)
-        (out / name).write_text(notebook_html(nb, mathjax))
-        pages.append(out / name)
-        (lectures if src.parent == LECTURES else others).append((name, title(nb)))
-    (out / "readme.html").write_text(readme_html())
-    pages.append(out / "readme.html")
-    def links(items):
-        return "\n".join(f'<li><a href="{n}">{html.escape(t)}</a></li>' for n, t in items)
+        variant -> its folder (``index.html`` inside).
 
-    body = f"""<h1>hmin: a course on h_min and the speed of gradient descent</h1>
-<p>Lectures executed on a Jupyter kernel by <code>make docs</code> (sources in <code>notebooks/lectures/</code>;
-student versions without solutions in <code>notebooks/student/</code>).</p>
-<h2>Lectures</h2>
-<ul>
-{links(lectures)}
-</ul>
-<h2>Overview</h2>
-<ul>
-{links(others)}
-</ul>
-<h2>The project</h2>
-<ul>
-<li><a href="figures/report.html">The report card</a> (<code>make verify</code>: every statement, its verdict, rule, numbers and figures)</li>
-<li><a href="readme.html">README</a></li>
-</ul>
-"""
-    (out / "index.html").write_text(_PAGE.format(title="hmin course", body=body))
-    return [out / "index.html", *pages]
+    Raises:
+        RuntimeError: Sphinx failed (its output is in the message).
+    """
+    import subprocess
+
+    work = Path(work) if work is not None else ROOT / "build" / "course"
+    built = {}
+    for variant in variants:
+        src_dir, dst = work / variant / "src", out / variant
+        write_site_source(executed, src_dir, variant)
+        if dst.exists():
+            shutil.rmtree(dst)
+        cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(work / variant / "doctrees"),
+               str(src_dir), str(dst)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"sphinx failed on the {variant} build:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        built[variant] = dst
+    (out / "index.html").write_text(
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>hmin course</title></head><body>\n'
+        "<h1>hmin course</h1>\n<ul>\n"
+        + "".join(f'<li><a href="{v}/index.html">{v} edition</a></li>\n' for v in built)
+        + "</ul>\n</body></html>\n")
+    return built
 
 
 # ------------------------------------------------------------------------------------------------
@@ -331,8 +568,9 @@ def main(argv=None) -> int:
         for src, err in failed:
             print(f"error: {src.relative_to(ROOT)} failed on the kernel:\n{err}", file=sys.stderr)
         return 1
-    pages = build_site(executed, Path(a.out))
-    print(f"site: {pages[0]} ({len(pages)} pages)")
+    built = build_site(executed, Path(a.out))
+    for variant, folder in built.items():
+        print(f"{variant} site: {folder / 'index.html'}")
     return 0
 
 
