@@ -92,6 +92,8 @@ the shallow nets' ray); ``degree`` may also be a number, a dict {label: p} or a 
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import time
 
 import jax
@@ -852,7 +854,137 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     return paths
 
 
+# ----------------------------------------------------------------------------------------------
+# Attack surface (hmin attack T7): the growth degree over rays theta(t) = b + t u
+# ----------------------------------------------------------------------------------------------
+
+ATTACK_WIDTH, ATTACK_D, ATTACK_N = 3, 2, 2           # shallow nets searched: width, input dim, data points
+ATTACK_TS = tuple(np.logspace(2, 4, 9).tolist())     # the ray's t grid (rule (1r)'s window, t >= 100)
+ATTACK_BALL = 2.0                                    # ||b|| <= this
+ATTACK_SHRINK = 0.5                                  # soft threshold of z -> (b, u): exact zeros are reachable
+_ATTACK_ACTS = ("tanh", "softplus", "gelu", "silu", "sigmoid")
+
+
+def _attack_degrees(claim: str) -> dict:
+    from hmin.theory.t07_poly_smooth import corrected_hessian_degree, predicted_hessian_degree
+
+    fn = {"claim": corrected_hessian_degree, "draft": predicted_hessian_degree}[claim]
+    return {a: int(fn("shallow", 1, activation=a)) for a in _ATTACK_ACTS}
+
+
+def _attack_split(z, xp):
+    """z -> (X, Y, b, u): X in [0, 1]^d (sigmoid), Y in (-1, 1) (tanh), b and u soft-thresholded, ||b|| <= ATTACK_BALL,
+    u on the unit sphere (u = 0 when every coordinate is thresholded away: not a ray, margin +inf)."""
+    n, d, m = ATTACK_N, ATTACK_D, ATTACK_WIDTH
+    P = d * m + m
+    X = 1 / (1 + xp.exp(-z[: n * d].reshape(n, d)))
+    Y = xp.tanh(z[n * d: n * d + n]).reshape(n, 1)
+    zb, zu = z[n * d + n: n * d + n + P], z[n * d + n + P:]
+    soft = lambda v: xp.sign(v) * xp.maximum(xp.abs(v) - ATTACK_SHRINK, 0.0)  # noqa: E731
+    b, u = soft(zb), soft(zu)
+    nb = xp.sqrt(xp.sum(b * b) + 1e-300)
+    b = b * xp.minimum(1.0, ATTACK_BALL / nb)
+    nu = xp.sqrt(xp.sum(u * u))
+    u = u / xp.maximum(nu, 1e-300)
+    return X, Y, b, u, nu
+
+
+def _attack_loss(act: str):
+    model = make_model("shallow", d=ATTACK_D, width=ATTACK_WIDTH, activation=act)
+    _, unravel = ravel_pytree(model.init(jax.random.PRNGKey(0)))
+    loss = make_loss(model)
+    return lambda th, X, Y: loss(unravel(th), X, Y)
+
+
+def _attack_problem(claim: str):
+    from hmin.sims.surface import Problem
+
+    degrees = _attack_degrees(claim)
+    ts = jnp.asarray(ATTACK_TS)
+    P = ATTACK_D * ATTACK_WIDTH + ATTACK_WIDTH
+    dim = ATTACK_N * ATTACK_D + ATTACK_N + 2 * P
+    hess = {a: jax.hessian(_attack_loss(a)) for a in _ATTACK_ACTS}
+
+    def slope(a, X, Y, b, u):
+        thetas = b[None, :] + ts[:, None] * u[None, :]
+        H = jax.vmap(lambda th: hess[a](th, X, Y))(thetas)
+        hn = jnp.max(jnp.abs(jnp.linalg.eigvalsh(0.5 * (H + jnp.swapaxes(H, 1, 2)))), axis=1)
+        lx = jnp.log1p(jnp.linalg.norm(thetas, axis=1))
+        ly = jnp.log(jnp.maximum(hn, 1e-300))
+        lx, ly = lx - lx.mean(), ly - ly.mean()
+        return jnp.sum(lx * ly) / jnp.sum(lx * lx)
+
+    def margin(z):
+        X, Y, b, u, nu = _attack_split(z, jnp)
+        ms = jnp.stack([degrees[a] + SLOPE_TOL - slope(a, X, Y, b, u) for a in _ATTACK_ACTS])
+        return jnp.where(nu > 0, jnp.min(ms), jnp.inf)
+
+    def decode(z):
+        X, Y, b, u, nu = _attack_split(np.asarray(z, dtype=np.float64), np)
+        return {"X": X.tolist(), "Y": Y.tolist(), "b": b.tolist(), "u": u.tolist(), "degrees": degrees,
+                "ts": list(ATTACK_TS), "slope_tol": SLOPE_TOL, "width": ATTACK_WIDTH, "ray": bool(nu > 0)}
+
+    dense = {}  # activation -> jitted batched dense Hessian (compiled once per process)
+    cache = {}
+
+    def slopes(c):
+        """Rule (1r) on the saved ray: fit_loglog_slope of ||Hess L||_2 (numpy eigh, float64) on 1 + ||theta||."""
+        if not c["ray"]:
+            return {}
+        key = json.dumps(c, sort_keys=True)
+        if key in cache:
+            return cache[key]
+        X, Y = np.asarray(c["X"], dtype=np.float64), np.asarray(c["Y"], dtype=np.float64)
+        thetas = np.asarray(c["b"])[None, :] + np.asarray(c["ts"])[:, None] * np.asarray(c["u"])[None, :]
+        out = {}
+        for a in c["degrees"]:
+            if a not in dense:
+                dense[a] = jax.jit(jax.vmap(jax.hessian(_attack_loss(a)), in_axes=(0, None, None)))
+            H = np.asarray(dense[a](jnp.asarray(thetas), jnp.asarray(X), jnp.asarray(Y)), dtype=np.float64)
+            hn = np.abs(np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, 1, 2)))).max(axis=1)
+            out[a] = fit_loglog_slope(1 + np.linalg.norm(thetas, axis=1), hn)["slope"]
+        cache[key] = out
+        return out
+
+    def rejudge(c):
+        s = slopes(c)
+        ms = [c["degrees"][a] + c["slope_tol"] - s[a] for a in s if np.isfinite(s[a])]
+        return float(min(ms)) if ms else math.inf
+
+    def describe(c):
+        s = slopes(c)
+        if not s:
+            return "(no ray: u = 0)"
+        a = min(s, key=lambda k: c["degrees"][k] - s[k])
+        nz = int(np.sum(np.asarray(c["u"]) != 0))
+        return (f"at sigma = {a}: slope {s[a]:.3f} of log ||Hess L||_2 on log(1 + ||theta||) along theta(t) = b + t u, "
+                f"t = 1e2..1e4 (claimed degree {c['degrees'][a]} + {c['slope_tol']:g}); u has {nz} of {len(c['u'])} "
+                f"coordinates non-zero, ||b|| = {np.linalg.norm(c['b']):.3g}")
+
+    return Problem(dim=dim, margin=margin, decode=decode, rejudge=rejudge, describe=describe, differentiable=True,
+                   init_scale=1.0, learning_rate=0.05)
+
+
+def _attack_surface():
+    from hmin.sims.surface import AttackSurface
+
+    return AttackSurface(
+        space=(f"shallow nets of width {ATTACK_WIDTH} (sims.models.shallow, every analytic activation of the check: "
+               f"{', '.join(_ATTACK_ACTS)}), N = {ATTACK_N} points in [0, 1]^{ATTACK_D}, labels in (-1, 1), squared "
+               f"loss; rays theta(t) = b + t u, ||b|| <= {ATTACK_BALL:g}, ||u|| = 1 (b, u soft-thresholded at "
+               f"{ATTACK_SHRINK:g} in z, so rays with exact zeros, such as a unit with w_j = 0, are reachable); "
+               "margin = min over the activations of p + tol - slope"),
+        claims={"claim": "the revised T7: p = corrected_hessian_degree (2 for bounded sigma, 3 for softplus/GELU/SiLU)",
+                "draft": "T7's refuted first draft: p = 2 for every shallow net (predicted_hessian_degree)"},
+        build=_attack_problem,
+        tolerance=f"rule (1r): slope <= p + {SLOPE_TOL:g} over t = 1e2..1e4 (SLOPE_TOL)")
+
+
+ATTACK = _attack_surface()
+
+
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"first draft: p = 2 for every shallow net": {"degree": "draft"},
                               "every degree one too small": {"degree_shift": -1.0},
-                              "every degree one too large (caught on the shallow nets' ray)": {"degree_shift": 1.0}})
+                              "every degree one too large (caught on the shallow nets' ray)": {"degree_shift": 1.0}},
+              attack=ATTACK)
