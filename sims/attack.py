@@ -194,7 +194,7 @@ def _search_gradient(prob, K, rng, deadline, patience, tick, stop_negative, eval
             if stop_negative and best.min() < 0:
                 break
             upd, state = step(jnp.asarray(g), state, jnp.asarray(z))
-            z = np.asarray(optax.apply_updates(jnp.asarray(z), upd), dtype=np.float64)
+            z = np.array(optax.apply_updates(jnp.asarray(z), upd), dtype=np.float64)  # writable copy
             stale = since >= patience
             if stale.any():  # fresh random starts for the restarts that stopped improving
                 z[stale] = rng.standard_normal((int(stale.sum()), prob.dim)) * prob.init_scale
@@ -212,20 +212,32 @@ def _search_gradient(prob, K, rng, deadline, patience, tick, stop_negative, eval
 def _search_es(prob, K, rng, deadline, patience, tick, stop_negative, evaluate, screen, lam: int = 4):
     """Screen ``screen`` random starts, keep the best K, then a (1+lam) evolution strategy per restart."""
     hist: list[list[float]] = [[] for _ in range(K)]
+    Z0 = rng.standard_normal((screen, prob.dim)) * prob.init_scale
+    m0: list[float] = []
+    interrupted = False
     try:
-        Z0 = rng.standard_normal((screen, prob.dim)) * prob.init_scale
-        m0 = evaluate(Z0)
+        for i in range(0, screen, K):  # in chunks of K, so that the budget and Ctrl-C are honoured
+            m0.extend(evaluate(Z0[i:i + K]))
+            if time.perf_counter() >= deadline:
+                break
     except KeyboardInterrupt:
-        raise _Interrupted() from None
+        interrupted = True
+    if not m0:
+        raise _Interrupted()
+    Z0, m0 = Z0[:len(m0)], np.asarray(m0)
     order = np.argsort(m0)[:K]
+    if len(order) < K:  # the budget ended inside the first chunk: the missing slots repeat the best start
+        order = np.concatenate([order, np.repeat(order[:1], K - len(order))])
     z, cur = Z0[order].copy(), m0[order].copy()
     sigma = np.full(K, prob.init_scale)
     best, best_z = cur.copy(), z.copy()
     since = np.zeros(K, dtype=int)
     for k in range(K):
         hist[k].append(float(best[k]))
-    it, evals = 1, screen
+    it, evals = 1, len(m0)
     tick(it, evals, float(best.min()))
+    if interrupted:
+        return best_z, best, hist, it, evals, True
     try:
         while time.perf_counter() < deadline and not (stop_negative and best.min() < 0):
             for k in range(K):
@@ -467,3 +479,44 @@ def margin_summary(result: AttackResult) -> dict:
             "best_by_iteration": [min(h[i] if i < len(h) else h[-1] for h in result.history)
                                   for i in range(0, max(len(h) for h in result.history),
                                                  max(1, max(len(h) for h in result.history) // 20))]}
+
+
+def attack_line(summary: dict, verdict: str | None = None) -> str:
+    """The report-card reading of an attack: "holds; no counterexample in 120 s of search, closest margin 0.31"."""
+    strength = (f"{summary['elapsed_s']:.0f} s of search (budget {summary['budget_s']:g} s, {summary['restarts']} "
+                f"restarts, {summary['evaluations']} evaluations)")
+    head = f"{verdict}; " if verdict else ""
+    if summary["counterexample"]:
+        return (f"{head}COUNTEREXAMPLE to {summary['claim']!r} found in {strength}: margin "
+                f"{summary['smallest_margin']:.4g} {summary['at']}; saved to {summary['saved']}")
+    return f"{head}no counterexample in {strength}, closest margin {summary['smallest_margin']:.4g} {summary['at']}"
+
+
+def run_attacks(results: dict, reg, ids: list[str], budget: float, outdir: str | Path, *, restarts: int = 4,
+                seed: int = 0) -> dict:
+    """``hmin verify --attack SECONDS``: attack every statement in ``ids`` that has a surface, ``budget`` seconds
+    each, and add ``results[id]["attack"]`` (`margin_summary`); rewrites results.json and the reports.
+
+    Returns:
+        id -> summary, for the statements attacked.
+    """
+    from hmin.sims.report import write_reports
+
+    outdir = Path(outdir)
+    done = {}
+    for sid in ids:
+        entry = reg.get(sid)
+        if entry is None or entry.check is None or getattr(entry.check, "attack", None) is None:
+            continue
+        log(f"[verify --attack] {sid}: {budget:g} s")
+        res = attack(entry, entry.check.attack, budget=budget, restarts=restarts, seed=seed, out=outdir / "attack")
+        s = margin_summary(res)
+        s["saved"] = str(Path(s["saved"]).relative_to(outdir)) if s["saved"] else None
+        s["figure"] = str(Path(s["figure"]).relative_to(outdir)) if s["figure"] else None
+        done[sid] = s
+        if sid in results:
+            results[sid]["attack"] = s
+    if done:
+        atomic_write_json(outdir / "results.json", results, sort_keys=False)
+        write_reports(results, outdir)
+    return done

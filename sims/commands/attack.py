@@ -59,8 +59,12 @@ def main(args) -> int:
         raise InputError("name a statement id (hmin attack T7), or --list")
     entry, surf = surface_of(reg, args.id)
     ensure_writable_dir(args.out, "--out")
-    res = attack(entry, surf, claim=args.claim, budget=args.budget, restarts=args.restarts, seed=args.seed or 0,
-                 out=args.out)
+    try:
+        res = attack(entry, surf, claim=args.claim, budget=args.budget, restarts=args.restarts, seed=args.seed or 0,
+                     out=args.out)
+    except KeyboardInterrupt:
+        print("hmin attack: interrupted before the first candidate was evaluated; nothing saved", file=sys.stderr)
+        return 130
     print(res.line())
     if res.figure:
         print(f"figure: {res.figure}")
