@@ -896,6 +896,9 @@ def _attack_loss(act: str):
     return lambda th, X, Y: loss(unravel(th), X, Y)
 
 
+_ATTACK_DENSE: dict = {}
+
+
 def _attack_problem(claim: str):
     from hmin.sims.surface import Problem
 
@@ -924,7 +927,7 @@ def _attack_problem(claim: str):
         return {"X": X.tolist(), "Y": Y.tolist(), "b": b.tolist(), "u": u.tolist(), "degrees": degrees,
                 "ts": list(ATTACK_TS), "slope_tol": SLOPE_TOL, "width": ATTACK_WIDTH, "ray": bool(nu > 0)}
 
-    dense = {}  # activation -> jitted batched dense Hessian (compiled once per process)
+    dense = _ATTACK_DENSE  # activation -> jitted batched dense Hessian (compiled once per process)
     cache = {}
 
     def slopes(c):

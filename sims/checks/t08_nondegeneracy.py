@@ -770,6 +770,9 @@ def _attack_configs():
     return out
 
 
+_ATTACK_JAC: dict = {}
+
+
 def _attack_problem(claim: str):
     from hmin.sims.surface import Problem
     from hmin.theory.t08_nondegeneracy import expected_rank, symmetry_rank_bound
@@ -777,7 +780,7 @@ def _attack_problem(claim: str):
     configs = _attack_configs()
     names = [c[0] for c in configs]
     dim = 1 + max(n * m.d + P for _, m, n, P in configs)
-    jac = {}
+    jac = _ATTACK_JAC  # config -> jitted Jacobian (compiled once per process)
 
     def expected(name, N, k, P, m):
         return int(symmetry_rank_bound(N, k, P, m) if claim == "claim" else expected_rank(N * k, P))
