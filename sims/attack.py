@@ -33,7 +33,8 @@ from hmin.sims.errors import InputError
 from hmin.sims.progress import log
 from hmin.sims.store import atomic_write_json
 
-__all__ = ["AttackResult", "FORMAT", "attack", "surface_of", "replay", "load_candidate", "result_line"]
+__all__ = ["AttackResult", "FORMAT", "attack", "surface_of", "replay", "load_candidate", "result_line", "margin_summary",
+           "attack_line", "run_attacks"]
 
 #: the format tag of a saved candidate file
 FORMAT = "hmin-attack/1"

@@ -58,6 +58,12 @@ def main(args) -> int:
     if args.id is None:
         raise InputError("name a statement id (hmin attack T7), or --list")
     entry, surf = surface_of(reg, args.id)
+    if args.claim is not None and args.claim not in surf.claims:
+        raise InputError(f"unknown claim {args.claim!r}; {entry.id}'s surface attacks: {', '.join(surf.claims)}")
+    if not args.budget > 0:
+        raise InputError(f"--budget must be > 0 seconds, got {args.budget}")
+    if args.restarts < 1:
+        raise InputError(f"--restarts must be a positive integer, got {args.restarts}")
     ensure_writable_dir(args.out, "--out")
     try:
         res = attack(entry, surf, claim=args.claim, budget=args.budget, restarts=args.restarts, seed=args.seed or 0,
