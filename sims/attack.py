@@ -1,7 +1,8 @@
 """``hmin attack``: search a statement's attack surface for a counterexample.
 
-The search minimises the surface's margin (`sims.surface`; >= 0 where the claim holds) from K random
-starts:
+The search minimises the surface's margin (`sims.surface`; >= 0 where the claim holds). First 8 K random
+starts z ~ N(0, init_scale^2 I) are screened with the forward margin alone (one vmapped compilation, far
+cheaper than the gradient's; a counterexample among them ends the search), and the best K go on:
 
 * differentiable margins: K restarts of Adam (optax), vmapped and jitted together; a restart that has
   not improved its best margin for ``patience`` iterations starts again from a fresh random point;
@@ -152,7 +153,7 @@ def _batch_evaluator(prob, size: int):
     return evaluate
 
 
-def _search_gradient(prob, K, rng, deadline, patience, tick, stop_negative, evaluate, screen):
+def _search_gradient(prob, K, rng, deadline, patience, tick, stop_negative, evaluate, screen, prior):
     """Screen ``screen`` random starts with the forward margin (cheap to compile), keep the best K, then Adam."""
     import jax
     import jax.numpy as jnp
@@ -161,6 +162,7 @@ def _search_gradient(prob, K, rng, deadline, patience, tick, stop_negative, eval
     hist: list[list[float]] = [[] for _ in range(K)]
     try:
         Z0 = rng.standard_normal((screen, prob.dim)) * prob.init_scale
+        Z0[:len(prior)] = prior[:screen]  # the saved candidate of an earlier run is tried first
         m0 = evaluate(Z0)
         order = np.argsort(m0)[:K]
         z, best = Z0[order].copy(), m0[order].copy()
@@ -210,16 +212,17 @@ def _search_gradient(prob, K, rng, deadline, patience, tick, stop_negative, eval
     return best_z, best, hist, it, evals, False
 
 
-def _search_es(prob, K, rng, deadline, patience, tick, stop_negative, evaluate, screen, lam: int = 4):
+def _search_es(prob, K, rng, deadline, patience, tick, stop_negative, evaluate, screen, prior, lam: int = 4):
     """Screen ``screen`` random starts, keep the best K, then a (1+lam) evolution strategy per restart."""
     hist: list[list[float]] = [[] for _ in range(K)]
     Z0 = rng.standard_normal((screen, prob.dim)) * prob.init_scale
+    Z0[:len(prior)] = prior[:screen]  # the saved candidate of an earlier run is tried first
     m0: list[float] = []
     interrupted = False
     try:
         for i in range(0, screen, K):  # in chunks of K, so that the budget and Ctrl-C are honoured
             m0.extend(evaluate(Z0[i:i + K]))
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or (stop_negative and min(m0) < 0):
                 break
     except KeyboardInterrupt:
         interrupted = True
@@ -360,9 +363,10 @@ def attack(entry, surf, *, claim: str | None = None, budget: float = 60.0, resta
                   "restarts" if prob.differentiable else
                   f"{screen} screened random starts, then a (1+4) evolution strategy x {restarts} restarts")
         evaluate = _batch_evaluator(prob, screen)
+        prior = _prior(out, sid, claim, prob.dim)
         try:
             best_z, best, hist, it, evals, interrupted = search(prob, int(restarts), rng, t0 + budget, patience, tick,
-                                                                stop_on_counterexample, evaluate, screen)
+                                                                stop_on_counterexample, evaluate, screen, prior)
         except _Interrupted:
             raise KeyboardInterrupt from None
         elapsed = time.perf_counter() - t0
@@ -398,6 +402,19 @@ def attack(entry, surf, *, claim: str | None = None, budget: float = 60.0, resta
     return AttackResult(sid, claim, margin, judged, judged < 0, candidate, prob.describe(candidate), elapsed, it, evals,
                         int(restarts), float(budget), int(seed), method, interrupted, shrunk,
                         hist, str(path) if path else None, fig)
+
+
+def _prior(out, sid: str, claim: str, dim: int) -> np.ndarray:
+    """The search vector of the candidate an earlier run saved in ``out`` (as Hypothesis replays its example
+    database first), when it fits this problem; else an empty (0, dim) array."""
+    if out is None:
+        return np.zeros((0, dim))
+    path = Path(out) / f"{sid}-{_slug(claim)}-attack.json"
+    try:
+        z = np.asarray(load_candidate(path).get("z", []), dtype=np.float64)
+    except (InputError, ValueError, TypeError):
+        return np.zeros((0, dim))
+    return z[None, :] if z.shape == (dim,) and np.all(np.isfinite(z)) else np.zeros((0, dim))
 
 
 def _slug(s: str) -> str:

@@ -69,6 +69,9 @@ def test_t10_false_variant_counterexample_replays_in_a_fresh_process(tmp_path):
                          text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "COUNTEREXAMPLE" in out.stdout and "the same verdict as saved" in out.stdout
+    # the next run in the same directory tries the saved candidate first (Hypothesis's example database)
+    again = attack(entry, surf, claim="greedy-optimal", budget=5, restarts=2, out=tmp_path, figure=False)
+    assert again.counterexample and again.evaluations == 2
     # a planted change of the saved claim flips the verdict and the replay says so (exit 1)
     rec["verdict"] = "no counterexample"
     bad = tmp_path / "planted.json"
