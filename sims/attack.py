@@ -5,7 +5,9 @@ starts z ~ N(0, init_scale^2 I) are screened with the forward margin alone (one 
 cheaper than the gradient's; a counterexample among them ends the search), and the best K go on:
 
 * differentiable margins: K restarts of Adam (optax), vmapped and jitted together; a restart that has
-  not improved its best margin for ``patience`` iterations starts again from a fresh random point;
+  not improved its best margin for ``patience`` iterations starts again from a fresh random point (when
+  the budget left is under `GRADIENT_COMPILE_FACTOR` x the screening's time, the gradient is not compiled
+  and the evolution strategy below goes on with the forward margin);
 * non-differentiable margins (ranks, argmax choices): K restarts of a (1+lambda) evolution strategy
   (Gaussian mutations, step size adapted by the 1/5 success rule; CMA-style without the covariance),
   restarted the same way.
