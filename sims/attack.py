@@ -134,7 +134,7 @@ def _finite(m) -> np.ndarray:
 def _batch_evaluator(prob, size: int):
     """``evaluate(Z) -> margins`` for any number of rows: jit(vmap(margin)) on fixed batches of ``size`` (one
     compilation, padded) for a differentiable (JAX) margin; a loop otherwise. NaN -> +inf."""
-    if not prob.differentiable:
+    if not (prob.differentiable or prob.batched):
         def one(z):
             try:
                 return float(_finite(prob.margin(np.asarray(z, dtype=np.float64))))
@@ -232,8 +232,9 @@ def _search_es(prob, K, rng, deadline, patience, tick, stop_negative, evaluate, 
     m0: list[float] = []
     interrupted = False
     try:
-        for i in range(0, screen, K):  # in chunks of K, so that the budget and Ctrl-C are honoured
-            m0.extend(evaluate(Z0[i:i + K]))
+        chunk = screen if prob.batched else K  # one compiled batch; else chunks of K (budget and Ctrl-C honoured)
+        for i in range(0, screen, chunk):
+            m0.extend(evaluate(Z0[i:i + chunk]))
             if time.perf_counter() >= deadline or (stop_negative and min(m0) < 0):
                 break
     except KeyboardInterrupt:

@@ -46,6 +46,8 @@ class Problem:
         rejudge: ``rejudge(candidate) -> float``, the judge's margin from the candidate alone (float64).
         describe: ``describe(candidate) -> str``, a short "at ..." text.
         differentiable: whether ``margin`` can be differentiated (gradient restarts) or not (random search).
+        batched: a non-differentiable margin that is still JAX-traceable: evaluated jitted and vmapped in batches
+            (as a differentiable one always is) instead of one NumPy vector at a time.
         init_scale: standard deviation of the random starts z ~ N(0, init_scale^2 I).
         learning_rate: the gradient method's step (Adam).
     """
@@ -58,6 +60,7 @@ class Problem:
     differentiable: bool = True
     init_scale: float = 1.0
     learning_rate: float = 0.05
+    batched: bool = False
 
     def __post_init__(self):
         if int(self.dim) != self.dim or self.dim < 1:

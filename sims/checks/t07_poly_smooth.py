@@ -964,8 +964,11 @@ def _attack_problem(claim: str):
                 f"t = 1e2..1e4 (claimed degree {c['degrees'][a]} + {c['slope_tol']:g}); u has {nz} of {len(c['u'])} "
                 f"coordinates non-zero, ||b|| = {np.linalg.norm(c['b']):.3g}")
 
-    return Problem(dim=dim, margin=margin, decode=decode, rejudge=rejudge, describe=describe, differentiable=True,
-                   init_scale=1.0, learning_rate=0.05)
+    # Searched gradient-free (the jitted forward margin, batched): the margin is differentiable, but its gradient
+    # (through 45 dense Hessians' eigenvalues) costs 4x the forward margin to compile (14.7 s vs 3.8 s CPU) and
+    # once hung inside XLA's CPU runtime (every thread waiting, under a load of ~25 on 2 cores; not diagnosed).
+    return Problem(dim=dim, margin=margin, decode=decode, rejudge=rejudge, describe=describe, differentiable=False,
+                   init_scale=1.0, batched=True)
 
 
 def _attack_surface():
