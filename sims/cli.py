@@ -21,6 +21,7 @@ COMMANDS = {
     "verify": "hmin.sims.commands.verify",
     "statements": "hmin.sims.commands.statements",
     "train": "hmin.sims.commands.train",
+    "attack": "hmin.sims.commands.attack",
 }
 
 DESCRIPTION = """\
@@ -35,6 +36,7 @@ measured GD trajectories (JAX).
   hmin geometry POINTS.npy    h_min, q_X = h_min/2, fill distance, mesh ratio of a point set
   hmin select POINTS.npy --k  a uniform subset (greedy max-min) with its T10 certificate
   hmin train POINTS --labels Y  train a network on your data; loss curve vs T5/T6, h_min, slow pairs
+  hmin attack ID              search a statement's hypotheses for a counterexample (saved, replayable)
 """
 
 

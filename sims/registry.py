@@ -157,6 +157,8 @@ class Check:
         plot: ``plot(measured, verdict, ctx) -> list[str]``; None for no figures.
         false_variants: name -> keyword arguments of ``judge`` that state a false prediction; each must
             make the verdict "violated" on a real measurement.
+        attack: optional `sims.surface.AttackSurface`: the search space, a parameterisation inside the
+            hypotheses and a float64 margin (>= 0 where the claim holds) that ``hmin attack`` minimises.
     """
 
     id: str
@@ -165,6 +167,7 @@ class Check:
     judge: Callable[..., Verdict]
     plot: Callable[[dict, Verdict, "CheckContext"], list] | None = None
     false_variants: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    attack: Any = None
 
     def __post_init__(self):
         missing = [p for p in PRESETS if p not in self.settings]
@@ -185,6 +188,12 @@ class Check:
                 raise PluginError(f"check {self.id}: {name} must be callable")
         if self.plot is not None and not callable(self.plot):
             raise PluginError(f"check {self.id}: plot must be callable or None")
+        if self.attack is not None:
+            from hmin.sims.surface import AttackSurface
+
+            if not isinstance(self.attack, AttackSurface):
+                raise PluginError(f"check {self.id}: attack must be a sims.surface.AttackSurface or None, "
+                                  f"got a {type(self.attack).__name__}")
 
 
 @dataclasses.dataclass(frozen=True)

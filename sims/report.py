@@ -85,6 +85,10 @@ def summary_table(results: dict, ids=None) -> str:
                      + f" {wall:6.1f}s  {r.get('title', '')}")
         if r.get("status") == "error":
             lines.append(f"       error: {r.get('error')}")
+        if r.get("attack"):
+            from hmin.sims.attack import attack_line
+
+            lines.append(f"       attack: {attack_line(r['attack'])}")
     return "\n".join(lines)
 
 
@@ -137,6 +141,11 @@ def _md(results: dict) -> str:
             out += [f"Rule: {r['rule']}", ""]
         if r.get("power"):
             out += [f"Power: {r['power']}", ""]
+        if r.get("attack"):
+            from hmin.sims.attack import attack_line
+
+            out += [f"Attack (hmin attack, {r['attack']['method']}): {attack_line(r['attack'], r.get('verdict'))}"
+                    + (f" ![margin vs iteration]({r['attack']['figure']})" if r["attack"].get("figure") else ""), ""]
         if r.get("combined"):
             c = r["combined"]
             out += [f"Over seeds: **{c['verdict']}** ({_stability(r)}; "
@@ -148,6 +157,12 @@ def _md(results: dict) -> str:
         for f in r.get("figures", []):
             out += ["", f"![{i}]({f})"]
     return "\n".join(out) + "\n"
+
+
+def _attack_text(r: dict) -> str:
+    from hmin.sims.attack import attack_line
+
+    return f"({r['attack']['method']}) {attack_line(r['attack'], r.get('verdict'))}"
 
 
 def _badge(s: str) -> str:
@@ -190,6 +205,7 @@ def _html(results: dict) -> str:
             + f"<h3>Numeric {_badge(r.get('verdict', 'none'))}</h3>{err}"
             + (f"<p><b>Rule:</b> {e(r['rule'])}</p>" if r.get("rule") else "")
             + (f"<p><b>Power:</b> {e(r['power'])}</p>" if r.get("power") else "")
+            + (f"<p><b>Attack:</b> {e(_attack_text(r))}</p>" if r.get("attack") else "")
             + f"<ul class='n'>{nums}</ul>"
             + (f"<p><b>Notes:</b> {e(r['notes'])}</p>" if r.get("notes") else "")
             + figs + "</section>")

@@ -152,6 +152,17 @@ CASES = [
     ("statements", "unknown-id", ["statements", "T99"], r"unknown statement id"),
     ("statements", "plugin-missing", ["statements", "--plugin", "{d}/no_such_plugin.py"], r"no_such_plugin"),
     ("statements", "unknown-option", ["statements", "--bogus"], r"unrecognized arguments: --bogus"),
+    # attack, and verify's --replay / --attack
+    ("attack", "no-id", ["attack", "--out", "{out}"], r"name a statement id"),
+    ("attack", "unknown-id", ["attack", "T99", "--out", "{out}"], r"unknown statement id"),
+    ("attack", "no-surface", ["attack", "T1", "--out", "{out}"], r"T1 has no attack surface"),
+    ("attack", "unknown-claim", ["attack", "T10", "--claim", "bogus", "--out", "{out}"], r"unknown claim 'bogus'"),
+    ("attack", "budget-zero", ["attack", "T10", "--budget", "0", "--out", "{out}"], r"--budget must be > 0"),
+    ("attack", "restarts-zero", ["attack", "T10", "--restarts", "0", "--out", "{out}"], r"--restarts must be a positive"),
+    ("attack", "out-is-a-file", ["attack", "T10", "--out", "{afile}"], r"--out .*afile exists and is not a directory"),
+    ("verify", "replay-missing", ["verify", "--replay", "{d}/no_such.json"], r"--replay .*no_such.json: no such file"),
+    ("verify", "replay-not-a-candidate", ["verify", "--replay", "{afile}"], r"--replay .*afile: not"),
+    ("verify", "attack-negative", ["verify", "--attack", "-5", "--out", "{out}"], r"--attack must be > 0 seconds"),
 ]
 
 ALL_CASES = [

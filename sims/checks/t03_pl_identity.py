@@ -305,6 +305,106 @@ def _pl_factor_lam_max(lam_min, lam_max, n):
     return 2.0 * lam_max / n
 
 
+# ----------------------------------------------------------------------------------------------
+# Attack surface (hmin attack T3): the identity and the PL inequality over data, labels and parameters
+# ----------------------------------------------------------------------------------------------
+
+ATTACK_N, ATTACK_D, ATTACK_WIDTH, ATTACK_BOX = 4, 2, 4, 3.0
+
+
+def _attack_problem(claim: str):
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    from hmin.sims.diagnostics import jacobian, make_loss
+    from hmin.sims.models import make_model
+    from hmin.sims.surface import Problem
+
+    lam_max_pl = claim == "pl-lambda-max"
+    model = make_model("shallow", d=ATTACK_D, width=ATTACK_WIDTH, activation="tanh")
+    flat0, unravel = ravel_pytree(model.init(jax.random.PRNGKey(0)))
+    P, n, d = flat0.size, ATTACK_N, ATTACK_D
+    loss = make_loss(model)
+
+    def split(z, xp):
+        X = 1 / (1 + xp.exp(-z[: n * d].reshape(n, d)))            # data in [0, 1]^d
+        Y = xp.tanh(z[n * d: n * d + n]).reshape(n, 1)              # labels in (-1, 1)
+        theta = ATTACK_BOX * xp.tanh(z[n * d + n:] / ATTACK_BOX)    # parameters in a box
+        return X, Y, theta
+
+    def parts(theta, X, Y, xp, grad, jac):
+        g = grad(theta)
+        g2 = xp.sum(g * g)
+        J = jac(theta)
+        r = (model.apply(unravel(theta), X) - Y).ravel()
+        G = J @ J.T
+        ev = xp.linalg.eigvalsh(0.5 * (G + G.T))
+        return g2, G, r, ev
+
+    def combine(g2, rGr, r_sq, ev, L):
+        tol = REL_TOL * g2 + ROUND_C * UNIT_ROUNDOFF * ev[-1] * r_sq / n**2
+        mu = 2.0 / n * (ev[-1] if lam_max_pl else ev[0])
+        m_id = 1.0 - abs(g2 - rGr / n**2) / tol
+        m_pl = 1.0 - mu * L / (g2 + tol)
+        return m_id, m_pl
+
+    def margin(z):
+        X, Y, theta = split(z, jnp)
+        g2, G, r, ev = parts(theta, X, Y, jnp, lambda th: jax.grad(lambda t: loss(unravel(t), X, Y))(th),
+                             lambda th: jax.vmap(lambda x: jax.grad(lambda t: model.apply(unravel(t), x[None, :])[0, 0])(th))(X))
+        m_id, m_pl = combine(g2, r @ G @ r, jnp.sum(r * r), ev, 0.5 * jnp.sum(r * r) / n)
+        return jnp.minimum(m_id, m_pl)
+
+    def decode(z):
+        X, Y, theta = split(np.asarray(z, dtype=np.float64), np)
+        return {"X": X.tolist(), "Y": Y.tolist(), "theta": theta.tolist(), "claim": claim}
+
+    def numbers(c):
+        X, Y = jnp.asarray(c["X"]), jnp.asarray(c["Y"])
+        th = jnp.asarray(c["theta"])
+        g = np.asarray(jax.grad(lambda t: loss(unravel(t), X, Y))(th), dtype=np.float64)
+        J = np.asarray(jacobian(model, unravel(th), X), dtype=np.float64)  # sims.diagnostics, as the check
+        r = (np.asarray(model.apply(unravel(th), X)) - np.asarray(Y)).ravel()
+        G = J @ J.T
+        ev = np.linalg.eigvalsh(0.5 * (G + G.T))
+        g2 = float(g @ g)
+        pred = float(grad_norm_sq_from_gram(G, r, n))  # theory's identity
+        L = float(0.5 * r @ r / n)
+        mu = float(pl_constant(ev[-1] if lam_max_pl else ev[0], n))  # theory's PL constant (2/N) lambda
+        return g2, pred, float(r @ r), ev, L, mu
+
+    def rejudge(c):
+        g2, pred, r_sq, ev, L, mu = numbers(c)
+        tol = REL_TOL * g2 + ROUND_C * UNIT_ROUNDOFF * ev[-1] * r_sq / n**2
+        return float(min(1.0 - abs(g2 - pred) / tol, 1.0 - mu * L / (g2 + tol)))
+
+    def describe(c):
+        g2, pred, r_sq, ev, L, mu = numbers(c)
+        return (f"at |g2 - r^T G r / N^2| / g2 = {abs(g2 - pred) / g2:.3g} (tolerance {REL_TOL:g} g2 + round-off), "
+                f"||grad L||^2 / (mu L) = {g2 / (mu * L):.6g} (claimed >= 1), N = {n} points in [0, 1]^{d}")
+
+    return Problem(dim=n * d + n + P, margin=margin, decode=decode, rejudge=rejudge, describe=describe,
+                   differentiable=True, learning_rate=0.05)
+
+
+def _attack_surface():
+    from hmin.sims.surface import AttackSurface
+
+    return AttackSurface(
+        space=(f"shallow tanh nets of width {ATTACK_WIDTH} (sims.models.shallow), N = {ATTACK_N} points in [0, 1]^{ATTACK_D}, "
+               f"labels in (-1, 1), parameters in [-{ATTACK_BOX:g}, {ATTACK_BOX:g}]^P: every point of the space, not only "
+               "points on GD trajectories"),
+        claims={"claim": "T3: ||grad L||^2 = r^T G r / N^2 >= (2/N) lambda_min(G) L",
+                "pl-lambda-max": "false variant: PL constant (2/N) lambda_max"},
+        build=_attack_problem,
+        tolerance=(f"the judge's: |g2 - r^T G r / N^2| <= {REL_TOL:g} g2 + {ROUND_C:g} u lambda_max ||r||^2 / N^2, and "
+                   "g2 - mu L >= -(that); margin = min(1 - identity error / tolerance, 1 - mu L / (g2 + tolerance))"))
+
+
+ATTACK = _attack_surface()
+
+
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"identity constant 1/(N(N-1))": {"identity_factor": _identity_n_n_minus_1},
-                              "PL constant (2/N) lambda_max": {"pl_factor": _pl_factor_lam_max}})
+                              "PL constant (2/N) lambda_max": {"pl_factor": _pl_factor_lam_max}},
+              attack=ATTACK)

@@ -368,7 +368,95 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     return [ctx.rel(save(fig, ctx.fig("t04_mu_vs_hmin_cluster.png")))]
 
 
+# ----------------------------------------------------------------------------------------------
+# Attack surface (hmin attack T4): maximise lambda_min(G) relative to the pair term
+# ----------------------------------------------------------------------------------------------
+
+ATTACK_N, ATTACK_D, ATTACK_WIDTH, ATTACK_BOX = 4, 3, 6, 3.0
+_ATTACK_PAIR_FACTOR = {"claim": 0.5, "pair-factor-0.01": 0.01}
+
+
+def _attack_problem(claim: str):
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    from hmin.sims.models import make_model
+    from hmin.sims.surface import Problem
+
+    c_pair = _ATTACK_PAIR_FACTOR[claim]
+    model = make_model("shallow", d=ATTACK_D, width=ATTACK_WIDTH, activation="tanh")
+    flat0, unravel = ravel_pytree(model.init(jax.random.PRNGKey(0)))
+    P, n, d = flat0.size, ATTACK_N, ATTACK_D
+    pairs = np.array([(i, j) for i in range(n) for j in range(i + 1, n)])
+
+    def split(z, xp):
+        X = z[: n * d].reshape(n, d)
+        X = X / xp.sqrt(xp.sum(X * X, axis=1, keepdims=True) + 1e-300)  # on S^(d-1)
+        theta = ATTACK_BOX * xp.tanh(z[n * d:] / ATTACK_BOX)
+        return X, theta
+
+    def rows(theta, X):
+        return jax.vmap(lambda x: jax.grad(lambda th: model.apply(unravel(th), x[None, :])[0, 0])(theta))(X)
+
+    def margin(z):
+        X, theta = split(z, jnp)
+        J = rows(theta, X)
+        ev = jnp.linalg.eigvalsh(J @ J.T)
+        diff = J[pairs[:, 0]] - J[pairs[:, 1]]  # from differences
+        pb = (c_pair / 0.5) * jnp.min(0.5 * jnp.sum(diff * diff, axis=1))
+        tol = ROUND_C * UNIT_ROUNDOFF * ev[-1]
+        return 1.0 - ev[0] / (pb + tol)
+
+    def decode(z):
+        X, theta = split(np.asarray(z, dtype=np.float64), np)
+        return {"X": X.tolist(), "theta": theta.tolist(), "pair_factor": c_pair}
+
+    def numbers(c):
+        X, th = np.asarray(c["X"], dtype=np.float64), np.asarray(c["theta"], dtype=np.float64)
+        J, ev = _gram(model, unravel(jnp.asarray(th)), jnp.asarray(X))  # the check's own Gram (float64 eigh)
+        pb = pair_bound(J[pairs[:, 0]], J[pairs[:, 1]])  # theory's middle term
+        return ev, pb, float(np.min(pdist(X)))
+
+    def rejudge(c):
+        ev, pb, _ = numbers(c)
+        tol = ROUND_C * UNIT_ROUNDOFF * ev[-1]
+        return float(1.0 - ev[0] / ((float(c["pair_factor"]) / 0.5) * pb.min() + tol))
+
+    def describe(c):
+        ev, pb, h = numbers(c)
+        return (f"at lambda_min(G) / min_pairs (1/2)||g_i - g_j||^2 = {ev[0] / pb.min():.4g} (claimed <= "
+                f"{float(c['pair_factor']) / 0.5:g}; h_min = {h:.3g}, N = {n} points on S^{d - 1})")
+
+    return Problem(dim=n * d + P, margin=margin, decode=decode, rejudge=rejudge, describe=describe,
+                   differentiable=True, learning_rate=0.05)
+
+
+def pdist(X: np.ndarray) -> np.ndarray:
+    """Pairwise distances from differences (i < j)."""
+    i, j = np.triu_indices(len(X), 1)
+    diff = X[i] - X[j]
+    return np.sqrt(np.sum(diff * diff, axis=1))
+
+
+def _attack_surface():
+    from hmin.sims.surface import AttackSurface
+
+    return AttackSurface(
+        space=(f"shallow tanh nets of width {ATTACK_WIDTH} (sims.models.shallow), N = {ATTACK_N} points on S^{ATTACK_D - 1} "
+               f"(z normalised), parameters in [-{ATTACK_BOX:g}, {ATTACK_BOX:g}]^P; part (a), the middle term. Part (b) "
+               "(the L_x^2 h^2 bound) is not attacked: L_x is a supremum the judge only samples"),
+        claims={"claim": "T4 (a): lambda_min(G) <= (1/2) ||g_i - g_j||^2 for every pair",
+                "pair-factor-0.01": "false variant: lambda_min(G) <= 0.01 ||g_i - g_j||^2"},
+        build=_attack_problem,
+        tolerance=f"lambda_min - c' pair term <= {ROUND_C:g} u lambda_max (rule (a)); margin = 1 - lambda_min / "
+                  "(pair term + tolerance), in [0, 1] where the claim holds (0: tight)")
+
+
+ATTACK = _attack_surface()
+
+
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"pair factor 0.01": {"pair_factor": 0.01},
                               "slope 3": {"slope": 3.0}, "slope 2.5": {"slope": 2.5},
-                              "one more small eigenvalue": {"cluster_extra": 1}})
+                              "one more small eigenvalue": {"cluster_extra": 1}},
+              attack=ATTACK)

@@ -387,6 +387,99 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     return [ctx.rel(save(fig, ctx.fig("t05_descent.png")))]
 
 
+# ----------------------------------------------------------------------------------------------
+# Attack surface (hmin attack T5): the descent inequality over iterates, data and step sizes
+# ----------------------------------------------------------------------------------------------
+
+ATTACK_N, ATTACK_D, ATTACK_WIDTH, ATTACK_BOX, ATTACK_ETA_MAX, ATTACK_SEG = 3, 2, 4, 3.0, 20.0, 9
+_ATTACK_SCALE = {"claim": 1.0, "curvature-0.85": 0.85}
+
+
+def _attack_problem(claim: str):
+    import jax.numpy as jnp
+
+    from hmin.sims.checks._trajectories import segment_hessian_bounds
+    from hmin.sims.diagnostics import make_loss
+    from hmin.sims.surface import Problem
+
+    scale = _ATTACK_SCALE[claim]
+    model = make_model("shallow", d=ATTACK_D, width=ATTACK_WIDTH, activation="tanh")
+    p0 = model.init(jax.random.PRNGKey(0))
+    flat0, unravel = ravel_pytree(p0)
+    P, n, d = flat0.size, ATTACK_N, ATTACK_D
+    loss = make_loss(model)
+    s = jnp.linspace(0.0, 1.0, ATTACK_SEG)
+
+    def split(z, xp):
+        X = 1 / (1 + xp.exp(-z[: n * d].reshape(n, d)))             # data in [0, 1]^d
+        Y = xp.tanh(z[n * d: n * d + n]).reshape(n, 1)               # labels in (-1, 1)
+        eta = ATTACK_ETA_MAX / (1 + xp.exp(-z[n * d + n]))           # step size in (0, ETA_MAX)
+        theta = ATTACK_BOX * xp.tanh(z[n * d + n + 1:] / ATTACK_BOX)  # iterate in a box
+        return X, Y, eta, theta
+
+    def margin(z):
+        X, Y, eta, theta = split(z, jnp)
+        lf = lambda th: loss(unravel(th), X, Y)  # noqa: E731
+        L, g = jax.value_and_grad(lf)(theta)
+        g2 = jnp.sum(g * g)
+        nxt = theta - eta * g
+        need = 2 * (lf(nxt) - L + eta * g2 - STEP_TOL * L) / (eta**2 * g2)
+        th = theta[None, :] + s[:, None] * (nxt - theta)[None, :]
+        H = jax.vmap(jax.hessian(lf))(th)
+        H = 0.5 * (H + jnp.swapaxes(H, 1, 2))
+        top = jnp.max(jnp.abs(jnp.linalg.eigvalsh(H)))
+        var = jnp.max(jnp.abs(jnp.linalg.eigvalsh(jnp.diff(H, axis=0)))) / 2
+        upper = (top + var) * (1 + 1e-12)
+        return 1.0 - need / (scale * upper)
+
+    def decode(z):
+        X, Y, eta, theta = split(np.asarray(z, dtype=np.float64), np)
+        return {"X": X.tolist(), "Y": Y.tolist(), "eta": float(eta), "theta": theta.tolist(), "curvature_scale": scale}
+
+    def numbers(c):
+        X, Y = jnp.asarray(c["X"]), jnp.asarray(c["Y"])
+        th, eta = np.asarray(c["theta"], dtype=np.float64), float(c["eta"])
+        lf = lambda t: loss(unravel(t), X, Y)  # noqa: E731
+        L, g = jax.value_and_grad(lf)(jnp.asarray(th))
+        g = np.asarray(g, dtype=np.float64)
+        nxt = th - eta * g
+        need = float(beta_needed(float(L), float(lf(jnp.asarray(nxt))), float(g @ g), eta)[0])  # the judge's
+        b = segment_hessian_bounds(model, p0, X, Y, th, nxt, n_points=ATTACK_SEG)  # the judge's upper estimate
+        return need, b
+
+    def rejudge(c):
+        need, b = numbers(c)
+        return float(1.0 - need / (float(c["curvature_scale"]) * b["upper"]))
+
+    def describe(c):
+        need, b = numbers(c)
+        return (f"at beta_needed / beta_hi = {need / b['upper']:.6g} (claimed <= {c['curvature_scale']:g}; eta = "
+                f"{c['eta']:.4g}, eta beta_hi = {c['eta'] * b['upper']:.3g})")
+
+    return Problem(dim=n * d + n + 1 + P, margin=margin, decode=decode, rejudge=rejudge, describe=describe,
+                   differentiable=True, learning_rate=0.05)
+
+
+def _attack_surface():
+    from hmin.sims.surface import AttackSurface
+
+    return AttackSurface(
+        space=(f"one GD step of a shallow tanh net of width {ATTACK_WIDTH} (sims.models.shallow) from any iterate theta in "
+               f"[-{ATTACK_BOX:g}, {ATTACK_BOX:g}]^P, N = {ATTACK_N} points in [0, 1]^{ATTACK_D}, labels in (-1, 1), step "
+               f"size eta in (0, {ATTACK_ETA_MAX:g}) (the per-step inequality holds for every eta: no stability hypothesis)"),
+        claims={"claim": "T5 per step: L(theta - eta g) <= L - eta (1 - eta beta / 2) ||g||^2, beta = sup ||Hess L|| on the "
+                         "segment",
+                "curvature-0.85": "false variant: the same with 0.85 beta"},
+        build=_attack_problem,
+        tolerance=(f"the judge's: beta_needed with {STEP_TOL:g} L slack against beta_hi = (max ||H_i|| + max ||H_(i+1) - "
+                   f"H_i|| / 2)(1 + 1e-12) over {ATTACK_SEG} segment points; margin = 1 - beta_needed / beta_hi "
+                   "(< 0 only where the judge says violated)"))
+
+
+ATTACK = _attack_surface()
+
+
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"no curvature term": {"curvature_term": False},
-                              "curvature constant 0.85 beta_k": {"curvature_scale": 0.85}})
+                              "curvature constant 0.85 beta_k": {"curvature_scale": 0.85}},
+              attack=ATTACK)

@@ -94,6 +94,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 
 from hmin.sims.data import uniform_cube
 from hmin.sims.diagnostics import jacobian, one_blas_thread
@@ -746,7 +747,145 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     return [ctx.rel(save(fig, ctx.fig("t08_rank_distribution.png")))]
 
 
+# ----------------------------------------------------------------------------------------------
+# Attack surface (hmin attack T8): the rank of J over data, parameters and the residual configurations
+# ----------------------------------------------------------------------------------------------
+
+ATTACK_BOX = 3.0      # every parameter in [-ATTACK_BOX, ATTACK_BOX] (the init N(0, 1) lies there w.p. ~0.997 per entry)
+ATTACK_PERTURB = 3    # a candidate is judged at its point and at this many perturbed points (a.e. claim)
+ATTACK_PERTURB_SCALE = 0.05
+
+
+def rank_margin(q, e: int) -> float:
+    """The margin of "rank J = e" on singular value ratios ``q`` (descending), consistent with `_decide`.
+
+    Negative exactly when `_decide` says "miss" (the ranks differ unambiguously: every ratio that would have
+    to cross RANK_RTOL is < AMBIG_LO, or > AMBIG_HI); in decades. A hit has margin >= 3 (RANK_RTOL is three
+    decades from either end of the ambiguity zone); an ambiguous mismatch lies in [0, 3).
+
+    Example:
+        >>> rank_margin([1.0, 1e-16], 2) < 0 <= rank_margin([1.0, 1e-16], 1)
+        True
+    """
+    q = np.asarray(q, dtype=np.float64)
+    n = q.size
+    if e > n or e < 0:
+        return -math.inf
+    lg = lambda v: math.log10(v) if v > 0 else -math.inf  # noqa: E731
+    r = int(np.sum(q > RANK_RTOL))
+    if r < e:
+        return lg(q[r]) - lg(AMBIG_LO)
+    if r > e:
+        return lg(AMBIG_HI) - lg(q[r - 1])
+    lo = lg(q[e - 1]) - lg(AMBIG_LO) if e >= 1 else math.inf
+    hi = lg(AMBIG_HI) - lg(q[e]) if e < n else math.inf
+    return min(lo, hi)
+
+
+def _attack_configs():
+    out = []
+    for name in RESIDUAL:
+        model, n = _build(name)
+        P = num_params(model.init(jax.random.PRNGKey(0)))
+        out.append((name, model, n, P))
+    return out
+
+
+_ATTACK_JAC: dict = {}
+
+
+def _attack_problem(claim: str):
+    from hmin.sims.surface import Problem
+    from hmin.theory.t08_nondegeneracy import expected_rank, symmetry_rank_bound
+
+    configs = _attack_configs()
+    names = [c[0] for c in configs]
+    dim = 1 + max(n * m.d + P for _, m, n, P in configs)
+    jac = _ATTACK_JAC  # config -> jitted Jacobian (compiled once per process)
+
+    def expected(name, N, k, P, m):
+        return int(symmetry_rank_bound(N, k, P, m) if claim == "claim" else expected_rank(N * k, P))
+
+    def decode(z):
+        z = np.asarray(z, dtype=np.float64)
+        i = min(int(len(configs) / (1 + np.exp(-z[0]))), len(configs) - 1)
+        name, model, n, P = configs[i]
+        X = 1 / (1 + np.exp(-z[1:1 + n * model.d].reshape(n, model.d)))     # data in [0, 1]^d
+        theta = ATTACK_BOX * np.tanh(z[1 + n * model.d:1 + n * model.d + P] / ATTACK_BOX)  # box
+        return {"config": name, "X": X.tolist(), "theta": theta.tolist(), "claim": claim,
+                "perturb": ATTACK_PERTURB, "perturb_scale": ATTACK_PERTURB_SCALE}
+
+    def points(c):
+        """The candidate's point and its perturbations (a fixed stream: the same points on every replay)."""
+        X, th = np.asarray(c["X"], dtype=np.float64), np.asarray(c["theta"], dtype=np.float64)
+        rng = np.random.default_rng(8)
+        out = [(X, th)]
+        for _ in range(int(c["perturb"])):
+            s = float(c["perturb_scale"])
+            out.append((np.clip(X + s * rng.standard_normal(X.shape), 0, 1),
+                        np.clip(th + s * rng.standard_normal(th.shape), -ATTACK_BOX, ATTACK_BOX)))
+        return out
+
+    def ratios(c):
+        name = c["config"]
+        model, n = _build(name)
+        if name not in jac:
+            _, unravel = ravel_pytree(model.init(jax.random.PRNGKey(0)))
+            jac[name] = jax.jit(lambda th, X: jacobian(model, unravel(th), X))
+        return [_rank_and_ratios(np.asarray(jac[name](jnp.asarray(th), jnp.asarray(X))))[3] for X, th in points(c)]
+
+    def expected_of(c):
+        model, n = _build(c["config"])
+        P = len(c["theta"])
+        return expected(c["config"], n, model.k, P, int(CONFIGS[c["config"]][1]["width"]))
+
+    def margin(z):
+        c = decode(z)
+        e = expected_of(c)
+        return max(rank_margin(q, e) for q in ratios(c))
+
+    def rejudge(c):
+        e = expected_of(c)
+        qs = ratios(c)
+        ms = [rank_margin(q, e) for q in qs]
+        dec = [_decide(q, e) for q in qs]  # the judge's own decision at every point
+        if any((m < 0) != (d == "miss") for m, d in zip(ms, dec)):
+            raise InputError(f"T8 attack: rank_margin disagrees with the judge's decision {dec} (margins {ms})")
+        return float(max(ms))
+
+    def describe(c):
+        e = expected_of(c)
+        ranks = sorted({int(np.sum(q > RANK_RTOL)) for q in ratios(c)})
+        model, n = _build(c["config"])
+        P, m = len(c["theta"]), int(CONFIGS[c["config"]][1]["width"])
+        return (f"at {c['config']} (N k = {n * model.k}, P = {P}, m = {m}, P - m(m-1)/2 = {P - m * (m - 1) // 2}): "
+                f"rank J = {ranks} at the point and {c['perturb']} perturbations, claimed {e}")
+
+    del names
+    return Problem(dim=dim, margin=margin, decode=decode, rejudge=rejudge, describe=describe, differentiable=False,
+                   init_scale=1.0)
+
+
+def _attack_surface():
+    from hmin.sims.surface import AttackSurface
+
+    return AttackSurface(
+        space=(f"the check's residual configurations ({', '.join(RESIDUAL)}; tanh, tau_eps, P >= m^2), data in [0, 1]^d, "
+               f"parameters in [-{ATTACK_BOX:g}, {ATTACK_BOX:g}]^P; a candidate is judged at its point and "
+               f"{ATTACK_PERTURB} perturbations ({ATTACK_PERTURB_SCALE:g} N(0, I)): an almost-everywhere claim is "
+               "refuted only by a mismatch on an open set, so the margin is the LARGEST over these points"),
+        claims={"claim": "the revised T8: rank J = min(N k, P - m(m-1)/2) (symmetry_rank_bound)",
+                "draft": "T8's refuted first draft: rank J = min(N k, P) (expected_rank)"},
+        build=_attack_problem,
+        tolerance=(f"rank = #{{sigma_i / sigma_max > {RANK_RTOL:g}}}; a mismatch counts only outside the ambiguity zone "
+                   f"[{AMBIG_LO:g}, {AMBIG_HI:g}] (the judge's _decide); margin in decades"))
+
+
+ATTACK = _attack_surface()
+
+
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"first draft: rank J = min(N k, P)": {"rank_claim": "draft"},
                               "O(m) counted as m(m+1)/2": {"rank_claim": "symmetric"},
-                              "plain bottleneck stack full rank": {"plain_full_rank": True}})
+                              "plain bottleneck stack full rank": {"plain_full_rank": True}},
+              attack=ATTACK)

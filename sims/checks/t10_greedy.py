@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import time
 
 import numpy as np
@@ -410,6 +411,84 @@ def matplotlib_ticker():
     return matplotlib.ticker
 
 
+# ----------------------------------------------------------------------------------------------
+# Attack surface (hmin attack T10): maximise OPT_k / r_k over small pools
+# ----------------------------------------------------------------------------------------------
+
+ATTACK_POOL, ATTACK_DIM = 6, 2  # pool size and dimension searched (brute-force OPT_k over every k-subset)
+_ATTACK_FACTORS = {"claim": None, "greedy-optimal": 1.0}
+
+
+def _attack_margin_np(X: np.ndarray, factor: float) -> tuple[float, int, float]:
+    """(margin, k, OPT_k / r_k) of the worst k: margin = factor (1 + EXACT_RTOL) - OPT_k / r_k, min over k = 2..N.
+
+    Greedy from the first point (difference-based distances) and OPT_k by enumerating the k-subsets.
+    """
+    D = pairwise_distances(X)
+    n = len(X)
+    opt = _opt_all_k(D)
+    dist, r = D[0].copy(), []
+    for _ in range(1, n):
+        j = int(np.argmax(dist))
+        r.append(dist[j])
+        dist = np.minimum(dist, D[j])
+    worst = (math.inf, 0, 0.0)
+    for k in range(2, n + 1):
+        if not r[k - 2] > 0:
+            continue  # fewer than k distinct points: OPT_k = r_k = 0
+        ratio = float(opt[k] / r[k - 2])
+        m = factor * (1 + EXACT_RTOL) - ratio
+        if m < worst[0]:
+            worst = (m, k, ratio)
+    return worst
+
+
+def _attack_problem(claim: str):
+    from hmin.sims.surface import Problem
+    from hmin.theory.t10_greedy import farthest_first, opt_brute_force
+
+    factor = _ATTACK_FACTORS[claim]
+    factor = _cert_factor() if factor is None else factor
+    n, d = ATTACK_POOL, ATTACK_DIM
+
+    def decode(z):
+        X = 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64).reshape(n, d)))  # inside [0, 1]^d
+        return {"points": X.tolist(), "first": 0, "factor": factor}
+
+    def margin(z):
+        return _attack_margin_np(np.asarray(decode(z)["points"]), factor)[0]
+
+    def rejudge(c):
+        X = np.asarray(c["points"], dtype=np.float64)
+        _, radii = farthest_first(X, len(X), start=int(c["first"]))  # theory's oracle, not the search's greedy
+        ms = [float(c["factor"]) * (1 + EXACT_RTOL) - opt_brute_force(X, k) / radii[k - 1]
+              for k in range(2, len(X) + 1) if radii[k - 1] > 0]
+        return min(ms) if ms else math.inf
+
+    def describe(c):
+        m, k, ratio = _attack_margin_np(np.asarray(c["points"], dtype=np.float64), float(c["factor"]))
+        return f"at k = {k}: OPT_k / r_k = {ratio:.4f} (claimed <= {c['factor']:g}; N = {n} points in [0, 1]^{d})"
+
+    return Problem(dim=n * d, margin=margin, decode=decode, rejudge=rejudge, describe=describe,
+                   differentiable=False, init_scale=1.5)
+
+
+def _attack_surface():
+    from hmin.sims.surface import AttackSurface
+
+    return AttackSurface(
+        space=(f"pools of N = {ATTACK_POOL} points in [0, 1]^{ATTACK_DIM} (sigmoid of z: every candidate is a pool), "
+               "greedy farthest-first from the first point, every k = 2..N"),
+        claims={"claim": "OPT_k <= 2 r_k for every k (T10's certificate)",
+                "greedy-optimal": "false variant: OPT_k <= r_k (greedy is optimal)"},
+        build=_attack_problem,
+        tolerance=f"relative slack {EXACT_RTOL:g} (the judge's EXACT_RTOL); margin = c (1 + slack) - max_k OPT_k / r_k")
+
+
+ATTACK = _attack_surface()
+
+
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"greedy is optimal (OPT_k <= r_k)": {"factor": 1.0}, "OPT_k <= r_k / 2": {"factor": 0.5},
-                              "greedy ~ k^(-2/d), no better than random": {"greedy_exponent_factor": 2.0}})
+                              "greedy ~ k^(-2/d), no better than random": {"greedy_exponent_factor": 2.0}},
+              attack=ATTACK)

@@ -71,6 +71,12 @@ def register(sub) -> None:
                    help="neither read nor write the compilation and symbolic caches (also: HMIN_CACHE=0)")
     p.add_argument("--all-figures", action="store_true",
                    help="draw every seed's figures, not only the first seed's")
+    p.add_argument("--attack", type=float, default=None, metavar="SECONDS",
+                   help="afterwards, search each statement with an attack surface for a counterexample for SECONDS "
+                        "(hmin attack); the report card gives the closest margin found and the search's strength")
+    p.add_argument("--replay", default=None, metavar="FILE",
+                   help="only re-judge a candidate saved by hmin attack (float64); exit 1 when the verdict differs "
+                        "from the saved one")
     p.add_argument("--processes", type=int, default=1, metavar="N",
                    help="split the checks (statement x seed) across N local processes (jax.distributed over "
                         "127.0.0.1, gloo); process 0 plots and writes.  " + _ENV_HELP)
@@ -90,6 +96,10 @@ def main(args) -> int:
         from hmin.sims.caches import enable_caches
 
         enable_caches()
+    if args.replay is not None:
+        return _replay(args)
+    if args.attack is not None and not args.attack > 0:
+        raise InputError(f"--attack must be > 0 seconds, got {args.attack}")
     seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed or 0]
     reg = registry(args.plugin)
     ids = reg.parse_only(args.only)
@@ -144,6 +154,26 @@ def _verify(args, reg, ids, seeds, ctx) -> int:
             print("\nfresh-seed confirmation (docs/preregistration.md):")
             print(summary_table(conf, [i for i in reg if i in conf]))
             status = max(status, exit_status(conf, [i for i in conf if i != "meta"], args.strict))
+    if results is not None and args.attack:
+        from hmin.sims.attack import attack_line, run_attacks
+
+        done = run_attacks(results, reg, [i for i in ids if i in results], args.attack, args.out, seed=seeds[0])
+        print(f"\nattack ({args.attack:g} s per statement with an attack surface; hmin attack):")
+        for sid, summ in done.items():
+            print(f"{sid:6s} {attack_line(summ, results[sid].get('verdict'))}")
     if results is not None:
         print(f"\nreport: {args.out}/report.html  ({args.out}/report.md, {args.out}/results.json)")
     return status
+
+
+def _replay(args) -> int:
+    from hmin.sims.attack import replay
+    from hmin.sims.registry import registry
+
+    r = replay(args.replay, registry(args.plugin))
+    word = "COUNTEREXAMPLE" if r["verdict"] == "counterexample" else "no counterexample"
+    same = ("the same verdict as saved" if r["agrees"] else f"DIFFERS from the saved verdict {r['saved_verdict']!r} "
+            f"(saved margin {r['saved_margin']})")
+    print(f"{r['statement']} ({r['claim']}): {word}, margin {r['judged_margin']:.6g} re-judged in float64 "
+          f"{r['description']}; {same}")
+    return 0 if r["agrees"] else 1
