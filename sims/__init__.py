@@ -1,18 +1,16 @@
 """hmin.sims: measure on real gradient-descent trajectories what `theory` predicts.
 
-Importing `sims` turns on JAX's float64 support (``jax_enable_x64``): eigenvalues that decide
-a verdict are computed in float64 (docs/statements.md, "Notation and conventions").  Arrays keep the dtype they are given,
-so float32 runs stay float32.
+Importing it changes nothing in the process: JAX's ``jax_enable_x64`` stays as the caller set it.
+The entry points whose results decide a verdict (eigenvalues, h_min, the report card) run with float64
+support switched on for their own duration only (`hmin.sims.precision.uses_float64`;
+docs/statements.md, "Notation and conventions").  Arrays keep the dtype they are given, so float32
+runs stay float32.
 """
 
 if __name__ in ("sims", "theory"):  # the pre-0.2 top-level name, from a checkout: one module, not two
     from hmin._compat import redirect as _redirect
 
     _redirect(__name__)
-
-import jax as _jax
-
-_jax.config.update("jax_enable_x64", True)
 
 from hmin.sims.errors import HminError, InputError, DivergedError  # noqa: E402
 

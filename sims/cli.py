@@ -12,6 +12,7 @@ import os
 import sys
 
 from hmin.sims.errors import HminError, InputError
+from hmin.sims.precision import float64_scope
 
 # name -> module; each module defines register(subparsers) and sets func=handler(args) -> int.
 COMMANDS = {
@@ -73,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:  # one rule for every verb's --seed
             raise InputError(f"--seed must be >= 0, got {args.seed}")
-        return int(args.func(args) or 0)
+        with float64_scope():  # the verbs compute in float64 where verdicts need it; the caller's setting after
+            return int(args.func(args) or 0)
     except HminError as e:  # theory's and sims' bad-input errors are one class (theory.errors)
         from hmin.sims import distributed
 

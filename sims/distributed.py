@@ -65,6 +65,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from hmin.sims.errors import HminError, InputError
+from hmin.sims.precision import uses_float64
 
 __all__ = ["ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
            "DistributedError", "LostProcess",
@@ -501,6 +502,7 @@ def row_block(n: int, ctx: Context | None = None) -> tuple[int, int]:
     return lo, min(n, lo + per)
 
 
+@uses_float64
 def greedy_maxmin_processes(Z_block: np.ndarray, k: int, *, n_total: int, offset: int, first: int,
                             first_row: np.ndarray, ctx: Context | None = None, prune: Any = "auto",
                             progress_desc: str = "select maxmin") -> tuple[np.ndarray, np.ndarray]:

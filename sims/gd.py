@@ -51,6 +51,7 @@ from hmin.sims.diagnostics import gram, make_loss, relative_change, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import Model
 from hmin.sims.sharding import batch_mesh, default_devices, fetch, pad_leading, place
+from hmin.sims.precision import uses_float64
 
 __all__ = ["GDConfig", "Trajectory", "train", "train_batch", "init_params", "OPTIMIZERS", "make_optimizer",
            "batch_indices"]
@@ -246,6 +247,7 @@ def batch_indices(key, t, n: int, batch: int) -> jax.Array:
     return jax.lax.dynamic_slice(perm, ((t % per_epoch) * batch,), (batch,))
 
 
+@uses_float64
 def init_params(model: Model, *, key, batch: int | None = None):
     """Initial parameters; with ``batch`` a batch of independent inits from split keys."""
     if batch is None:
@@ -378,6 +380,7 @@ def _to_traj(out, cfg: GDConfig, lr, n: int) -> Trajectory:
     )
 
 
+@uses_float64
 def train(model: Model, X, Y, cfg: GDConfig, *, key, params0=None) -> Trajectory:
     """One run of ``cfg.optimizer`` (full-batch GD by default).
 
@@ -403,6 +406,7 @@ def train(model: Model, X, Y, cfg: GDConfig, *, key, params0=None) -> Trajectory
     return _to_traj(out, cfg, cfg.lr, X.shape[0])
 
 
+@uses_float64
 def train_batch(model: Model, X, Y, cfg: GDConfig, *, key, params0=None, lrs=None, mesh=None) -> Trajectory:
     """B independent GD runs in one compiled, vmapped program, split across all devices.
 

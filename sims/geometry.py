@@ -38,6 +38,7 @@ import numpy as np
 
 from hmin.sims.errors import InputError
 from hmin.sims.progress import log
+from hmin.sims.precision import uses_float64
 
 __all__ = [
     "HminResult",
@@ -593,6 +594,7 @@ def _hmin_kdtree(X: np.ndarray) -> HminResult:
     return HminResult(float(math.sqrt(D[k])), int(I[k]), int(J[k]))
 
 
+@uses_float64
 def min_pairwise_distance(X: Any, *, block: int = 1024, method: str = "auto") -> HminResult:
     """Exact minimum pairwise distance h_min and its pair (i < j).
 
@@ -628,6 +630,7 @@ def min_pairwise_distance(X: Any, *, block: int = 1024, method: str = "auto") ->
     raise InputError(f"unknown method {method!r}; expected auto, kdtree, blocked or dense")
 
 
+@uses_float64
 def separation_distance(X: Any, **kwargs) -> float:
     """q_X = h_min / 2 (the RBF separation distance; NOT h_min)."""
     return min_pairwise_distance(X, **kwargs).h_min / 2.0
@@ -830,6 +833,7 @@ def _knn(Q: np.ndarray, X: np.ndarray, k: int, *, self_mode: bool, tree=None):
     return _knn_blocked(Q, X, k, self_mode=self_mode)
 
 
+@uses_float64
 def knn_distances(X: Any, *, k: int = 1) -> np.ndarray:
     """Distance from each point to its k-th nearest other point (exact, float64)."""
     A = validate_points(X, min_n=k + 1, allow_duplicates=True, copy=False)
@@ -839,6 +843,7 @@ def knn_distances(X: Any, *, k: int = 1) -> np.ndarray:
     return D[:, k - 1]
 
 
+@uses_float64
 def knn_distance_quantiles(X: Any, *, k: int = 1, qs=(0, 0.05, 0.25, 0.5, 0.75, 0.95, 1)) -> dict:
     """Quantiles of the k-th nearest-neighbour distances (q = 0 with k = 1 is h_min).
 
@@ -853,6 +858,7 @@ def knn_distance_quantiles(X: Any, *, k: int = 1, qs=(0, 0.05, 0.25, 0.5, 0.75, 
     }
 
 
+@uses_float64
 def cluster_term(X: Any, i: int, H: float) -> tuple[np.ndarray, float]:
     """The cluster D_{i,H} = {j != i : h_ij <= H} and sum_{j in D} h_ij^2 (T4, docs/statements.md).
 
@@ -1004,6 +1010,7 @@ def _branch_and_bound(dom: _Domain, nn: _NNIndex, lb: float, lb_point, *, budget
     return lb, lb_point, ub
 
 
+@uses_float64
 def fill_distance(
     X: Any,
     *,
@@ -1087,6 +1094,7 @@ def fill_distance(
     return FillResult(est, gap, int(n_probe), arg, None, False, dom.desc)
 
 
+@uses_float64
 def mesh_ratio(X: Any, **fill_kwargs) -> float:
     """Mesh ratio h_fill / q_X with q_X = h_min / 2 (inf when h_min = 0).
 
@@ -1102,6 +1110,7 @@ def mesh_ratio(X: Any, **fill_kwargs) -> float:
 # --------------------------------------------------------------------------------------------
 
 
+@uses_float64
 def geometry_summary(
     X: Any,
     *,

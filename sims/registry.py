@@ -51,6 +51,7 @@ from typing import Any
 from hmin import _compat
 from hmin.sims.errors import InputError, PluginError
 from hmin.sims.verdict import Verdict
+from hmin.sims.precision import uses_float64
 
 __all__ = [
     "PRESETS",
@@ -225,6 +226,7 @@ class Entry:
         return [] if self.statement is None else self.statement.symbolic_checks()
 
 
+@uses_float64
 def measure_and_judge(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
     """measure -> judge (no figures); returns the verdict and the measured numbers.
 
@@ -240,12 +242,14 @@ def measure_and_judge(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
     return verdict, measured
 
 
+@uses_float64
 def plot_check(check: Check, measured: dict, verdict: Verdict, ctx: CheckContext) -> Verdict:
     """plot: the verdict with the figures the check's ``plot`` wrote (the second half of `run_check`)."""
     figures = tuple(check.plot(measured, verdict, ctx)) if check.plot is not None else ()
     return dataclasses.replace(verdict, figures=figures)
 
 
+@uses_float64
 def run_check(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
     """measure -> judge -> plot; returns the verdict (with its figures) and the measured numbers."""
     verdict, measured = measure_and_judge(check, ctx)

@@ -54,6 +54,7 @@ import numpy as np
 from hmin.sims.errors import InputError
 from hmin.sims.geometry import min_pairwise_distance, validate_points
 from hmin.sims.progress import log
+from hmin.sims.precision import uses_float64
 
 __all__ = [
     "METHODS",
@@ -529,6 +530,7 @@ class MaxMinShard:
             self.members[g] = M[lo : lo + m].copy()
 
 
+@uses_float64
 def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "select maxmin",
                   prune: Any = "auto", stats: dict | None = None):
     """Farthest-first traversal: k indices and the radii r_2..r_k at which they were added.
@@ -570,6 +572,7 @@ def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "selec
     return idx, np.sqrt(np.maximum(r2, 0.0))
 
 
+@uses_float64
 def maxmin_certificate(radii: np.ndarray, metric: str = "euclidean") -> dict:
     """The T10 certificate of a greedy max-min subset from its radii r_2..r_k."""
     radii = np.asarray(radii, dtype=np.float64)
@@ -722,6 +725,7 @@ def _herding(Z, k, rng, first):
                  "mean_embedding_points": int(len(R))}
 
 
+@uses_float64
 def select(
     X: Any,
     k: int,

@@ -48,6 +48,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from hmin.sims.errors import InputError
+from hmin.sims.precision import uses_float64
 
 __all__ = ["AXIS", "batch_mesh", "default_devices", "process_local", "place", "fetch", "pad_leading",
            "sharded_maxmin", "describe"]
@@ -215,6 +216,7 @@ def _check_points(X, k, first) -> np.ndarray:
     return X
 
 
+@uses_float64
 def sharded_maxmin(X, k: int, *, first: int = 0, mesh: Mesh | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Greedy max-min (farthest-first) selection with the points split across devices.
 

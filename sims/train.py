@@ -53,6 +53,8 @@ from hmin.sims.rates import late_rate, steps_to_eps
 from hmin.sims.store import RunStore, atomic_save_npz, atomic_write_json
 from hmin.theory.t05_descent import descent_bound, predicted_loss
 from hmin.theory.t06_linearised import linearised_loss, steps_lower_bound_from_pair, steps_to_eps_linearised
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import styled
 
 __all__ = ["TrainConfig", "TrainResult", "train_and_measure", "as_model", "prepare_labels", "slow_pairs"]
 
@@ -331,6 +333,7 @@ def _unit_config(cfg: TrainConfig, model: Model, X, Y, params0, f0) -> dict:
             "data": _digest(X, Y), "init": _digest(*jax.tree_util.tree_leaves(params0), f0)}
 
 
+@uses_float64
 def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str | Path | None = None, *,
                       params0=None, figures: bool = True, fail_on_divergence: bool = False) -> TrainResult:
     """Train ``model`` on (X, Y) and measure the loss curve against the theory's predictions.
@@ -537,6 +540,7 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
 # ------------------------------------------------------------------------------------------------
 
 
+@styled
 def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
     """Two figures: the training dynamics against the theory, and the data's geometry with the slow pairs."""
     from hmin.sims.plotting import plt, save

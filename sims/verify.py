@@ -34,6 +34,7 @@ from hmin.sims.errors import InputError
 from hmin.sims.progress import log
 from hmin.sims.registry import PRESETS, Entry, Registry, measure_and_judge, plot_check, registry
 from hmin.sims.store import atomic_write_json, to_jsonable
+from hmin.sims.precision import uses_float64
 
 __all__ = ["FRESH_SEEDS", "run_confirmation", "run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
            "code_version", "COMBINED_RULE"]
@@ -279,6 +280,7 @@ def _load_results(path: Path) -> dict:
     return res if isinstance(res, dict) else {}
 
 
+@uses_float64
 def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only: str | None = None,
                seed: int = 0, seeds: Iterable[int] | str | None = None, plugins: Iterable[str] = (),
                reg: Registry | None = None, ctx=None) -> dict | None:
@@ -470,6 +472,7 @@ def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: P
     return {("symbolic" if kind == "symbolic" else s): o for (kind, s), o in zip(items, outs)}
 
 
+@uses_float64
 def run_confirmation(preset: str = "default", outdir: str | Path = "figures", *, only: str | None = None,
                      reg: Registry | None = None, ctx=None) -> dict | None:
     """Run the checks on the pre-registered fresh seeds (`FRESH_SEEDS`) into ``outdir/confirmation`` and

@@ -14,8 +14,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import jax  # noqa: E402
 
-from hmin import sims  # noqa: E402,F401  (turns on float64 support)
-
+# float64 for the whole test process, as diffrax's tests do (the library itself only scopes it:
+# hmin.sims.precision; tests/test_side_effects.py checks that in a fresh process)
+jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 

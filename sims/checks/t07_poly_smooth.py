@@ -105,6 +105,7 @@ from hmin.sims.models import make_model, num_params, tau_eps
 from hmin.sims.progress import log
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
+from hmin.sims.plotting import styled
 
 ID = "T7"
 
@@ -775,6 +776,7 @@ def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: 
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     from hmin.sims.plotting import plt, save
 

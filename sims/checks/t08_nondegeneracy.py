@@ -101,6 +101,7 @@ from hmin.sims.models import ACTIVATIONS, Model, make_model, num_params, tau_eps
 from hmin.sims.progress import log
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson, worst
+from hmin.sims.plotting import styled
 
 ID = "T8"
 
@@ -661,6 +662,7 @@ def judge(measured: dict, *, rank_claim: str = "corrected", expected_rank=None, 
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     from hmin.sims.plotting import plt, save
 

@@ -72,6 +72,7 @@ from hmin.sims.select import select
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 from hmin.theory.t09_approximation import predicted_error_trend
+from hmin.sims.plotting import styled
 
 ID = "T9"
 
@@ -379,6 +380,7 @@ def judge(measured: dict, *, direction: int | None = None, covariate: str = "h_f
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     from hmin.sims.plotting import plt, save
 

@@ -69,6 +69,7 @@ from hmin.sims.select import select
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
 from hmin.theory.t10_greedy import certificate, greedy_scaling_exponent, random_scaling_exponent
+from hmin.sims.plotting import styled
 
 ID = "T10"
 
@@ -354,6 +355,7 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     from hmin.sims.plotting import plt, save
 

@@ -80,11 +80,8 @@ def _load_labels(path: str, n: int):
 
 def plot_selection(X, idx, *, title: str, subset_pair=None, seed: int = 0) -> bytes:
     """A PNG (bytes) of the pool (light grey) and the subset (highlighted) in 2-D PCA coordinates."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.figure import Figure  # the object API: no backend chosen, no global pyplot state
 
     from hmin.sims.select import _pca_axes, _project
 
@@ -97,7 +94,8 @@ def plot_selection(X, idx, *, title: str, subset_pair=None, seed: int = 0) -> by
         xl, yl = "x (1-D data)", ""
     rng = np.random.default_rng(seed)
     show = np.arange(n) if n <= PLOT_MAX_POOL else np.sort(rng.choice(n, PLOT_MAX_POOL, replace=False))
-    fig, ax = plt.subplots(figsize=(7.5, 6.2))
+    fig = Figure(figsize=(7.5, 6.2))
+    ax = fig.subplots()
     pool_lbl = f"pool (N = {n})" if n <= PLOT_MAX_POOL else f"pool (random {PLOT_MAX_POOL:,} of N = {n:,} shown)"
     ax.scatter(Y[show, 0], Y[show, 1], s=4, c="0.8", label=pool_lbl, rasterized=True)
     ax.scatter(Y[idx, 0], Y[idx, 1], s=18, c="tab:red", edgecolors="k", linewidths=0.3,
@@ -117,7 +115,6 @@ def plot_selection(X, idx, *, title: str, subset_pair=None, seed: int = 0) -> by
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
     return buf.getvalue()
 
 

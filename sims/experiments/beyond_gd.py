@@ -73,6 +73,8 @@ from hmin.sims.progress import log
 from hmin.sims.rates import steps_to_eps
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.verdict import fit_loglog_slope
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import styled
 
 __all__ = ["BeyondGDConfig", "PRESETS", "OPTIMIZERS", "run", "summarise", "decide", "report", "plot"]
 
@@ -231,6 +233,7 @@ def _evaluate(cfg: BeyondGDConfig, opt: str, tuned: dict, seed_data: dict, chunk
         np.stack([r["loss"] for r in res])
 
 
+@uses_float64
 def run(cfg: BeyondGDConfig, outdir: str | Path, *, plot_figures: bool = True) -> dict:
     """Tune each optimizer once, evaluate it on every seed, eps and label mode; summary.json and figures."""
     t_start = time.perf_counter()
@@ -377,6 +380,7 @@ def summarise(cfg: BeyondGDConfig, results: dict) -> dict:
     }
 
 
+@styled
 def plot(summary: dict, figdir: Path) -> list[str]:
     """Time to eps vs h_min, one panel per optimizer, one line per label mode (median, min..max range)."""
     from hmin.sims.plotting import MODE_COLORS, plt, save

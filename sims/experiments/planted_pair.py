@@ -31,6 +31,8 @@ from hmin.sims.progress import log
 from hmin.sims.rates import late_rate, linearise, steps_to_eps
 from hmin.sims.store import RunStore, atomic_write_json
 from hmin.sims.verdict import fit_loglog_slope
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import styled
 
 __all__ = ["PlantedPairConfig", "PRESETS", "run", "plot"]
 
@@ -164,6 +166,7 @@ def _run_unit(cfg: PlantedPairConfig, mode: str, seed: int, mesh=None) -> tuple[
     return arrays, metrics
 
 
+@uses_float64
 def run(cfg: PlantedPairConfig, outdir: str | Path, *, plot_figures: bool = True, ctx=None) -> dict | None:
     """Run the sweep (resuming finished units), write figures and ``summary.json``; return the summary.
 
@@ -270,6 +273,7 @@ def summarise(cfg: PlantedPairConfig, results: dict) -> dict:
     }
 
 
+@styled
 def plot(cfg: PlantedPairConfig, results: dict, store: RunStore, figdir: Path, summary: dict) -> list[str]:
     """The experiment's figures (loss curves, mu and steps to eps vs h_min) in ``figdir``; returns their paths."""
     from hmin.sims.plotting import MODE_COLORS, eps_colors, plt, save

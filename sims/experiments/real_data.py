@@ -63,6 +63,8 @@ from hmin.sims.rates import steps_to_eps
 from hmin.sims.select import chordal_normalize, select
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.uniformity import pool_covering_radius
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import styled
 
 __all__ = ["RealDataConfig", "PRESETS", "ARMS", "run", "report", "load_digits_split", "t_interval",
            "paired_ratio", "calibrate_eta"]
@@ -467,6 +469,7 @@ def _acc_verdict(d: dict, margin: float, what: str) -> str:
 # ------------------------------------------------------------------------------------------
 
 
+@uses_float64
 def run(cfg: RealDataConfig, outdir: str | Path, *, plot_figures: bool = True) -> dict:
     """Run every (loss, arm, fraction) unit (resuming finished ones), write figures and summary.json."""
     t_start = time.perf_counter()
@@ -621,6 +624,7 @@ def summarise(cfg: RealDataConfig, results: dict, etas: dict, data: dict) -> dic
 _ARM_COLORS = {"full": "#7f7f7f", "maxmin": "#1f77b4", "random": "#d62728", "maxmin-cosine": "#2ca02c"}
 
 
+@styled
 def plot(cfg: RealDataConfig, results: dict, figdir: Path, summary: dict) -> list[str]:
     """One figure: per loss, the loss curves per arm, steps to threshold and held-out accuracy."""
     from hmin.sims.plotting import plt, save

@@ -63,6 +63,8 @@ from hmin.sims.rates import steps_to_eps
 from hmin.sims.select import METHODS, select
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.uniformity import coverage, pool_covering_radius
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import styled
 
 __all__ = ["SelectionConfig", "PRESETS", "make_pool", "trace_measures", "run", "report"]
 
@@ -354,6 +356,7 @@ def _run_unit(cfg: SelectionConfig, seed: int):
 # ------------------------------------------------------------------------------------------
 
 
+@uses_float64
 def run(cfg: SelectionConfig, outdir: str | Path, *, plot_figures: bool = True) -> dict:
     """Run one unit per seed (resuming finished ones), write figures and summary.json."""
     t_start = time.perf_counter()
@@ -479,6 +482,7 @@ def _group_colors(group):
     return np.where(group == "dense", "#9ecae1", np.where(group == "rare", "#fdae6b", "#bdbdbd"))
 
 
+@styled
 def plot(cfg: SelectionConfig, results: dict, store: RunStore, figdir: Path, summary: dict) -> list[str]:
     from hmin.sims.plotting import plt, save
 
