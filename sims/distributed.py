@@ -32,7 +32,7 @@ atomically.  Results are identical to one process:
 - ``hmin verify`` (:func:`sims.verify.run_verify` with a context): statement by statement,
   :func:`run_items` over the symbolic side and each seed's measure -> judge (each process
   :func:`alone` meanwhile: its own devices, no nested split); process 0 plots and writes.
-- :func:`greedy_maxmin_processes`: greedy max-min selection with the pool's rows split into N
+- :func:`sims.select.greedy_maxmin_processes` (in the selection module, on this runtime): greedy max-min selection with the pool's rows split into N
   contiguous blocks (one per process, :class:`sims.select.MaxMinShard`, pruning included); each
   step one all-gather of every block's best candidate (value, index and row: d + 2 numbers per
   process) and a global argmax with ties to the smallest index, exactly as in one process.
@@ -65,12 +65,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from hmin.sims.errors import HminError, InputError
-from hmin.sims.precision import uses_float64
 
 __all__ = ["ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
-           "DistributedError", "LostProcess",
+           "DistributedError", "BadEnvironment", "LostProcess",
            "Context", "initialize", "alone", "launch", "launch_cli", "free_port", "allgather_objects", "run_items",
-           "greedy_maxmin_processes", "row_block"]
+           "allgather_array", "row_block"]
 
 ENV_COORDINATOR = "HMIN_COORDINATOR"
 ENV_NUM_PROCESSES = "HMIN_NUM_PROCESSES"
@@ -85,6 +84,11 @@ ENV_HELP = (f"Several hosts: start the command once per process with {ENV_COORDI
 
 class DistributedError(HminError):
     """A process failed to start, to connect, or died; or a work item failed on some process."""
+
+
+class BadEnvironment(DistributedError, InputError):
+    """A malformed distributed environment (a non-integer process id, a bad host:port, ...): bad input
+    (exit status 2), where a process that cannot connect or dies is a runtime failure (1)."""
 
 
 class LostProcess(DistributedError):
@@ -152,9 +156,9 @@ def _env_int(name: str, lo: int, hi: int | None = None) -> int:
     try:
         v = int(raw)
     except ValueError:
-        raise DistributedError(f"{name} must be an integer, got {raw!r}") from None
+        raise BadEnvironment(f"{name} must be an integer, got {raw!r}") from None
     if v < lo or (hi is not None and v > hi):
-        raise DistributedError(f"{name} = {v} is out of range [{lo}, {hi if hi is not None else 'inf'}]")
+        raise BadEnvironment(f"{name} = {v} is out of range [{lo}, {hi if hi is not None else 'inf'}]")
     return v
 
 
@@ -165,9 +169,9 @@ def _timeout() -> float:
     try:
         t = float(raw)
     except ValueError:
-        raise DistributedError(f"{ENV_TIMEOUT} must be a number of seconds, got {raw!r}") from None
+        raise BadEnvironment(f"{ENV_TIMEOUT} must be a number of seconds, got {raw!r}") from None
     if not t > 0:
-        raise DistributedError(f"{ENV_TIMEOUT} must be positive, got {raw!r}")
+        raise BadEnvironment(f"{ENV_TIMEOUT} must be positive, got {raw!r}")
     return t
 
 
@@ -195,10 +199,10 @@ def initialize() -> Context:
     n = _env_int(ENV_NUM_PROCESSES, 1)
     pid = _env_int(ENV_PROCESS_ID, 0, n - 1) if ENV_PROCESS_ID in os.environ else None
     if pid is None:
-        raise DistributedError(f"{ENV_NUM_PROCESSES} = {n} needs {ENV_PROCESS_ID} (0..{n - 1})")
+        raise BadEnvironment(f"{ENV_NUM_PROCESSES} = {n} needs {ENV_PROCESS_ID} (0..{n - 1})")
     coord = os.environ.get(ENV_COORDINATOR, "")
     if ":" not in coord:
-        raise DistributedError(f"{ENV_COORDINATOR} must be host:port of process 0, got {coord!r}")
+        raise BadEnvironment(f"{ENV_COORDINATOR} must be host:port of process 0, got {coord!r}")
     timeout = _timeout()
     if pid != 0:
         _wait_for_coordinator(coord, pid, n, timeout)
@@ -227,7 +231,7 @@ def _wait_for_coordinator(coord: str, pid: int, n: int, timeout: float) -> None:
     try:
         port_i = int(port)
     except ValueError:
-        raise DistributedError(f"{ENV_COORDINATOR} must be host:port, got {coord!r}") from None
+        raise BadEnvironment(f"{ENV_COORDINATOR} must be host:port, got {coord!r}") from None
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -295,7 +299,9 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
 
     Returns:
         The exit status: 0 if every process exited 0, process 0's status if it is one of
-        ``results`` and the others exited 0, else 2 (130 if interrupted).
+        ``results`` and the others exited 0; process 0's own 1 or 2 when it failed first (it printed its
+        line); 2 when another process refused its input first; else 1 (a process died or timed out; the
+        line names it); 130 if interrupted.
     """
     if n < 1:
         raise InputError(f"--processes must be >= 1, got {n}")
@@ -337,14 +343,16 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
         if i < 0:
             print(f"{label}: error: the {n} processes did not finish within {timeout:g} s; stopped them",
                   file=sys.stderr)
-        elif i == 0 and code == 2:
-            pass  # process 0 printed its own one-line error
+        elif i == 0 and code in (1, 2):
+            return code  # process 0 printed its own one-line error (its stderr passes through)
         else:
             why = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
             detail = _last_line(errs[i]) if errs[i] else ""
             print(f"{label}: error: process {i} of {n} {why}" + (f": {detail}" if detail else "")
                   + "; stopped the others", file=sys.stderr)
-        return 2
+            if code == 2:
+                return 2  # bad input, found by another process first
+        return 1  # a runtime failure: a process died or timed out
     except KeyboardInterrupt:
         _stop(procs)
         return 130
@@ -401,7 +409,7 @@ def _ctx(ctx: Context | None) -> Context:
 _GATHER: dict = {}
 
 
-def _allgather_array(a: np.ndarray) -> np.ndarray:
+def allgather_array(a: np.ndarray) -> np.ndarray:
     """(P, *a.shape): every process's ``a`` (same shape and dtype everywhere), on every process.
 
     One jitted resharding (process-sharded -> replicated) over a mesh of one device per process:
@@ -434,10 +442,10 @@ def allgather_objects(obj: Any, ctx: Context | None = None) -> list:
         return [obj]
     b = np.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
     try:
-        lens = _allgather_array(np.array([len(b)], np.int64))[:, 0]
+        lens = allgather_array(np.array([len(b)], np.int64))[:, 0]
         buf = np.zeros(int(lens.max()), np.uint8)
         buf[: len(b)] = b
-        allb = _allgather_array(buf)
+        allb = allgather_array(buf)
     except Exception as e:  # noqa: BLE001 - JAX's runtime error of a collective whose peer is gone
         msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise LostProcess(f"process {ctx.process_id} of {ctx.num_processes} lost contact with the others during "
@@ -500,57 +508,3 @@ def row_block(n: int, ctx: Context | None = None) -> tuple[int, int]:
     per = -(-n // ctx.num_processes)
     lo = min(n, ctx.process_id * per)
     return lo, min(n, lo + per)
-
-
-@uses_float64
-def greedy_maxmin_processes(Z_block: np.ndarray, k: int, *, n_total: int, offset: int, first: int,
-                            first_row: np.ndarray, ctx: Context | None = None, prune: Any = "auto",
-                            progress_desc: str = "select maxmin") -> tuple[np.ndarray, np.ndarray]:
-    """Greedy max-min across processes, each holding one contiguous block of the pool's rows.
-
-    Identical (indices and radii, bit for bit) to :func:`sims.select.greedy_maxmin` on the whole
-    pool: each block keeps the running minima of its rows (the same float64 arithmetic per row),
-    and each step every process contributes its best candidate ``(r^2, index, row)``; the largest
-    r^2 wins, ties to the smallest index (what ``np.argmax`` does in one process).
-
-    Args:
-        Z_block: this process's rows (:func:`row_block` of the pool), float32 or float64.
-        k: the number of points, 1 <= k <= n_total.
-        n_total: the number of rows of the whole pool.
-        offset: the global index of ``Z_block``'s first row.
-        first: the global index of the first point, and ``first_row`` its row.
-        ctx: the :class:`Context` (default: :func:`initialize`).
-        prune: as in :func:`sims.select.greedy_maxmin`.
-        progress_desc: label of the progress lines (process 0).
-
-    Returns:
-        ``(indices (k,) int64, radii (k-1,) float64)`` on every process.
-    """
-    from hmin.sims.progress import log
-    from hmin.sims.select import MaxMinShard
-
-    ctx = _ctx(ctx)
-    d = Z_block.shape[1]
-    shard = MaxMinShard(np.ascontiguousarray(Z_block), k, offset=offset, prune=prune) if len(Z_block) else None
-    idx = np.empty(k, np.int64)
-    r2 = np.empty(max(k - 1, 0))
-    idx[0] = first
-    row = np.asarray(first_row, dtype=Z_block.dtype)
-    t0 = last = time.perf_counter()
-    for t in range(1, k):
-        lv, lj = shard.add(t - 1, row, int(idx[t - 1])) if shard is not None else (-np.inf, -1)
-        payload = np.empty(d + 2)
-        payload[0], payload[1] = lv, lj
-        payload[2:] = Z_block[lj - offset] if lj >= 0 else 0.0
-        allp = _allgather_array(payload) if ctx.distributed else payload[None]
-        vals, js = allp[:, 0], allp[:, 1]
-        best = vals.max()
-        w = int(np.flatnonzero(vals == best)[np.argmin(js[vals == best])])
-        v, idx[t] = float(best), int(js[w])
-        r2[t - 1] = v
-        row = allp[w, 2:].astype(Z_block.dtype)  # exact: the row was float32/float64 to begin with
-        now = time.perf_counter()
-        if ctx.is_writer and now - last >= 5.0:
-            last = now
-            log(f"[{progress_desc}] {t + 1}/{k} points ({now - t0:.0f}s, {ctx.num_processes} processes)")
-    return idx, np.sqrt(np.maximum(r2, 0.0))

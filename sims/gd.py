@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 
 import jax
@@ -52,6 +53,8 @@ from hmin.sims.errors import InputError
 from hmin.sims.models import Model
 from hmin.sims.sharding import batch_mesh, default_devices, fetch, pad_leading, place
 from hmin.sims.precision import uses_float64
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = ["GDConfig", "Trajectory", "train", "train_batch", "init_params", "OPTIMIZERS", "make_optimizer",
            "batch_indices"]
@@ -338,13 +341,11 @@ def _build_run(model: Model, cfg: GDConfig):
 
 
 def _progress_line(t0, loss, steps: int, every: int) -> None:
-    """Progress from inside the compiled run: about ten lines per run, on stderr."""
-    from hmin.sims.progress import log
-
+    """Progress from inside the compiled run: about ten INFO lines per run (the CLI shows them on stderr)."""
     t0 = int(t0)
     n_chunks = max(1, steps // every)
     if (t0 // every) % max(1, n_chunks // 10) == 0:
-        log(f"[train] step {t0}/{steps}: loss {float(loss):.4e}")
+        _LOG.info(f"[train] step {t0}/{steps}: loss {float(loss):.4e}")
 
 
 def _compiled(model: Model, cfg: GDConfig, batched: bool):

@@ -28,6 +28,7 @@ Algorithms (chosen by measurement on this project's 2-core CPU machine; see ``_u
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -37,8 +38,9 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from hmin.sims.errors import InputError
-from hmin.sims.progress import log
 from hmin.sims.precision import uses_float64
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = [
     "HminResult",

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import math
 import time
 from pathlib import Path
@@ -48,13 +49,14 @@ from hmin.sims.diagnostics import gram, gram_eigh, make_loss, sharpness
 from hmin.sims.errors import DivergedError, InputError
 from hmin.sims.geometry import knn_distance_quantiles, knn_distances, min_pairwise_distance, validate_points
 from hmin.sims.models import Model
-from hmin.sims.progress import log
 from hmin.sims.rates import late_rate, steps_to_eps
 from hmin.sims.store import RunStore, atomic_save_npz, atomic_write_json
 from hmin.theory.t05_descent import descent_bound, predicted_loss
 from hmin.theory.t06_linearised import linearised_loss, steps_lower_bound_from_pair, steps_to_eps_linearised
 from hmin.sims.precision import uses_float64
 from hmin.sims.plotting import styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["TrainConfig", "TrainResult", "train_and_measure", "as_model", "prepare_labels", "slow_pairs"]
 

@@ -28,13 +28,16 @@ import re
 import time
 import traceback
 from collections.abc import Iterable
+import logging
 from pathlib import Path
 
 from hmin.sims.errors import InputError
-from hmin.sims.progress import log
 from hmin.sims.registry import PRESETS, Entry, Registry, measure_and_judge, plot_check, registry
 from hmin.sims.store import atomic_write_json, to_jsonable
 from hmin.sims.precision import uses_float64
+from hmin.sims.progress import progress
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["FRESH_SEEDS", "run_confirmation", "run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
            "code_version", "COMBINED_RULE"]
@@ -363,7 +366,8 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
 
         plan = allgather_objects(plan if writer else None, ctx)[0]
 
-    for n, sid in enumerate(ids, 1):
+    # a tqdm bar over the statements in a notebook (when tqdm is installed); the CLI has its log lines
+    for n, sid in enumerate(progress(ids, "verify", lines=False, enabled=writer), 1):
         entry = reg[sid]
         need_sym, todo = plan[sid]
         got: dict = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import time
 from typing import NamedTuple
 
@@ -23,9 +24,10 @@ from hmin.sims import data, gd
 from hmin.sims.diagnostics import gram, make_loss, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import Model, make_model
-from hmin.sims.progress import log
 from hmin.sims.rates import linearise, steps_to_eps
 from hmin.sims.store import as_float
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = [
     "UNIT_ROUNDOFF",

@@ -92,6 +92,7 @@ the shallow nets' ray); ``degree`` may also be a number, a dict {label: p} or a 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 
 import jax
@@ -102,10 +103,11 @@ from jax.flatten_util import ravel_pytree
 from hmin.sims.diagnostics import make_loss, one_blas_thread, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import make_model, num_params, tau_eps
-from hmin.sims.progress import log
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
 from hmin.sims.plotting import styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 ID = "T7"
 

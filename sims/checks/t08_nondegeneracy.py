@@ -87,6 +87,7 @@ P_eff the measured saturated rank), ``plain_full_rank=True`` (the bottleneck sta
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 
@@ -98,10 +99,11 @@ from hmin.sims.data import uniform_cube
 from hmin.sims.diagnostics import jacobian, one_blas_thread
 from hmin.sims.errors import InputError
 from hmin.sims.models import ACTIVATIONS, Model, make_model, num_params, tau_eps
-from hmin.sims.progress import log
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson, worst
 from hmin.sims.plotting import styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 ID = "T8"
 

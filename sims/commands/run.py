@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from hmin.sims.distributed import ENV_HELP as _ENV_HELP
+from hmin.sims.commands._args import add_json, add_out, add_preset, add_processes
 from hmin.sims.errors import InputError
 from hmin.sims.store import ensure_writable_dir
 
@@ -37,19 +37,14 @@ def register(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("experiment", choices=sorted(EXPERIMENTS), metavar="EXPERIMENT",
                    help="one of: " + ", ".join(sorted(EXPERIMENTS)))
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", dest="preset", action="store_const", const="quick",
-                   help="smallest preset (seconds; for smoke tests and teaching)")
-    g.add_argument("--full", dest="preset", action="store_const", const="full",
-                   help="paper-grade preset (more seeds, longer runs)")
-    p.add_argument("--out", default=None, help="output directory (default: runs/EXPERIMENT)")
+    add_preset(p, quick="smallest preset (seconds; for smoke tests and teaching)",
+               full="paper-grade preset (more seeds, longer runs)")
+    add_out(p, None, "output directory (default: runs/EXPERIMENT)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override one config field, e.g. --set width=64 --set 'seeds=(0,1)'; repeatable")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    p.add_argument("--processes", type=int, default=1, metavar="N",
-                   help="split the runs across N local processes (jax.distributed over 127.0.0.1, gloo); "
-                        "process 0 gathers and writes; planted-pair only.  " + _ENV_HELP)
-    p.set_defaults(func=main, preset="default")
+    add_json(p)
+    add_processes(p, "planted-pair only: split the runs (process 0 gathers)")
+    p.set_defaults(func=main)
 
 
 def apply_overrides(cfg, overrides: list[str]):

@@ -20,10 +20,9 @@ import json
 import math
 from pathlib import Path
 
-from hmin.sims.distributed import ENV_HELP
+from hmin.sims.commands._args import LazyChoices, add_out, add_points, add_processes
 from hmin.sims.errors import InputError
 
-METHODS = ("maxmin", "random", "grid", "kmeans++", "herding")
 # pool reports above this many pair-coordinate operations (N^2 d / 2) skip the exact h_min
 POOL_PAIR_WORK = 2e11
 # fill-distance probes cost N d each (x ~4: two passes, plus the local ascent): budget of N d n_probe
@@ -39,22 +38,21 @@ def register(sub) -> None:
         "DIR/selection.png.  Greedy max-min (the paper's Algorithm 1) comes with the certificate "
         "h_min(S_k) = r_k >= OPT_k / 2 (T10; hmin statements T10).",
     )
-    p.add_argument("points", metavar="POINTS", help="an (N, d) array: .npy or .csv")
+    add_points(p)
     p.add_argument("--k", type=int, required=True, help="number of points to select (2 <= k <= N)")
-    p.add_argument("--method", choices=METHODS, default="maxmin", help="selector (default maxmin)")
-    p.add_argument("--metric", choices=("euclidean", "cosine"), default="euclidean",
+    p.add_argument("--method", choices=LazyChoices("hmin.sims.select", "SELECTORS"), default="maxmin",
+                   help="selector (default maxmin)")
+    p.add_argument("--metric", choices=LazyChoices("hmin.sims.select", "METRICS"), default="euclidean",
                    help="euclidean, or cosine = chordal distance ||u/|u| - v/|v||| (a true metric)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     p.add_argument("--first", type=int, default=None,
                    help="index of the first point (default: seeded random choice for maxmin/kmeans++)")
-    p.add_argument("--out", default="select_out", help="output directory (default select_out)")
+    add_out(p, "select_out", "output directory (default select_out)")
     p.add_argument("--dedupe", action="store_true",
                    help="drop exact duplicate rows (keep the first of each group) instead of failing")
     p.add_argument("--labels", default=None,
                    help="optional .npy/.csv with one label per row: per-label coverage in the report")
-    p.add_argument("--processes", type=int, default=1, metavar="N",
-                   help="maxmin only: split the pool's rows across N local processes (jax.distributed over "
-                        "127.0.0.1, gloo); the same indices as one process; process 0 writes.  " + ENV_HELP)
+    add_processes(p, "maxmin only: split the pool's rows (the same indices as one process)")
     p.set_defaults(func=main)
 
 

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from hmin.sims.distributed import ENV_HELP as _ENV_HELP
+from hmin.sims.commands._args import add_out, add_plugins, add_preset, add_processes
 
 HELP = """\
 Run every registered statement's checks: the built-in T1..T10 (the paper's claims as formalised by
@@ -41,28 +41,22 @@ or a plug-in could not run (its error is in the report); with --strict also 1 wh
 def register(sub) -> None:
     p = sub.add_parser("verify", help="run every theorem check and write the report card",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", dest="preset", action="store_const", const="quick",
-                   help="smallest sizes (about a minute; a smoke test, not evidence)")
-    g.add_argument("--full", dest="preset", action="store_const", const="full",
-                   help="paper-grade sizes (tens of minutes)")
+    add_preset(p, quick="smallest sizes (about a minute; a smoke test, not evidence)",
+               full="paper-grade sizes (tens of minutes)")
     p.add_argument("--only", default=None, metavar="IDS",
                    help="comma-separated ids, e.g. T4,T6 (merged into an existing results.json)")
-    p.add_argument("--out", default="figures", help="report directory (default: figures/)")
+    add_out(p, "figures", "report directory (default: figures/)")
     s = p.add_mutually_exclusive_group()
     s.add_argument("--seed", type=int, default=None, help="base seed of every check (default 0)")
     s.add_argument("--seeds", default=None, metavar="LIST",
                    help="several base seeds, e.g. 0-4 or 0,3,7: per-seed verdicts, stability, combined verdict")
-    p.add_argument("--plugin", action="append", default=[], metavar="FILE_OR_MODULE",
-                   help="add a statement from a .py file or an importable module (repeatable)")
+    add_plugins(p)
     p.add_argument("--confirm", action="store_true",
                    help="afterwards, run the pre-registered fresh seeds (docs/preregistration.md) into OUT/confirmation "
                         "and add the confirmation table to the report card")
     p.add_argument("--strict", action="store_true", help="also exit 1 when a check says 'violated'")
-    p.add_argument("--processes", type=int, default=1, metavar="N",
-                   help="split the checks (statement x seed) across N local processes (jax.distributed over "
-                        "127.0.0.1, gloo); process 0 plots and writes.  " + _ENV_HELP)
-    p.set_defaults(func=main, preset="default")
+    add_processes(p, "split the checks (statement x seed); process 0 plots and writes")
+    p.set_defaults(func=main)
 
 
 def main(args) -> int:

@@ -58,6 +58,7 @@ eps with the min..max range over seeds (censored runs drawn at the run length as
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from pathlib import Path
@@ -69,12 +70,13 @@ from hmin.sims import data, gd
 from hmin.sims.diagnostics import gram
 from hmin.sims.errors import InputError
 from hmin.sims.models import make_model
-from hmin.sims.progress import log
 from hmin.sims.rates import steps_to_eps
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.verdict import fit_loglog_slope
 from hmin.sims.precision import uses_float64
 from hmin.sims.plotting import styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["BeyondGDConfig", "PRESETS", "OPTIMIZERS", "run", "summarise", "decide", "report", "plot"]
 

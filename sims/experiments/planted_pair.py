@@ -16,6 +16,7 @@ fitted log-log slope of mu vs h_min (T4 predicts 2), and the measured vs predict
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 
@@ -27,12 +28,13 @@ from hmin.sims.diagnostics import gram
 from hmin.sims.errors import InputError
 from hmin.sims.geometry import min_pairwise_distance
 from hmin.sims.models import make_model
-from hmin.sims.progress import log
 from hmin.sims.rates import late_rate, linearise, steps_to_eps
 from hmin.sims.store import RunStore, atomic_write_json
 from hmin.sims.verdict import fit_loglog_slope
 from hmin.sims.precision import uses_float64
 from hmin.sims.plotting import styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["PlantedPairConfig", "PRESETS", "run", "plot"]
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 import time
 from pathlib import Path
@@ -58,13 +59,14 @@ from hmin.sims.diagnostics import make_loss, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.geometry import min_pairwise_distance
 from hmin.sims.models import make_model
-from hmin.sims.progress import log
 from hmin.sims.rates import steps_to_eps
 from hmin.sims.select import chordal_normalize, select
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.uniformity import pool_covering_radius
 from hmin.sims.precision import uses_float64
 from hmin.sims.plotting import styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["RealDataConfig", "PRESETS", "ARMS", "run", "report", "load_digits_split", "t_interval",
            "paired_ratio", "calibrate_eta"]

@@ -44,6 +44,7 @@ Statistics over seeds: means with 95% Student-t intervals (``real_data.t_interva
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 
@@ -58,13 +59,14 @@ from hmin.sims.errors import InputError
 from hmin.sims.experiments.real_data import paired_ratio, t_interval
 from hmin.sims.geometry import fill_distance
 from hmin.sims.models import shallow
-from hmin.sims.progress import log
 from hmin.sims.rates import steps_to_eps
 from hmin.sims.select import METHODS, select
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.uniformity import coverage, pool_covering_radius
 from hmin.sims.precision import uses_float64
 from hmin.sims.plotting import styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["SelectionConfig", "PRESETS", "make_pool", "trace_measures", "run", "report"]
 
