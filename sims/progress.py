@@ -50,12 +50,23 @@ def configure_cli(verbosity: int = 0) -> None:
     level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
     root = logging.getLogger(LOGGER)
     if _CLI_HANDLER is None:
-        _CLI_HANDLER = logging.StreamHandler(sys.stderr)
+        _CLI_HANDLER = _Stderr()
         _CLI_HANDLER.setFormatter(logging.Formatter("%(message)s"))
         root.addHandler(_CLI_HANDLER)
-    else:  # called again in one process (tests call cli.main repeatedly): follow the current stderr
-        _CLI_HANDLER.setStream(sys.stderr)
     root.setLevel(level)
+
+
+class _Stderr(logging.StreamHandler):
+    """A stream handler on whatever ``sys.stderr`` is when a record is written (like logging's own
+    last-resort handler): ``cli.main`` called twice in one process, or under pytest's capture, writes
+    to the current stderr, never to a closed one."""
+
+    def __init__(self):
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self):
+        return sys.stderr
 
 
 def _cli() -> bool:

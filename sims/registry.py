@@ -399,6 +399,8 @@ def _load_entry_point(ep) -> Entry:
 
 
 _BUILTIN: Registry | None = None
+#: the package whose modules ``<id>_<name>.py`` define the built-in checks
+BUILTIN_CHECKS = "hmin.sims.checks"
 
 
 def builtin_registry() -> Registry:
@@ -411,8 +413,11 @@ def builtin_registry() -> Registry:
     global _BUILTIN
     if _BUILTIN is not None:
         return _BUILTIN
-    from hmin import theory
-    import hmin.sims.checks as checks_pkg
+    from hmin import theory  # here: the statements (sympy) load when a registry is first built, not at import
+
+    # the built-in checks are found by package name, like plug-ins by entry point: the registry (core)
+    # never imports a check statically, and each check imports the registry (no circle)
+    checks_pkg = importlib.import_module(BUILTIN_CHECKS)
 
     statements = dict(theory.STATEMENTS)
     entries: dict[str, Entry] = {}
