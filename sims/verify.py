@@ -32,7 +32,7 @@ import logging
 from pathlib import Path
 
 from hmin.sims.errors import InputError
-from hmin.sims.registry import PRESETS, Entry, Registry, measure_and_judge, plot_check, registry
+from hmin.sims.registry import PRESETS, CheckContext, Entry, Registry, measure_and_judge, plot_check, registry
 from hmin.sims.store import atomic_write_json, to_jsonable
 from hmin.sims.precision import uses_float64
 from hmin.sims.progress import progress
@@ -188,14 +188,16 @@ def _statement_info(entry: Entry) -> dict:
     return info
 
 
-def _measure(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
-    """measure -> judge of one check at one seed: the verdict and measurement, or the error's fields."""
+def _measure(entry: Entry, preset: str, outdir: Path, seed: int, ctx: CheckContext | None = None) -> dict:
+    """measure -> judge of one check at one seed: the verdict and measurement, or the error's fields.
+    ``ctx``: the check's context if the caller built it (it is then shared with `_finish`)."""
     t0 = time.perf_counter()
     part: dict = {"seed": seed}
     try:
         if entry.check is None:
             raise RuntimeError(entry.error or f"statement {entry.id} has no check")
-        part["verdict"], part["measured"] = measure_and_judge(entry.check, entry.context(preset, outdir, seed))
+        ctx = ctx if ctx is not None else entry.context(preset, outdir, seed)
+        part["verdict"], part["measured"] = measure_and_judge(entry.check, ctx)
     except Exception as e:  # noqa: BLE001 - recorded and reported, never hidden
         part["error"] = str(e) if entry.check is None else f"{type(e).__name__}: {e}"
         part["traceback"] = "" if entry.check is None else traceback.format_exc(limit=6)
@@ -203,15 +205,17 @@ def _measure(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
     return part
 
 
-def _finish(entry: Entry, preset: str, outdir: Path, part: dict) -> dict:
-    """plot and write the measurement of a `_measure` result: the row's fields (an error row on failure)."""
+def _finish(entry: Entry, preset: str, outdir: Path, part: dict, ctx: CheckContext | None = None) -> dict:
+    """plot and write the measurement of a `_measure` result: the row's fields (an error row on failure).
+    ``ctx``: the context the measurement used, when it ran in this process with this ``outdir``."""
     t0 = time.perf_counter()
     out: dict = {"seed": part["seed"]}
     try:
         if "error" in part:
             raise _Failed(part["error"], part["traceback"])
         verdict, measured = part["verdict"], part["measured"]
-        verdict = plot_check(entry.check, measured, verdict, entry.context(preset, outdir, part["seed"]))
+        ctx = ctx if ctx is not None else entry.context(preset, outdir, part["seed"])
+        verdict = plot_check(entry.check, measured, verdict, ctx)
         out.update(verdict.to_dict())
         out["id"] = entry.id
         out["status"] = "ran"
@@ -232,8 +236,14 @@ class _Failed(Exception):
 
 
 def _numeric(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
-    """One numeric check at one seed: the verdict's fields, status, wall time; an error row on failure."""
-    return _finish(entry, preset, outdir, _measure(entry, preset, outdir, seed))
+    """One numeric check at one seed: the verdict's fields, status, wall time; an error row on failure.
+
+    The check's context is built once and shared by measure -> judge and plot."""
+    try:
+        ctx = entry.context(preset, outdir, seed) if entry.check is not None else None
+    except Exception:  # noqa: BLE001 - `_measure` builds it again and records the error in the row
+        ctx = None
+    return _finish(entry, preset, outdir, _measure(entry, preset, outdir, seed, ctx), ctx)
 
 
 def combine_verdicts(verdicts: list[str]) -> str:
