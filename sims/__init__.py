@@ -12,6 +12,8 @@ if __name__ in ("sims", "theory"):  # the pre-0.2 top-level name, from a checkou
 
     _redirect(__name__)
 
+import importlib  # noqa: E402
+
 from hmin.sims.errors import HminError, InputError, DivergedError  # noqa: E402
 
 __all__ = ["HminError", "InputError", "DivergedError", "train_and_measure", "TrainConfig"]
@@ -22,7 +24,5 @@ _LAZY = {"train_and_measure": "hmin.sims.train", "TrainConfig": "hmin.sims.train
 def __getattr__(name):
     """``sims.train_and_measure`` and ``sims.TrainConfig``, imported on first use (``import sims`` stays cheap)."""
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'sims' has no attribute {name!r}")

@@ -56,6 +56,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _version() -> str:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin import version
 
     return version()
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         with float64_scope():  # the verbs compute in float64 where verdicts need it; the caller's setting after
             return int(args.func(args) or 0)
     except HminError as e:  # theory's and sims' errors are one hierarchy (theory.errors)
+        # here: the parser (hmin --help, the other verbs) does not load this verb's library
         from hmin.sims import distributed
 
         if isinstance(e, distributed.LostProcess) and os.environ.get(distributed.ENV_LAUNCHED):

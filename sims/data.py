@@ -16,6 +16,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from hmin.sims.errors import InputError
+from hmin.sims.geometry import min_pairwise_distance
 from hmin.theory.common import unit_ball_volume as _theory_vd
 from hmin.sims.precision import uses_float64
 
@@ -181,7 +182,6 @@ def planted_pair(points: PointSet | np.ndarray, eps: float, *, i: int = 0, j: in
         j = _nearest_other(X, i)
     if j == i or not (0 <= j < n):
         raise InputError(f"pair index j = {j} invalid for i = {i}, N = {n}")
-    from hmin.sims.geometry import min_pairwise_distance
 
     h_base = float(min_pairwise_distance(X0).h_min)
     if eps >= h_base / 2:

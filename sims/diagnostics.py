@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Callable
 
@@ -93,9 +94,9 @@ def one_blas_thread():
     one thread, 0.23 s with two).  A no-op where threadpoolctl (a scikit-learn dependency) is absent.
     """
     try:
+        # here: optional; used when installed
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover
-        import contextlib
 
         return contextlib.nullcontext()
     return threadpool_limits(1)

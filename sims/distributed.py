@@ -141,7 +141,7 @@ def alone():
         ...     initialize().num_processes
         1
     """
-    from hmin.sims.sharding import process_local
+    from hmin.sims.sharding import process_local  # here: sharding starts JAX; the CLI's parser imports this module
 
     token = _ALONE.set(True)
     try:
@@ -206,6 +206,7 @@ def initialize() -> Context:
     timeout = _timeout()
     if pid != 0:
         _wait_for_coordinator(coord, pid, n, timeout)
+    # here, not at import: JAX starts only when this runs
     import jax
 
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
@@ -416,6 +417,7 @@ def allgather_array(a: np.ndarray) -> np.ndarray:
     an all-gather in XLA (gloo on CPU).  2.5x cheaper per call than
     ``multihost_utils.process_allgather`` (measured: 4 ms vs 10 ms, 2 processes, loaded machine).
     """
+    # here, not at import: JAX starts only when this runs
     import jax
     from jax.sharding import Mesh, NamedSharding, PartitionSpec
 

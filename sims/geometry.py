@@ -28,6 +28,7 @@ Algorithms (chosen by measurement on this project's 2-core CPU machine; see ``_u
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -457,8 +458,7 @@ def _kernels():
     reduction; a second reduction in the same kernel, or an argmin, makes it 4-5x slower).
     """
     if not _KERNELS:
-        import functools
-
+        # here, not at import: JAX starts only when this runs
         import jax
         import jax.numpy as jnp
 
@@ -505,6 +505,7 @@ def _block_size(n: int, block: int) -> int:
 
 def _hmin_blocked(X: np.ndarray, block: int) -> HminResult:
     """Exact h_min by fused JAX screening (upper triangle) + exact refinement of candidate rows."""
+    # here, not at import: JAX starts only when this runs
     import jax
 
     n, d = X.shape
@@ -575,6 +576,7 @@ def _refine_rows(X, A, B, rows, best, slack, b):
 
 def _hmin_kdtree(X: np.ndarray) -> HminResult:
     """Exact h_min with cKDTree: nearest neighbours, then all pairs within the minimum."""
+    # here: scipy loads only when this runs
     from scipy.spatial import cKDTree
 
     n = X.shape[0]
@@ -722,10 +724,12 @@ class _NNIndex:
         self.n, self.d, self.block = n, d, block
         self.tree = None
         if method == "auto" and _use_kdtree(n, d):
+            # here: scipy loads only when this runs
             from scipy.spatial import cKDTree
 
             self.tree = cKDTree(X)
             return
+        # here, not at import: JAX starts only when this runs
         import jax
 
         self.c = _screen_constant(d)
@@ -746,6 +750,7 @@ class _NNIndex:
         return self._query_fused(np.asarray(Q), self_mode)
 
     def _query_fused(self, Q, self_mode):
+        # here, not at import: JAX starts only when this runs
         import jax
 
         nq, n, d, c = len(Q), self.n, self.d, self.c
@@ -813,6 +818,7 @@ def _knn(Q: np.ndarray, X: np.ndarray, k: int, *, self_mode: bool, tree=None):
     n, d = X.shape
     if _use_kdtree(n, d):
         if tree is None:
+            # here: scipy loads only when this runs
             from scipy.spatial import cKDTree
 
             tree = cKDTree(X)

@@ -50,6 +50,7 @@ class _Figures:
 
     @staticmethod
     def figure(**kwargs):
+        # here: matplotlib loads only when a figure is drawn
         from matplotlib.figure import Figure
 
         return Figure(**kwargs)
@@ -64,12 +65,14 @@ class _Figures:
 
     @staticmethod
     def get_cmap(name: str):
+        # here: matplotlib loads only when a figure is drawn
         import matplotlib
 
         return matplotlib.colormaps[name]
 
     @property
     def Rectangle(self):
+        # here: matplotlib loads only when a figure is drawn
         from matplotlib.patches import Rectangle
 
         return Rectangle
@@ -91,6 +94,7 @@ def save(fig, path: str | Path) -> Path:
 
 def eps_colors(n: int):
     """n colours from a sequential map (dark = small h_min)."""
+    # here: matplotlib loads only when a figure is drawn
     import matplotlib
 
     cmap = matplotlib.colormaps["viridis"]

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import re
 import sys
@@ -202,6 +203,7 @@ def _module_of(obj):
 
 
 def _symbolic_section(results: list) -> list[str]:
+    # here: the statements (sympy) load only when needed
     from hmin.theory import Role, Status
 
     out: list[str] = []
@@ -342,7 +344,6 @@ def write_reference(root: str | Path | None = None, *, api: bool = True) -> list
 
 
 def main(argv: Iterable[str] | None = None) -> int:  # pragma: no cover - thin wrapper
-    import argparse
 
     p = argparse.ArgumentParser(prog="python -m hmin.sims.reference",
                                 description="Regenerate docs/statements.md and docs/api.md from the code.")

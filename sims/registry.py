@@ -118,6 +118,7 @@ class CheckContext:
 
     def key(self, *path: int):
         """A JAX key of this statement's stream (``fold_in`` of each entry of ``path``)."""
+        # here, not at import: JAX starts only when this runs
         import jax
 
         k = jax.random.PRNGKey(self.stream)
@@ -127,7 +128,7 @@ class CheckContext:
 
     def rng(self, *path: int):
         """A NumPy generator of this statement's stream (independent sub-streams for different ``path``)."""
-        import numpy as np
+        import numpy as np  # here: the registry (core) is imported by the CLI's parser; NumPy loads when a check runs
 
         return np.random.default_rng([self.stream, *map(int, path)])
 
@@ -263,6 +264,7 @@ class Registry(Mapping):
     """
 
     def __init__(self, entries: Iterable[Entry]):
+        # here: the statements (sympy) load only when needed
         from hmin.theory import statement_sort_key
 
         entries = list(entries)
@@ -330,6 +332,7 @@ def _module_files(mod) -> tuple[str, ...]:
 
 def _entry_from_module(mod, source: str, statement=None) -> Entry:
     """An `Entry` from a module that defines CHECK (and STATEMENT unless ``statement`` is given)."""
+    # here: the statements (sympy) load only when needed
     from hmin.theory import Statement
 
     name = getattr(mod, "__name__", "?")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 from hmin.sims.store import atomic_write_text
@@ -49,6 +50,7 @@ def format_numbers(numbers: dict, limit: int = 12, labels: dict | None = None) -
 
 
 def _ids(results: dict, ids=None) -> list[str]:
+    # here: the statements (sympy) load only when needed
     from hmin.theory import statement_sort_key
 
     ids = ids or sorted((i for i in results if i != "meta"), key=statement_sort_key)
@@ -222,8 +224,6 @@ last run {meta.get('wall_s_last_run', 0):.0f} s on {e(meta.get('machine', '?'))}
 
 def _confirmation(outdir: Path) -> dict | None:
     """The results of ``hmin verify --confirm`` (fresh seeds) stored under ``outdir/confirmation``, if any."""
-    import json
-
     p = outdir / "confirmation" / "results.json"
     try:
         return json.loads(p.read_text()) if p.exists() else None

@@ -139,6 +139,7 @@ _KERN: dict = {}
 def _sqdist_kernel():
     """jit(X, c) -> float64 squared distances ||x_i - c||^2 for all rows i, from differences."""
     if "sqdist" not in _KERN:
+        # here, not at import: JAX starts only when this runs
         import jax
         import jax.numpy as jnp
 
@@ -153,6 +154,7 @@ def _sqdist_kernel():
 def _gather_kernel():
     """jit(X, ids, c) -> float64 ||x_ids - c||^2 (the same arithmetic per row as the full kernel)."""
     if "gather" not in _KERN:
+        # here, not at import: JAX starts only when this runs
         import jax
         import jax.numpy as jnp
 
@@ -178,6 +180,7 @@ def _bound_kernel():
     matrix-vector product in the pool's precision, ``precision=HIGHEST`` so that no accelerator
     rounds it lower) is below their running minimum m (see the comment above `MaxMinShard`)."""
     if "bound" not in _KERN:
+        # here, not at import: JAX starts only when this runs
         import jax
         import jax.numpy as jnp
         from jax import lax
@@ -196,6 +199,7 @@ def _bucket(m: int, lo: int = 1024) -> int:
 
 
 def _to_device(Z: np.ndarray):
+    # here, not at import: JAX starts only when this runs
     import jax
 
     return jax.device_put(Z)
@@ -304,6 +308,7 @@ class MaxMinShard:
     """
 
     def __init__(self, Z: np.ndarray, k: int, *, offset: int = 0, prune: Any = "auto"):
+        # here, not at import: JAX starts only when this runs
         import jax
 
         self.Z = Z
@@ -388,6 +393,7 @@ class MaxMinShard:
         else:
             h = {"rows": rows}
             if len(rows):
+                # here, not at import: JAX starts only when this runs
                 import jax
 
                 # padded to a quarter-octave size (few shapes, few compiles); padding rows never pass
@@ -737,6 +743,7 @@ def _kmeanspp(Z, k, rng, first):
 
 
 def _median_bandwidth(Z, rng) -> float:
+    # here: scipy loads only when this runs
     from scipy.spatial.distance import pdist
 
     n = Z.shape[0]

@@ -152,6 +152,7 @@ def fetch(tree, n: int | None = None):
     """
     leaves = jax.tree_util.tree_leaves(tree)
     if any(isinstance(a, jax.Array) and not a.is_fully_addressable for a in leaves):
+        # here, not at import: JAX starts only when this runs
         from jax.experimental import multihost_utils
 
         tree = multihost_utils.process_allgather(tree, tiled=True)

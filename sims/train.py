@@ -45,6 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hmin.sims import gd
+from hmin.sims.adapters import from_functions
 from hmin.sims.diagnostics import gram, gram_eigh, make_loss, sharpness
 from hmin.sims.errors import DivergedError, InputError
 from hmin.sims.geometry import knn_distance_quantiles, knn_distances, min_pairwise_distance, validate_points
@@ -54,7 +55,7 @@ from hmin.sims.store import RunStore, atomic_save_npz, atomic_write_json
 from hmin.theory.t05_descent import descent_bound, predicted_loss
 from hmin.theory.t06_linearised import linearised_loss, steps_lower_bound_from_pair, steps_to_eps_linearised
 from hmin.sims.precision import uses_float64
-from hmin.sims.plotting import styled
+from hmin.sims.plotting import plt, save, styled
 
 log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
@@ -158,8 +159,6 @@ def as_model(model, d: int) -> Model:
     if isinstance(model, Model):
         return model
     if isinstance(model, (tuple, list)) and len(model) == 2:
-        from hmin.sims.adapters import from_functions
-
         return from_functions(model[0], model[1], d=d)
     raise InputError("model must be an hmin Model (sims.models, sims.adapters) or a pair (init, apply) of functions")
 
@@ -235,6 +234,7 @@ def _digest(*arrays) -> str:
 
 def _candidate_pairs(X: np.ndarray, n_cand: int) -> list[tuple[int, int, float]]:
     """The closest pairs (i < j, distance) among each point's 3 nearest neighbours, closest first."""
+    # here: scipy loads only when this runs
     from scipy.spatial import cKDTree
 
     n = X.shape[0]
@@ -545,8 +545,6 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
 @styled
 def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
     """Two figures: the training dynamics against the theory, and the data's geometry with the slow pairs."""
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     figdir = Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,7 @@ def pool_covering_radius(pool: Any, subset: Any) -> dict:
 
 
 def _discrepancy(X: np.ndarray) -> dict:
+    # here: scipy loads only when this runs
     from scipy.stats import qmc
 
     if not (np.all(X >= 0.0) and np.all(X <= 1.0)):

@@ -22,17 +22,22 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import importlib.metadata as md
 import json
+import pickle
 import platform
 import re
+import tempfile
 import time
 import traceback
 from collections.abc import Iterable
 import logging
 from pathlib import Path
 
+from hmin.sims.distributed import allgather_objects, alone, run_items
 from hmin.sims.errors import InputError
 from hmin.sims.registry import PRESETS, CheckContext, Entry, Registry, measure_and_judge, plot_check, registry
+from hmin.sims.report import write_reports
 from hmin.sims.store import atomic_write_json, to_jsonable
 from hmin.sims.precision import uses_float64
 from hmin.sims.progress import progress
@@ -90,8 +95,6 @@ def parse_seeds(text: str | Iterable[int] | None) -> list[int]:
 
 
 def _versions() -> dict:
-    import importlib.metadata as md
-
     out = {"python": platform.python_version()}
     for pkg in ("jax", "jaxlib", "optax", "numpy", "scipy", "sympy", "matplotlib"):
         try:
@@ -108,8 +111,7 @@ def code_version() -> str:
     """A hash of every source file of the ``sims`` and ``theory`` packages (the resume key's code part)."""
     global _CODE_VERSION
     if _CODE_VERSION is None:
-        from hmin import sims
-        from hmin import theory
+        from hmin import sims, theory  # here: the statements (sympy) load only when a code version is needed
 
         h = hashlib.sha256()
         for pkg in (sims, theory):
@@ -323,8 +325,6 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         The results dict (as written to ``results.json``): id -> row, and "meta"; None on a process
         other than 0.
     """
-    from hmin.sims.report import write_reports
-
     if preset not in PRESETS:
         raise InputError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     seed_list = parse_seeds(seeds) if seeds is not None else parse_seeds([seed])
@@ -372,8 +372,6 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         prior[sid] = (sym, done)
     plan = {sid: (prior[sid][0] is None, [s for s in seed_list if str(s) not in prior[sid][1]]) for sid in prior}
     if dist:
-        from hmin.sims.distributed import allgather_objects
-
         plan = allgather_objects(plan if writer else None, ctx)[0]
 
     # a tqdm bar over the statements in a notebook (when tqdm is installed); the CLI has its log lines
@@ -456,11 +454,6 @@ def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: P
     """One statement's work across the processes (`sims.distributed.run_items`): its symbolic side when
     ``need_sym`` and measure -> judge at each seed of ``todo``. On process 0: ``{"symbolic": ..., seed: part}``
     (`_measure`'s parts, to be plotted by `_finish`); None elsewhere."""
-    import pickle
-    import tempfile
-
-    from hmin.sims.distributed import alone, run_items
-
     items = ([("symbolic", None)] if need_sym else []) + [("numeric", s) for s in todo]
 
     def one(item):
@@ -497,8 +490,6 @@ def run_confirmation(preset: str = "default", outdir: str | Path = "figures", *,
     Returns:
         The confirmation results (as in `run_verify`; None on a process other than 0).
     """
-    from hmin.sims.report import write_reports
-
     conf = run_verify(preset, Path(outdir) / CONFIRMATION_DIR, only=only, seeds=FRESH_SEEDS, reg=reg, ctx=ctx)
     main_path = Path(outdir) / RESULTS
     if conf is not None and main_path.exists():

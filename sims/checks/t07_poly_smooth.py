@@ -105,7 +105,7 @@ from hmin.sims.errors import InputError
 from hmin.sims.models import make_model, num_params, tau_eps
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
-from hmin.sims.plotting import styled
+from hmin.sims.plotting import plt, save, styled
 
 log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
@@ -567,12 +567,14 @@ def _measure(ctx) -> dict:
 
 
 def _corrected(arch: str, depth: int, activation: str) -> int:
+    # here: the statements (sympy) load only when needed
     from hmin.theory.t07_poly_smooth import corrected_hessian_degree
 
     return corrected_hessian_degree(arch, depth, activation=activation)
 
 
 def _draft(arch: str, depth: int, activation: str) -> int:
+    # here: the statements (sympy) load only when needed
     from hmin.theory.t07_poly_smooth import predicted_hessian_degree
 
     return predicted_hessian_degree(arch, depth, activation=activation)
@@ -780,8 +782,6 @@ def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: 
 
 @styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     paths = []
     fig, (ax, axr) = pyplot.subplots(1, 2, figsize=(12.5, 5.2), gridspec_kw={"width_ratios": [1.5, 1]})

@@ -72,6 +72,7 @@ def format_table(path: str, s: dict) -> str:
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.geometry import duplicate_groups, geometry_summary, load_points, validate_points
     from hmin.sims.store import to_jsonable
 

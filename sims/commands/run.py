@@ -12,7 +12,7 @@ import sys
 
 from hmin.sims.commands._args import add_json, add_out, add_preset, add_processes
 from hmin.sims.errors import InputError
-from hmin.sims.store import ensure_writable_dir
+from hmin.sims.store import ensure_writable_dir, to_jsonable
 
 # name -> (module, one-line help).  Each module defines PRESETS (dict of configs, incl. "default"),
 # run(cfg, outdir) -> summary dict, and optionally report(summary) -> str for the terminal.
@@ -81,6 +81,7 @@ def apply_overrides(cfg, overrides: list[str]):
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims import distributed
 
     modname, _ = EXPERIMENTS[args.experiment]
@@ -109,8 +110,6 @@ def main(args) -> int:
     else:
         summary = mod.run(cfg, out)
     if args.json:
-        from hmin.sims.store import to_jsonable
-
         json.dump(to_jsonable(summary), sys.stdout, indent=2)
         print()
     elif hasattr(mod, "report"):

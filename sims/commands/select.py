@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 from pathlib import Path
 
 from hmin.sims.commands._args import LazyChoices, add_out, add_points, add_processes
@@ -59,6 +60,7 @@ def register(sub) -> None:
 def _load_labels(path: str, n: int):
     import numpy as np
 
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.geometry import load_points
 
     p = Path(path)
@@ -81,6 +83,7 @@ def plot_selection(X, idx, *, title: str, subset_pair=None, seed: int = 0) -> by
     import numpy as np
     from matplotlib.figure import Figure  # the object API: no backend chosen, no global pyplot state
 
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.select import _pca_axes, _project
 
     n, d = X.shape
@@ -122,6 +125,7 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
     ``report`` (the JSON-able selection.json content) and ``png`` (bytes)."""
     import numpy as np
 
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.geometry import duplicate_groups, validate_points
     from hmin.sims.select import chordal_normalize, select
     from hmin.sims.uniformity import coverage, uniformity_report
@@ -205,10 +209,9 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
 
 
 def main(args) -> int:
-    import os
-
     import numpy as np
 
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims import distributed
     from hmin.sims.geometry import load_points
     from hmin.sims.store import atomic_write_bytes, atomic_write_json, ensure_writable_dir

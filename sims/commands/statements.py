@@ -29,6 +29,7 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.errors import InputError
     from hmin.sims.reference import statement_line, statement_text
     from hmin.sims.registry import registry

@@ -78,6 +78,7 @@ def _check_out(out: str) -> Path:
 
 def build_model(args, d: int, k: int):
     """The zoo model named by --arch with the command's options."""
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.models import ACTIVATIONS, ARCHITECTURES, make_model
 
     if args.arch not in ARCHITECTURES:  # the parser's choices; this guards callers that build args by hand
@@ -95,6 +96,7 @@ def build_model(args, d: int, k: int):
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.geometry import load_points, validate_points
     from hmin.sims.store import to_jsonable
     from hmin.sims.train import TrainConfig, prepare_labels, report, train_and_measure

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 
 from hmin.sims.commands._args import add_out, add_plugins, add_preset, add_processes
 
@@ -60,6 +61,7 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims import distributed
     from hmin.sims.errors import HminError, InputError
     from hmin.sims.registry import registry
@@ -95,8 +97,6 @@ def main(args) -> int:
         os._exit(130)  # without JAX's exit barrier
     except Exception as e:  # one process alone: the others would wait for it forever
         if not isinstance(e, HminError):
-            import traceback
-
             traceback.print_exc()
         print(f"hmin verify: error: process {ctx.process_id} of {ctx.num_processes}: {str(e) or type(e).__name__}",
               file=sys.stderr, flush=True)
@@ -106,6 +106,7 @@ def main(args) -> int:
 
 
 def _verify(args, reg, ids, seeds, ctx) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.report import summary_table
     from hmin.sims.verify import exit_status, run_confirmation, run_verify
 

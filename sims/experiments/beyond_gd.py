@@ -74,7 +74,7 @@ from hmin.sims.rates import steps_to_eps
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.verdict import fit_loglog_slope
 from hmin.sims.precision import uses_float64
-from hmin.sims.plotting import styled
+from hmin.sims.plotting import MODE_COLORS, plt, save, styled
 
 log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
@@ -385,8 +385,6 @@ def summarise(cfg: BeyondGDConfig, results: dict) -> dict:
 @styled
 def plot(summary: dict, figdir: Path) -> list[str]:
     """Time to eps vs h_min, one panel per optimizer, one line per label mode (median, min..max range)."""
-    from hmin.sims.plotting import MODE_COLORS, plt, save
-
     pyplot = plt()
     figdir = Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)

@@ -64,7 +64,7 @@ from hmin.sims.select import METHODS, select
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.uniformity import coverage, pool_covering_radius
 from hmin.sims.precision import uses_float64
-from hmin.sims.plotting import styled
+from hmin.sims.plotting import plt, save, styled
 
 log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
@@ -486,8 +486,6 @@ def _group_colors(group):
 
 @styled
 def plot(cfg: SelectionConfig, results: dict, store: RunStore, figdir: Path, summary: dict) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     figdir.mkdir(parents=True, exist_ok=True)
     seed = cfg.seeds[0]
