@@ -7,8 +7,12 @@ One way to start N cooperating processes, on one host or several:
   127.0.0.1, starts N copies of itself with the environment variables below (process ids
   0..N-1), forwards process 0's output, and waits.  If a process fails to start, cannot connect,
   dies or exits with an error, the launcher stops the others and reports it in one line (exit
-  status 2): nothing hangs.
-- **Several hosts**: start the same command (without ``--processes``) once per process, with
+  status 1): nothing hangs.
+- **A cluster job** (Slurm ``srun``, Open MPI ``mpirun``, or ``JAX_COORDINATOR_ADDRESS`` set): start
+  the same command once per process, e.g. ``srun -n 8 hmin verify`` or ``mpirun -n 8 hmin verify``;
+  :func:`initialize` calls ``jax.distributed.initialize()`` without arguments, JAX's own cluster
+  detection finds the coordinator, the process count and this process's id (:func:`cluster`).
+- **Several hosts by hand**: start the same command (without ``--processes``) once per process, with
 
   ============================  ===============================================================
   ``HMIN_COORDINATOR``          ``host:port`` of process 0 (it listens there), the same everywhere
@@ -66,7 +70,7 @@ import numpy as np
 
 from hmin.sims.errors import HminError, InputError
 
-__all__ = ["ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
+__all__ = ["cluster", "planned_writer", "wants_launcher", "SLURM_VARS", "JAX_COORDINATOR", "ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
            "DistributedError", "BadEnvironment", "LostProcess",
            "Context", "initialize", "alone", "launch", "launch_cli", "free_port", "allgather_objects", "run_items",
            "allgather_array", "row_block"]
@@ -77,7 +81,9 @@ ENV_PROCESS_ID = "HMIN_PROCESS_ID"
 ENV_TIMEOUT = "HMIN_DIST_TIMEOUT"
 DEFAULT_TIMEOUT = 120.0
 
-ENV_HELP = (f"Several hosts: start the command once per process with {ENV_COORDINATOR}=host:port (of process 0), "
+ENV_HELP = (f"In a Slurm (srun) or Open MPI (mpirun) job of several processes, or with JAX_COORDINATOR_ADDRESS set, "
+            f"the processes find each other through jax.distributed's own detection. Several hosts by hand: start "
+            f"the command once per process with {ENV_COORDINATOR}=host:port (of process 0), "
             f"{ENV_NUM_PROCESSES}=N, {ENV_PROCESS_ID}=0..N-1 (and optionally {ENV_TIMEOUT}=seconds to connect, "
             f"default {DEFAULT_TIMEOUT:.0f})")
 
@@ -175,11 +181,98 @@ def _timeout() -> float:
     return t
 
 
+#: Slurm's variables that JAX's own cluster detection needs (``jax._src.clusters.SlurmCluster``)
+SLURM_VARS = ("SLURM_JOB_ID", "SLURM_STEP_NODELIST", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID")
+#: Open MPI's (``mpirun``/``mpiexec``) variable that JAX's detection looks for, and its world size
+OMPI_URI, OMPI_SIZE = "OMPI_MCA_orte_hnp_uri", "OMPI_COMM_WORLD_SIZE"
+#: the variable with which a user hands JAX the coordinator directly
+JAX_COORDINATOR = "JAX_COORDINATOR_ADDRESS"
+
+
+def cluster() -> str | None:
+    """The multi-process job this process was started in, as JAX's own detection sees it.
+
+    ``"jax"`` when ``JAX_COORDINATOR_ADDRESS`` is set, ``"slurm"`` (``srun``; every one of
+    `SLURM_VARS` set and more than one task) or ``"openmpi"`` (``mpirun``; more than one rank); None
+    otherwise, and under hmin's own variables (``HMIN_NUM_PROCESSES``, which win). A one-task Slurm job
+    (``sbatch`` running hmin directly) or a one-rank ``mpirun`` is one process: None.
+
+    Example:
+        >>> cluster() is None  # this doctest runs outside any job
+        True
+    """
+    env = os.environ
+    if env.get(ENV_NUM_PROCESSES, "") not in ("", "1"):
+        return None
+    if env.get(JAX_COORDINATOR):
+        return "jax"
+    if all(v in env for v in SLURM_VARS) and env["SLURM_NTASKS"].strip() not in ("", "1"):
+        return "slurm"
+    if OMPI_URI in env and env.get(OMPI_SIZE, "").strip() not in ("", "1"):
+        return "openmpi"
+    return None
+
+
+def planned_writer() -> bool:
+    """Whether this process will write the results, read from the environment before `initialize`
+    (to check ``--out`` before connecting): process 0 of hmin's variables, Slurm's or Open MPI's
+    rank 0; True outside a job. With ``JAX_COORDINATOR_ADDRESS`` alone the id is JAX's to find:
+    True (every process checks ``--out``; only process 0 writes into it)."""
+    env = os.environ
+    if env.get(ENV_NUM_PROCESSES, "") not in ("", "1"):
+        return env.get(ENV_PROCESS_ID) == "0"
+    kind = cluster()
+    if kind == "slurm":
+        return env.get("SLURM_PROCID", "").strip() == "0"
+    if kind == "openmpi":
+        return env.get("OMPI_COMM_WORLD_RANK", "").strip() == "0"
+    return True
+
+
+def wants_launcher(processes: int) -> bool:
+    """Whether ``--processes N`` should start N local processes: N > 1 in a process that is not itself
+    one of several (hmin's variables or a cluster job).
+
+    Raises:
+        BadEnvironment: ``--processes N > 1`` inside a Slurm/Open MPI/JAX job of several processes
+            (the job already is the processes; one of the two must go).
+    """
+    if processes <= 1 or os.environ.get(ENV_NUM_PROCESSES, "") not in ("", "1"):
+        return False
+    kind = cluster()
+    if kind is not None:
+        raise BadEnvironment(f"--processes {processes} starts local processes, but this process already is one of a "
+                             f"{kind} job's; drop --processes (the job's processes split the work)")
+    return True
+
+
+def _initialize_from_cluster(kind: str) -> Context:
+    """``jax.distributed.initialize()`` without coordinator, count or id: JAX reads them from the job
+    (Slurm, Open MPI, or ``JAX_COORDINATOR_ADDRESS``); hmin takes the process id and count from JAX."""
+    timeout = _timeout()
+    import jax  # here, not at import: JAX starts only when a job is joined
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    try:
+        jax.distributed.initialize(initialization_timeout=max(1, int(math.ceil(timeout))),
+                                   heartbeat_timeout_seconds=max(30, int(math.ceil(timeout))),
+                                   shutdown_timeout_seconds=7 * 24 * 3600)
+    except Exception as e:  # noqa: BLE001 - JAX raises several types; the user gets one line
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DistributedError(f"could not join the processes of this {kind} job within {timeout:g} s "
+                               f"(jax.distributed.initialize): {msg[:200]}") from None
+    return Context(int(jax.process_index()), int(jax.process_count()))
+
+
 def initialize() -> Context:
     """Join the processes named by the environment (see the module docstring); idempotent.
 
-    Without ``HMIN_NUM_PROCESSES`` (or with 1) nothing happens and the context is one process;
-    inside :func:`alone` too.
+    hmin's own variables (``HMIN_NUM_PROCESSES`` > 1, set by the ``--processes`` launcher or by hand)
+    come first. Otherwise, in a Slurm (``srun``) or Open MPI (``mpirun``) job of several processes, or
+    with ``JAX_COORDINATOR_ADDRESS`` set (`cluster`), ``jax.distributed.initialize()`` is called without
+    arguments, JAX's own cluster detection finds the coordinator, and the process id and count are
+    JAX's. Outside all of these nothing happens and the context is one process; inside :func:`alone`
+    too.
 
     Returns:
         The :class:`Context` of this process.
@@ -194,7 +287,8 @@ def initialize() -> Context:
     if _CTX is not None:
         return _CTX
     if os.environ.get(ENV_NUM_PROCESSES, "") in ("", "1"):
-        _CTX = Context()
+        kind = cluster()
+        _CTX = _initialize_from_cluster(kind) if kind is not None else Context()
         return _CTX
     n = _env_int(ENV_NUM_PROCESSES, 1)
     pid = _env_int(ENV_PROCESS_ID, 0, n - 1) if ENV_PROCESS_ID in os.environ else None

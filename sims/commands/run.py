@@ -7,7 +7,6 @@ import ast
 import dataclasses
 import importlib
 import json
-import os
 import sys
 
 from hmin.sims.commands._args import add_json, add_out, add_preset, add_processes
@@ -89,7 +88,7 @@ def main(args) -> int:
         raise InputError(f"--processes must be >= 1, got {args.processes}")
     if args.processes > 1 and args.experiment != "planted-pair":
         raise InputError(f"--processes: experiment {args.experiment!r} runs in one process only (planted-pair splits)")
-    if args.processes > 1 and not os.environ.get(distributed.ENV_NUM_PROCESSES):
+    if distributed.wants_launcher(args.processes):
         return distributed.launch_cli(args._argv, args.processes, label="hmin run")
     try:
         mod = importlib.import_module(modname)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 from pathlib import Path
 
 from hmin.sims.commands._args import LazyChoices, add_out, add_points, add_processes
@@ -221,7 +220,7 @@ def main(args) -> int:
     if args.processes > 1 and args.method != "maxmin":
         raise InputError(f"--processes: only --method maxmin is split across processes, not {args.method}")
     out = ensure_writable_dir(args.out, "--out")
-    if args.processes > 1 and not os.environ.get(distributed.ENV_NUM_PROCESSES):
+    if distributed.wants_launcher(args.processes):
         return distributed.launch_cli(args._argv, args.processes, label="hmin select")
     distributed.initialize()
     X = load_points(args.points)

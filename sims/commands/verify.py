@@ -73,10 +73,9 @@ def main(args) -> int:
     seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed or 0]
     reg = registry(args.plugin)
     ids = reg.parse_only(args.only)
-    several = os.environ.get(distributed.ENV_NUM_PROCESSES, "") not in ("", "1")
-    if not several or os.environ.get(distributed.ENV_PROCESS_ID) == "0":  # process 0 alone writes
+    if distributed.planned_writer():  # process 0 alone writes (hmin's variables, or a Slurm/Open MPI job)
         ensure_writable_dir(args.out, "--out")
-    if args.processes > 1 and not several:
+    if distributed.wants_launcher(args.processes):
         return distributed.launch_cli(args._argv, args.processes, label="hmin verify", results=(1,))
     ctx = distributed.initialize()
     if not ctx.distributed:
