@@ -1,26 +1,11 @@
-"""Test configuration (after equinox): loud failures for silent numerical bugs.
+"""Fixtures shared by the tests (the process-wide configuration, float64 and rank promotion included, is in
+the repository's conftest.py, so that the doctests of the package folders run under it too).
 
-- rank promotion raises: an accidental (N,) + (N,1) broadcast is an error, not an N x N matrix;
-- warnings are errors (pyproject filterwarnings);
-- progress output is silenced; matplotlib draws off-screen;
 - the course notebooks start on their kernels in the background as soon as their tests are collected
   (tests/test_course.py), so they run while the other tests do.
 """
 
-import os
-
-os.environ.setdefault("HMIN_QUIET", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
-
-import jax  # noqa: E402
-
-# float64 for the whole test process, as diffrax's tests do (the library itself only scopes it:
-# hmin.sims.precision; tests/test_side_effects.py checks that in a fresh process)
-jax.config.update("jax_enable_x64", True)
-jax.config.update("jax_numpy_rank_promotion", "raise")
-
-
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")
