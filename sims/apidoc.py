@@ -95,7 +95,7 @@ def _comment_doc(module, name: str, _depth: int = 0) -> str:
             targets = [node.target.id]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and _depth < 3:
             for alias in node.names:
-                if (alias.asname or alias.name) == name and node.module.split(".")[0] in PACKAGES:
+                if (alias.asname or alias.name) == name and any(node.module == p or node.module.startswith(p + ".") for p in PACKAGES):
                     return _comment_doc(importlib.import_module(node.module), alias.name, _depth + 1)
         if name in targets:
             i, comment = node.lineno - 2, []

@@ -23,6 +23,7 @@ def fresh_logging(monkeypatch):
     level = root.level
     monkeypatch.setattr(progress_mod, "_CLI_HANDLER", None)
     handlers = list(root.handlers)
+    root.setLevel(logging.NOTSET)  # as in a fresh library process (an earlier cli.main call set it)
     yield root
     for h in root.handlers[:]:
         if h not in handlers:
