@@ -31,7 +31,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
 
 docs: $(STAMP)
-	$(PY) -m hmin.sims.reference
+	$(PY) tools/reference.py
 	$(PY) tools/course.py docs --out site
 
 course: $(STAMP)
