@@ -124,6 +124,7 @@ def test_a_slurm_job_of_two_processes_writes_one_report_identical_to_one_process
             assert (one / f).read_bytes() == (two / f).read_bytes(), f
 
 
+@pytest.mark.slow  # two more JAX processes; the Slurm test above covers the default suite's contract
 def test_an_mpirun_job_with_jax_coordinator_address_selects_like_one_process(tmp_path):
     """``mpirun -n 2 hmin select`` with ``JAX_COORDINATOR_ADDRESS`` simulated: the rows split across the two
     ranks (greedy max-min), the same indices as one process, written once."""
