@@ -40,7 +40,7 @@ $(DOCS_STAMP): $(STAMP)
 	touch $(DOCS_STAMP)
 
 docs: $(DOCS_STAMP)
-	$(PY) -m hmin.sims.reference
+	$(PY) tools/reference.py
 	$(PY) tools/course.py students
 	$(PY) tools/course.py docs --out site
 

@@ -53,7 +53,7 @@ def _case(arm: str, n: int, d: int) -> dict:
         import jax
         import scipy.spatial  # noqa: F401  (imported outside the measurement, as for the scipy arms)
 
-        from hmin import sims  # noqa: F401
+        jax.config.update("jax_enable_x64", True)  # the arms compare in float64 (hmin scopes its own)
         from hmin.sims.geometry import min_pairwise_distance
 
         jax.block_until_ready(jax.numpy.zeros(1) + 1)  # start the runtime outside the measurement

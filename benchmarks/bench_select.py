@@ -100,7 +100,7 @@ def _case(arm: str, n: int, d: int, k: int) -> dict:
     if arm == "hmin":
         import jax
 
-        from hmin import sims  # noqa: F401  (float64 support)
+        jax.config.update("jax_enable_x64", True)  # float64 pools (hmin scopes its own calls)
         from hmin.sims.select import greedy_maxmin
 
         jax.block_until_ready(jax.numpy.zeros(1) + 1)  # start the runtime outside the measurement

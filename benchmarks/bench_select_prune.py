@@ -60,7 +60,7 @@ def pool(kind: str, n: int, d: int, seed: int = 0) -> np.ndarray:
 def _case(kind: str, n: int, d: int, k: int, k_plain: int, k_fps: int) -> dict:
     import jax
 
-    from hmin import sims  # noqa: F401  (float64)
+    jax.config.update("jax_enable_x64", True)  # float64 pools (hmin scopes its own calls)
     from hmin.sims.select import greedy_maxmin
 
     X = pool(kind, n, d)

@@ -433,7 +433,7 @@ def tables(quick: bool = False) -> list:
         torch.set_num_threads(n_cores())
     import jax
 
-    jax.config.update("jax_enable_x64", True)  # as `import sims` does; float32 arrays stay float32
+    jax.config.update("jax_enable_x64", True)  # the sweep computes in float64 (hmin scopes its own calls); float32 arrays stay float32
     repeats = 3
     peak = matmul_throughput(1024 if quick else 2048, repeats=3 if quick else 5)
     mm = Table("float32 matrix-multiply throughput of this machine (same process)",

@@ -63,6 +63,7 @@ from hmin.sims.diagnostics import gram
 from hmin.sims.models import shallow
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, VIOLATED, Verdict, band_verdict, fit_loglog_slope, worst
+from hmin.sims.plotting import styled
 
 ID = "RELU1"
 
@@ -222,6 +223,7 @@ def judge(measured: dict, *, slope: float = 1.0) -> Verdict:
                          "'slope 2', T4's exponent, is violated).")
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     from hmin.sims.plotting import plt, save
 

@@ -1,8 +1,10 @@
 """hmin.sims: measure on real gradient-descent trajectories what `theory` predicts.
 
-Importing `sims` turns on JAX's float64 support (``jax_enable_x64``): eigenvalues that decide
-a verdict are computed in float64 (docs/statements.md, "Notation and conventions").  Arrays keep the dtype they are given,
-so float32 runs stay float32.
+Importing it changes nothing in the process: JAX's ``jax_enable_x64`` stays as the caller set it.
+The entry points whose results decide a verdict (eigenvalues, h_min, the report card) run with float64
+support switched on for their own duration only (`hmin.sims.precision.uses_float64`;
+docs/statements.md, "Notation and conventions").  Arrays keep the dtype they are given, so float32
+runs stay float32.
 """
 
 if __name__ in ("sims", "theory"):  # the pre-0.2 top-level name, from a checkout: one module, not two
@@ -10,9 +12,7 @@ if __name__ in ("sims", "theory"):  # the pre-0.2 top-level name, from a checkou
 
     _redirect(__name__)
 
-import jax as _jax
-
-_jax.config.update("jax_enable_x64", True)
+import importlib  # noqa: E402
 
 from hmin.sims.errors import HminError, InputError, DivergedError  # noqa: E402
 
@@ -24,7 +24,5 @@ _LAZY = {"train_and_measure": "hmin.sims.train", "TrainConfig": "hmin.sims.train
 def __getattr__(name):
     """``sims.train_and_measure`` and ``sims.TrainConfig``, imported on first use (``import sims`` stays cheap)."""
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'sims' has no attribute {name!r}")

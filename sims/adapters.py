@@ -143,6 +143,7 @@ def from_flax_nnx(module_or_factory, *, d: int, k: int | None = None, dtype=None
             builds it with ``nnx.Rngs(key)``: a fresh initialisation per key).
         d, k, dtype, name: as in :func:`from_flax_linen`.
     """
+    # here: an optional dependency (the adapters extra)
     from flax import nnx
 
     if isinstance(module_or_factory, nnx.Module):
@@ -180,6 +181,7 @@ def from_equinox(module_or_factory, *, d: int, k: int | None = None, batched: bo
         dtype: cast the trained arrays to this dtype.
         name: the model's name in reports.
     """
+    # here: an optional dependency (the adapters extra)
     import equinox as eqx
 
     if isinstance(module_or_factory, eqx.Module):

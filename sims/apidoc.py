@@ -8,7 +8,7 @@ checks ``sims.checks.*``, which ``docs/statements.md`` documents) are not part o
 For each public name: its kind, its signature and the first paragraph of its docstring (for a
 constant: the ``#:`` comment above its assignment). ``tests/test_reference.py`` fails when the
 committed ``docs/api.md`` is stale or misses a public name. Regenerate with
-``python -m hmin.sims.reference`` (``make docs``).
+``python tools/reference.py`` (``make docs``).
 
 Example:
     >>> mods = public_modules()
@@ -95,7 +95,7 @@ def _comment_doc(module, name: str, _depth: int = 0) -> str:
             targets = [node.target.id]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and _depth < 3:
             for alias in node.names:
-                if (alias.asname or alias.name) == name and node.module.split(".")[0] in PACKAGES:
+                if (alias.asname or alias.name) == name and any(node.module == p or node.module.startswith(p + ".") for p in PACKAGES):
                     return _comment_doc(importlib.import_module(node.module), alias.name, _depth + 1)
         if name in targets:
             i, comment = node.lineno - 2, []
@@ -170,7 +170,7 @@ def api_markdown(packages=PACKAGES) -> str:
     Deterministic: memory addresses are removed from signatures and values.
     """
     out = ["# API reference", "",
-           "Generated from the docstrings by `python -m hmin.sims.reference` (`make docs`); do not edit by hand. "
+           "Generated from the docstrings by `python tools/reference.py` (`make docs`); do not edit by hand. "
            "The public API is every name in `__all__` of the packages "
            + " and ".join(f"`{p}`" for p in packages)
            + " and of their modules whose name does not start with `_`. The statements themselves, their "

@@ -33,8 +33,10 @@ from typing import Any, Callable
 import numpy as np
 
 from hmin.sims.errors import InputError
+from hmin.sims.precision import uses_float64
 from hmin.sims.progress import log
 from hmin.sims.store import atomic_write_json
+from hmin.sims.report import attack_line  # the report card's reading of an attack, re-exported
 
 __all__ = ["AttackResult", "FORMAT", "attack", "surface_of", "replay", "load_candidate", "result_line", "margin_summary",
            "attack_line", "run_attacks"]
@@ -329,6 +331,7 @@ def _shrink(z: np.ndarray, evaluate: Callable, deadline: float, batch: int, max_
     return z, zeroed
 
 
+@uses_float64
 def attack(entry, surf, *, claim: str | None = None, budget: float = 60.0, restarts: int = 8, seed: int = 0,
            out: str | Path | None = None, patience: int = 60, stop_on_counterexample: bool = True,
            figure: bool = True, callback: Callable[[int, int, float], None] | None = None) -> AttackResult:
@@ -466,6 +469,7 @@ def load_candidate(path: str | Path) -> dict:
     return rec
 
 
+@uses_float64
 def replay(path: str | Path, reg) -> dict:
     """Re-judge a saved candidate with its statement's surface (float64).
 
@@ -488,7 +492,12 @@ def replay(path: str | Path, reg) -> dict:
 
 
 def _plot(hist: list, sid: str, claim: str, record: dict, path: Path) -> Path:
-    from hmin.sims.plotting import plt, save
+    from hmin.sims.plotting import plt, save, styled  # matplotlib only when a figure is drawn
+
+    return styled(_draw)(hist, sid, claim, record, path, plt, save)
+
+
+def _draw(hist, sid, claim, record, path, plt, save):
 
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(7.5, 4.2))
@@ -521,17 +530,7 @@ def margin_summary(result: AttackResult) -> dict:
                                                  max(1, max(len(h) for h in result.history) // 20))]}
 
 
-def attack_line(summary: dict, verdict: str | None = None) -> str:
-    """The report-card reading of an attack: "holds; no counterexample in 120 s of search, closest margin 0.31"."""
-    strength = (f"{summary['elapsed_s']:.0f} s of search (budget {summary['budget_s']:g} s, {summary['restarts']} "
-                f"restarts, {summary['evaluations']} evaluations)")
-    head = f"{verdict}; " if verdict else ""
-    if summary["counterexample"]:
-        return (f"{head}COUNTEREXAMPLE to {summary['claim']!r} found in {strength}: margin "
-                f"{summary['smallest_margin']:.4g} {summary['at']}; saved to {summary['saved']}")
-    return f"{head}no counterexample in {strength}, closest margin {summary['smallest_margin']:.4g} {summary['at']}"
-
-
+@uses_float64
 def run_attacks(results: dict, reg, ids: list[str], budget: float, outdir: str | Path, *, restarts: int = 4,
                 seed: int = 0) -> dict:
     """``hmin verify --attack SECONDS``: attack every statement in ``ids`` that has a surface, ``budget`` seconds
@@ -540,7 +539,7 @@ def run_attacks(results: dict, reg, ids: list[str], budget: float, outdir: str |
     Returns:
         id -> summary, for the statements attacked.
     """
-    from hmin.sims.report import write_reports
+    from hmin.sims.report import write_reports  # app -> app; report renders the attack line itself
 
     outdir = Path(outdir)
     done = {}

@@ -11,7 +11,13 @@ import importlib
 import os
 import sys
 
+from hmin.sims.commands._args import EXIT_HELP, add_verbosity, verbosity
 from hmin.sims.errors import HminError, InputError
+from hmin.sims.precision import float64_scope
+from hmin.sims.progress import configure_cli
+
+#: exit statuses (documented in ``hmin --help``)
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # name -> module; each module defines register(subparsers) and sets func=handler(args) -> int.
 COMMANDS = {
@@ -37,6 +43,9 @@ measured GD trajectories (JAX).
   hmin select POINTS.npy --k  a uniform subset (greedy max-min) with its T10 certificate
   hmin train POINTS --labels Y  train a network on your data; loss curve vs T5/T6, h_min, slow pairs
   hmin attack ID              search a statement's hypotheses for a counterexample (saved, replayable)
+
+Progress goes to stderr through Python's logging (-v more, -q or HMIN_QUIET=1 less); results go to
+stdout and files.
 """
 
 
@@ -49,6 +58,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _version() -> str:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin import version
 
     return version()
@@ -56,36 +66,46 @@ def _version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="hmin", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="hmin", description=DESCRIPTION, epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"hmin {_version()}")
+    add_verbosity(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for modname in COMMANDS.values():
         importlib.import_module(modname).register(sub)
+    for p in sub.choices.values():  # every verb: -v/-q after the verb too, and the exit statuses in its --help
+        add_verbosity(p)
+        p.epilog = EXIT_HELP if p.epilog is None else f"{p.epilog}\n\n{EXIT_HELP}"
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (`EXIT_HELP`): 0 ok, 1 runtime failure, 2 usage or
+    input error, 130 interrupted."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args._argv = list(sys.argv[1:] if argv is None else argv)  # for the --processes launcher
+    configure_cli(verbosity(args))
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:  # one rule for every verb's --seed
             raise InputError(f"--seed must be >= 0, got {args.seed}")
-        return int(args.func(args) or 0)
-    except HminError as e:  # theory's and sims' bad-input errors are one class (theory.errors)
+        with float64_scope():  # the verbs compute in float64 where verdicts need it; the caller's setting after
+            return int(args.func(args) or 0)
+    except HminError as e:  # theory's and sims' errors are one hierarchy (theory.errors)
+        # here: the parser (hmin --help, the other verbs) does not load this verb's library
         from hmin.sims import distributed
 
         if isinstance(e, distributed.LostProcess) and os.environ.get(distributed.ENV_LAUNCHED):
             return distributed.EXIT_LOST  # the launcher names the process that failed
         print(f"hmin {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        # bad input is the user's to fix (2); anything else (divergence, a lost process) is a failure (1)
+        return EXIT_USAGE if isinstance(e, InputError) else EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"hmin {args.command}: interrupted; finished runs are kept and will be skipped on restart", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,9 @@ import numpy as np
 from scipy.stats import qmc
 
 from hmin.sims.errors import InputError
+from hmin.sims.geometry import min_pairwise_distance
 from hmin.theory.common import unit_ball_volume as _theory_vd
+from hmin.sims.precision import uses_float64
 
 __all__ = [
     "PointSet",
@@ -78,6 +80,7 @@ def _np(a) -> np.ndarray:
     return np.array(a, dtype=np.float64)  # a writable copy (JAX arrays convert read-only)
 
 
+@uses_float64
 def uniform_cube(n: int, d: int, *, key, side: float = 1.0) -> PointSet:
     """N i.i.d. points uniform on [0, side]^d; density exactly 1/side^d."""
     _check_nd(n, d)
@@ -86,6 +89,7 @@ def uniform_cube(n: int, d: int, *, key, side: float = 1.0) -> PointSet:
     return PointSet(X, pi_max=dens, pi_bar=dens, domain="cube", info={"side": side})
 
 
+@uses_float64
 def uniform_ball(n: int, d: int, *, key, radius: float = 1.0) -> PointSet:
     """N i.i.d. points uniform in the ball of the given radius; density 1 / (V_d radius^d)."""
     _check_nd(n, d)
@@ -98,6 +102,7 @@ def uniform_ball(n: int, d: int, *, key, radius: float = 1.0) -> PointSet:
     return PointSet(X, pi_max=dens, pi_bar=dens, domain="ball", info={"radius": radius})
 
 
+@uses_float64
 def uniform_sphere(n: int, d: int, *, key) -> PointSet:
     """N i.i.d. points uniform on the unit sphere S^{d-1} in R^d (no Lebesgue density in R^d)."""
     _check_nd(n, d)
@@ -106,6 +111,7 @@ def uniform_sphere(n: int, d: int, *, key) -> PointSet:
     return PointSet(X, domain="sphere")
 
 
+@uses_float64
 def gaussian_mixture(n: int, d: int, *, key, n_components: int = 3, sigma: float = 0.1, spread: float = 1.0,
                      weights=None) -> PointSet:
     """Isotropic Gaussian mixture sum_c w_c N(m_c, sigma^2 I), means uniform in [-spread, spread]^d.
@@ -176,7 +182,6 @@ def planted_pair(points: PointSet | np.ndarray, eps: float, *, i: int = 0, j: in
         j = _nearest_other(X, i)
     if j == i or not (0 <= j < n):
         raise InputError(f"pair index j = {j} invalid for i = {i}, N = {n}")
-    from hmin.sims.geometry import min_pairwise_distance
 
     h_base = float(min_pairwise_distance(X0).h_min)
     if eps >= h_base / 2:
@@ -191,6 +196,7 @@ def planted_pair(points: PointSet | np.ndarray, eps: float, *, i: int = 0, j: in
     return dataclasses.replace(base, X=X, info=info)
 
 
+@uses_float64
 def planted_cluster(points: PointSet | np.ndarray, i: int, size: int, H: float, *, key) -> PointSet:
     """Move ``size`` points (i's nearest neighbours) uniformly into the ball of radius H around x_i.
 
@@ -222,6 +228,7 @@ def smooth_function(X: np.ndarray) -> np.ndarray:
     return np.sin(np.pi * X @ a) + 0.5 * np.cos(2 * np.pi * X @ b)
 
 
+@uses_float64
 def make_targets(X: np.ndarray, mode: LabelMode, *, key, k: int = 1, pair: tuple[int, int] | None = None) -> np.ndarray:
     """Targets Y of shape (N, k) for the three label modes of T6 (docs/statements.md).
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Callable
 
@@ -18,6 +19,7 @@ from jax.flatten_util import ravel_pytree
 
 from hmin.sims.errors import InputError
 from hmin.sims.models import Model
+from hmin.sims.precision import uses_float64
 
 __all__ = ["make_loss", "jacobian", "gram", "gram_eigh", "sharpness", "hessian_dense", "check_psd", "relative_change", "one_blas_thread"]
 
@@ -42,6 +44,7 @@ def make_loss(model: Model, loss: str = "mse") -> Callable:
 
 
 @functools.partial(jax.jit, static_argnames=("model", "chunk"))
+@uses_float64
 def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None) -> jax.Array:
     """J(theta) of shape (N k, P): row (i, c) is grad_theta f_c(x_i; theta) (flattened params).
 
@@ -69,6 +72,7 @@ def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None) ->
 
 
 @functools.partial(jax.jit, static_argnames=("model", "chunk"))
+@uses_float64
 def gram(model: Model, params, X: jax.Array, *, chunk: int | None = None) -> jax.Array:
     """The empirical NTK Gram matrix G = J J^T, shape (N k, N k), in float64."""
     J = jacobian(model, params, X, chunk=chunk).astype(jnp.float64)
@@ -90,9 +94,9 @@ def one_blas_thread():
     one thread, 0.23 s with two).  A no-op where threadpoolctl (a scikit-learn dependency) is absent.
     """
     try:
+        # here: optional; used when installed
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover
-        import contextlib
 
         return contextlib.nullcontext()
     return threadpool_limits(1)
@@ -107,6 +111,7 @@ def check_psd(eigvals, *, rtol: float = 1e-8) -> str | None:
 
 
 @functools.partial(jax.jit, static_argnames=("loss_fn", "iters"))
+@uses_float64
 def sharpness(loss_fn: Callable, params, X, Y, *, key, iters: int = 20) -> jax.Array:
     """Largest-magnitude eigenvalue of Hess L(theta) by power iteration on Hessian-vector products.
 
@@ -132,6 +137,7 @@ def sharpness(loss_fn: Callable, params, X, Y, *, key, iters: int = 20) -> jax.A
     return jnp.vdot(v, hvp(v))
 
 
+@uses_float64
 def hessian_dense(loss_fn: Callable, params, X, Y) -> np.ndarray:
     """The dense Hessian of the loss (small models only; an oracle for tests and T5/T7 checks)."""
     flat, unravel = ravel_pytree(params)

@@ -7,8 +7,12 @@ One way to start N cooperating processes, on one host or several:
   127.0.0.1, starts N copies of itself with the environment variables below (process ids
   0..N-1), forwards process 0's output, and waits.  If a process fails to start, cannot connect,
   dies or exits with an error, the launcher stops the others and reports it in one line (exit
-  status 2): nothing hangs.
-- **Several hosts**: start the same command (without ``--processes``) once per process, with
+  status 1): nothing hangs.
+- **A cluster job** (Slurm ``srun``, Open MPI ``mpirun``, or ``JAX_COORDINATOR_ADDRESS`` set): start
+  the same command once per process, e.g. ``srun -n 8 hmin verify`` or ``mpirun -n 8 hmin verify``;
+  :func:`initialize` calls ``jax.distributed.initialize()`` without arguments, JAX's own cluster
+  detection finds the coordinator, the process count and this process's id (:func:`cluster`).
+- **Several hosts by hand**: start the same command (without ``--processes``) once per process, with
 
   ============================  ===============================================================
   ``HMIN_COORDINATOR``          ``host:port`` of process 0 (it listens there), the same everywhere
@@ -32,7 +36,7 @@ atomically.  Results are identical to one process:
 - ``hmin verify`` (:func:`sims.verify.run_verify` with a context): statement by statement,
   :func:`run_items` over the symbolic side and each seed's measure -> judge (each process
   :func:`alone` meanwhile: its own devices, no nested split); process 0 plots and writes.
-- :func:`greedy_maxmin_processes`: greedy max-min selection with the pool's rows split into N
+- :func:`sims.select.greedy_maxmin_processes` (in the selection module, on this runtime): greedy max-min selection with the pool's rows split into N
   contiguous blocks (one per process, :class:`sims.select.MaxMinShard`, pruning included); each
   step one all-gather of every block's best candidate (value, index and row: d + 2 numbers per
   process) and a global argmax with ties to the smallest index, exactly as in one process.
@@ -66,10 +70,10 @@ import numpy as np
 
 from hmin.sims.errors import HminError, InputError
 
-__all__ = ["ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
-           "DistributedError", "LostProcess",
+__all__ = ["cluster", "planned_writer", "wants_launcher", "SLURM_VARS", "JAX_COORDINATOR", "ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
+           "DistributedError", "BadEnvironment", "LostProcess",
            "Context", "initialize", "alone", "launch", "launch_cli", "free_port", "allgather_objects", "run_items",
-           "greedy_maxmin_processes", "row_block"]
+           "allgather_array", "row_block"]
 
 ENV_COORDINATOR = "HMIN_COORDINATOR"
 ENV_NUM_PROCESSES = "HMIN_NUM_PROCESSES"
@@ -77,13 +81,20 @@ ENV_PROCESS_ID = "HMIN_PROCESS_ID"
 ENV_TIMEOUT = "HMIN_DIST_TIMEOUT"
 DEFAULT_TIMEOUT = 120.0
 
-ENV_HELP = (f"Several hosts: start the command once per process with {ENV_COORDINATOR}=host:port (of process 0), "
+ENV_HELP = (f"In a Slurm (srun) or Open MPI (mpirun) job of several processes, or with JAX_COORDINATOR_ADDRESS set, "
+            f"the processes find each other through jax.distributed's own detection. Several hosts by hand: start "
+            f"the command once per process with {ENV_COORDINATOR}=host:port (of process 0), "
             f"{ENV_NUM_PROCESSES}=N, {ENV_PROCESS_ID}=0..N-1 (and optionally {ENV_TIMEOUT}=seconds to connect, "
             f"default {DEFAULT_TIMEOUT:.0f})")
 
 
 class DistributedError(HminError):
     """A process failed to start, to connect, or died; or a work item failed on some process."""
+
+
+class BadEnvironment(DistributedError, InputError):
+    """A malformed distributed environment (a non-integer process id, a bad host:port, ...): bad input
+    (exit status 2), where a process that cannot connect or dies is a runtime failure (1)."""
 
 
 class LostProcess(DistributedError):
@@ -136,7 +147,7 @@ def alone():
         ...     initialize().num_processes
         1
     """
-    from hmin.sims.sharding import process_local
+    from hmin.sims.sharding import process_local  # here: sharding starts JAX; the CLI's parser imports this module
 
     token = _ALONE.set(True)
     try:
@@ -151,9 +162,9 @@ def _env_int(name: str, lo: int, hi: int | None = None) -> int:
     try:
         v = int(raw)
     except ValueError:
-        raise DistributedError(f"{name} must be an integer, got {raw!r}") from None
+        raise BadEnvironment(f"{name} must be an integer, got {raw!r}") from None
     if v < lo or (hi is not None and v > hi):
-        raise DistributedError(f"{name} = {v} is out of range [{lo}, {hi if hi is not None else 'inf'}]")
+        raise BadEnvironment(f"{name} = {v} is out of range [{lo}, {hi if hi is not None else 'inf'}]")
     return v
 
 
@@ -164,17 +175,104 @@ def _timeout() -> float:
     try:
         t = float(raw)
     except ValueError:
-        raise DistributedError(f"{ENV_TIMEOUT} must be a number of seconds, got {raw!r}") from None
+        raise BadEnvironment(f"{ENV_TIMEOUT} must be a number of seconds, got {raw!r}") from None
     if not t > 0:
-        raise DistributedError(f"{ENV_TIMEOUT} must be positive, got {raw!r}")
+        raise BadEnvironment(f"{ENV_TIMEOUT} must be positive, got {raw!r}")
     return t
+
+
+#: Slurm's variables that JAX's own cluster detection needs (``jax._src.clusters.SlurmCluster``)
+SLURM_VARS = ("SLURM_JOB_ID", "SLURM_STEP_NODELIST", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID")
+#: Open MPI's (``mpirun``/``mpiexec``) variable that JAX's detection looks for, and its world size
+OMPI_URI, OMPI_SIZE = "OMPI_MCA_orte_hnp_uri", "OMPI_COMM_WORLD_SIZE"
+#: the variable with which a user hands JAX the coordinator directly
+JAX_COORDINATOR = "JAX_COORDINATOR_ADDRESS"
+
+
+def cluster() -> str | None:
+    """The multi-process job this process was started in, as JAX's own detection sees it.
+
+    ``"jax"`` when ``JAX_COORDINATOR_ADDRESS`` is set, ``"slurm"`` (``srun``; every one of
+    `SLURM_VARS` set and more than one task) or ``"openmpi"`` (``mpirun``; more than one rank); None
+    otherwise, and under hmin's own variables (``HMIN_NUM_PROCESSES``, which win). A one-task Slurm job
+    (``sbatch`` running hmin directly) or a one-rank ``mpirun`` is one process: None.
+
+    Example:
+        >>> cluster() is None  # this doctest runs outside any job
+        True
+    """
+    env = os.environ
+    if env.get(ENV_NUM_PROCESSES, "") not in ("", "1"):
+        return None
+    if env.get(JAX_COORDINATOR):
+        return "jax"
+    if all(v in env for v in SLURM_VARS) and env["SLURM_NTASKS"].strip() not in ("", "1"):
+        return "slurm"
+    if OMPI_URI in env and env.get(OMPI_SIZE, "").strip() not in ("", "1"):
+        return "openmpi"
+    return None
+
+
+def planned_writer() -> bool:
+    """Whether this process will write the results, read from the environment before `initialize`
+    (to check ``--out`` before connecting): process 0 of hmin's variables, Slurm's or Open MPI's
+    rank 0; True outside a job. With ``JAX_COORDINATOR_ADDRESS`` alone the id is JAX's to find:
+    True (every process checks ``--out``; only process 0 writes into it)."""
+    env = os.environ
+    if env.get(ENV_NUM_PROCESSES, "") not in ("", "1"):
+        return env.get(ENV_PROCESS_ID) == "0"
+    kind = cluster()
+    if kind == "slurm":
+        return env.get("SLURM_PROCID", "").strip() == "0"
+    if kind == "openmpi":
+        return env.get("OMPI_COMM_WORLD_RANK", "").strip() == "0"
+    return True
+
+
+def wants_launcher(processes: int) -> bool:
+    """Whether ``--processes N`` should start N local processes: N > 1 in a process that is not itself
+    one of several (hmin's variables or a cluster job).
+
+    Raises:
+        BadEnvironment: ``--processes N > 1`` inside a Slurm/Open MPI/JAX job of several processes
+            (the job already is the processes; one of the two must go).
+    """
+    if processes <= 1 or os.environ.get(ENV_NUM_PROCESSES, "") not in ("", "1"):
+        return False
+    kind = cluster()
+    if kind is not None:
+        raise BadEnvironment(f"--processes {processes} starts local processes, but this process already is one of a "
+                             f"{kind} job's; drop --processes (the job's processes split the work)")
+    return True
+
+
+def _initialize_from_cluster(kind: str) -> Context:
+    """``jax.distributed.initialize()`` without coordinator, count or id: JAX reads them from the job
+    (Slurm, Open MPI, or ``JAX_COORDINATOR_ADDRESS``); hmin takes the process id and count from JAX."""
+    timeout = _timeout()
+    import jax  # here, not at import: JAX starts only when a job is joined
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    try:
+        jax.distributed.initialize(initialization_timeout=max(1, int(math.ceil(timeout))),
+                                   heartbeat_timeout_seconds=max(30, int(math.ceil(timeout))),
+                                   shutdown_timeout_seconds=7 * 24 * 3600)
+    except Exception as e:  # noqa: BLE001 - JAX raises several types; the user gets one line
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DistributedError(f"could not join the processes of this {kind} job within {timeout:g} s "
+                               f"(jax.distributed.initialize): {msg[:200]}") from None
+    return Context(int(jax.process_index()), int(jax.process_count()))
 
 
 def initialize() -> Context:
     """Join the processes named by the environment (see the module docstring); idempotent.
 
-    Without ``HMIN_NUM_PROCESSES`` (or with 1) nothing happens and the context is one process;
-    inside :func:`alone` too.
+    hmin's own variables (``HMIN_NUM_PROCESSES`` > 1, set by the ``--processes`` launcher or by hand)
+    come first. Otherwise, in a Slurm (``srun``) or Open MPI (``mpirun``) job of several processes, or
+    with ``JAX_COORDINATOR_ADDRESS`` set (`cluster`), ``jax.distributed.initialize()`` is called without
+    arguments, JAX's own cluster detection finds the coordinator, and the process id and count are
+    JAX's. Outside all of these nothing happens and the context is one process; inside :func:`alone`
+    too.
 
     Returns:
         The :class:`Context` of this process.
@@ -189,18 +287,20 @@ def initialize() -> Context:
     if _CTX is not None:
         return _CTX
     if os.environ.get(ENV_NUM_PROCESSES, "") in ("", "1"):
-        _CTX = Context()
+        kind = cluster()
+        _CTX = _initialize_from_cluster(kind) if kind is not None else Context()
         return _CTX
     n = _env_int(ENV_NUM_PROCESSES, 1)
     pid = _env_int(ENV_PROCESS_ID, 0, n - 1) if ENV_PROCESS_ID in os.environ else None
     if pid is None:
-        raise DistributedError(f"{ENV_NUM_PROCESSES} = {n} needs {ENV_PROCESS_ID} (0..{n - 1})")
+        raise BadEnvironment(f"{ENV_NUM_PROCESSES} = {n} needs {ENV_PROCESS_ID} (0..{n - 1})")
     coord = os.environ.get(ENV_COORDINATOR, "")
     if ":" not in coord:
-        raise DistributedError(f"{ENV_COORDINATOR} must be host:port of process 0, got {coord!r}")
+        raise BadEnvironment(f"{ENV_COORDINATOR} must be host:port of process 0, got {coord!r}")
     timeout = _timeout()
     if pid != 0:
         _wait_for_coordinator(coord, pid, n, timeout)
+    # here, not at import: JAX starts only when this runs
     import jax
 
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
@@ -226,7 +326,7 @@ def _wait_for_coordinator(coord: str, pid: int, n: int, timeout: float) -> None:
     try:
         port_i = int(port)
     except ValueError:
-        raise DistributedError(f"{ENV_COORDINATOR} must be host:port, got {coord!r}") from None
+        raise BadEnvironment(f"{ENV_COORDINATOR} must be host:port, got {coord!r}") from None
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -294,7 +394,9 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
 
     Returns:
         The exit status: 0 if every process exited 0, process 0's status if it is one of
-        ``results`` and the others exited 0, else 2 (130 if interrupted).
+        ``results`` and the others exited 0; process 0's own 1 or 2 when it failed first (it printed its
+        line); 2 when another process refused its input first; else 1 (a process died or timed out; the
+        line names it); 130 if interrupted.
     """
     if n < 1:
         raise InputError(f"--processes must be >= 1, got {n}")
@@ -336,14 +438,16 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
         if i < 0:
             print(f"{label}: error: the {n} processes did not finish within {timeout:g} s; stopped them",
                   file=sys.stderr)
-        elif i == 0 and code == 2:
-            pass  # process 0 printed its own one-line error
+        elif i == 0 and code in (1, 2):
+            return code  # process 0 printed its own one-line error (its stderr passes through)
         else:
             why = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
             detail = _last_line(errs[i]) if errs[i] else ""
             print(f"{label}: error: process {i} of {n} {why}" + (f": {detail}" if detail else "")
                   + "; stopped the others", file=sys.stderr)
-        return 2
+            if code == 2:
+                return 2  # bad input, found by another process first
+        return 1  # a runtime failure: a process died or timed out
     except KeyboardInterrupt:
         _stop(procs)
         return 130
@@ -400,13 +504,14 @@ def _ctx(ctx: Context | None) -> Context:
 _GATHER: dict = {}
 
 
-def _allgather_array(a: np.ndarray) -> np.ndarray:
+def allgather_array(a: np.ndarray) -> np.ndarray:
     """(P, *a.shape): every process's ``a`` (same shape and dtype everywhere), on every process.
 
     One jitted resharding (process-sharded -> replicated) over a mesh of one device per process:
     an all-gather in XLA (gloo on CPU).  2.5x cheaper per call than
     ``multihost_utils.process_allgather`` (measured: 4 ms vs 10 ms, 2 processes, loaded machine).
     """
+    # here, not at import: JAX starts only when this runs
     import jax
     from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -433,10 +538,10 @@ def allgather_objects(obj: Any, ctx: Context | None = None) -> list:
         return [obj]
     b = np.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
     try:
-        lens = _allgather_array(np.array([len(b)], np.int64))[:, 0]
+        lens = allgather_array(np.array([len(b)], np.int64))[:, 0]
         buf = np.zeros(int(lens.max()), np.uint8)
         buf[: len(b)] = b
-        allb = _allgather_array(buf)
+        allb = allgather_array(buf)
     except Exception as e:  # noqa: BLE001 - JAX's runtime error of a collective whose peer is gone
         msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise LostProcess(f"process {ctx.process_id} of {ctx.num_processes} lost contact with the others during "
@@ -499,56 +604,3 @@ def row_block(n: int, ctx: Context | None = None) -> tuple[int, int]:
     per = -(-n // ctx.num_processes)
     lo = min(n, ctx.process_id * per)
     return lo, min(n, lo + per)
-
-
-def greedy_maxmin_processes(Z_block: np.ndarray, k: int, *, n_total: int, offset: int, first: int,
-                            first_row: np.ndarray, ctx: Context | None = None, prune: Any = "auto",
-                            progress_desc: str = "select maxmin") -> tuple[np.ndarray, np.ndarray]:
-    """Greedy max-min across processes, each holding one contiguous block of the pool's rows.
-
-    Identical (indices and radii, bit for bit) to :func:`sims.select.greedy_maxmin` on the whole
-    pool: each block keeps the running minima of its rows (the same float64 arithmetic per row),
-    and each step every process contributes its best candidate ``(r^2, index, row)``; the largest
-    r^2 wins, ties to the smallest index (what ``np.argmax`` does in one process).
-
-    Args:
-        Z_block: this process's rows (:func:`row_block` of the pool), float32 or float64.
-        k: the number of points, 1 <= k <= n_total.
-        n_total: the number of rows of the whole pool.
-        offset: the global index of ``Z_block``'s first row.
-        first: the global index of the first point, and ``first_row`` its row.
-        ctx: the :class:`Context` (default: :func:`initialize`).
-        prune: as in :func:`sims.select.greedy_maxmin`.
-        progress_desc: label of the progress lines (process 0).
-
-    Returns:
-        ``(indices (k,) int64, radii (k-1,) float64)`` on every process.
-    """
-    from hmin.sims.progress import log
-    from hmin.sims.select import MaxMinShard
-
-    ctx = _ctx(ctx)
-    d = Z_block.shape[1]
-    shard = MaxMinShard(np.ascontiguousarray(Z_block), k, offset=offset, prune=prune) if len(Z_block) else None
-    idx = np.empty(k, np.int64)
-    r2 = np.empty(max(k - 1, 0))
-    idx[0] = first
-    row = np.asarray(first_row, dtype=Z_block.dtype)
-    t0 = last = time.perf_counter()
-    for t in range(1, k):
-        lv, lj = shard.add(t - 1, row, int(idx[t - 1])) if shard is not None else (-np.inf, -1)
-        payload = np.empty(d + 2)
-        payload[0], payload[1] = lv, lj
-        payload[2:] = Z_block[lj - offset] if lj >= 0 else 0.0
-        allp = _allgather_array(payload) if ctx.distributed else payload[None]
-        vals, js = allp[:, 0], allp[:, 1]
-        best = vals.max()
-        w = int(np.flatnonzero(vals == best)[np.argmin(js[vals == best])])
-        v, idx[t] = float(best), int(js[w])
-        r2[t - 1] = v
-        row = allp[w, 2:].astype(Z_block.dtype)  # exact: the row was float32/float64 to begin with
-        now = time.perf_counter()
-        if ctx.is_writer and now - last >= 5.0:
-            last = now
-            log(f"[{progress_desc}] {t + 1}/{k} points ({now - t0:.0f}s, {ctx.num_processes} processes)")
-    return idx, np.sqrt(np.maximum(r2, 0.0))

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 
 import jax
@@ -51,6 +52,9 @@ from hmin.sims.diagnostics import gram, make_loss, relative_change, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import Model
 from hmin.sims.sharding import batch_mesh, default_devices, fetch, pad_leading, place
+from hmin.sims.precision import uses_float64
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = ["GDConfig", "Trajectory", "train", "train_batch", "init_params", "OPTIMIZERS", "make_optimizer",
            "batch_indices"]
@@ -246,6 +250,7 @@ def batch_indices(key, t, n: int, batch: int) -> jax.Array:
     return jax.lax.dynamic_slice(perm, ((t % per_epoch) * batch,), (batch,))
 
 
+@uses_float64
 def init_params(model: Model, *, key, batch: int | None = None):
     """Initial parameters; with ``batch`` a batch of independent inits from split keys."""
     if batch is None:
@@ -336,13 +341,11 @@ def _build_run(model: Model, cfg: GDConfig):
 
 
 def _progress_line(t0, loss, steps: int, every: int) -> None:
-    """Progress from inside the compiled run: about ten lines per run, on stderr."""
-    from hmin.sims.progress import log
-
+    """Progress from inside the compiled run: about ten INFO lines per run (the CLI shows them on stderr)."""
     t0 = int(t0)
     n_chunks = max(1, steps // every)
     if (t0 // every) % max(1, n_chunks // 10) == 0:
-        log(f"[train] step {t0}/{steps}: loss {float(loss):.4e}")
+        _LOG.info(f"[train] step {t0}/{steps}: loss {float(loss):.4e}")
 
 
 def _compiled(model: Model, cfg: GDConfig, batched: bool):
@@ -378,6 +381,7 @@ def _to_traj(out, cfg: GDConfig, lr, n: int) -> Trajectory:
     )
 
 
+@uses_float64
 def train(model: Model, X, Y, cfg: GDConfig, *, key, params0=None) -> Trajectory:
     """One run of ``cfg.optimizer`` (full-batch GD by default).
 
@@ -403,6 +407,7 @@ def train(model: Model, X, Y, cfg: GDConfig, *, key, params0=None) -> Trajectory
     return _to_traj(out, cfg, cfg.lr, X.shape[0])
 
 
+@uses_float64
 def train_batch(model: Model, X, Y, cfg: GDConfig, *, key, params0=None, lrs=None, mesh=None) -> Trajectory:
     """B independent GD runs in one compiled, vmapped program, split across all devices.
 

@@ -6,9 +6,9 @@ code: ``tests/test_reference.py`` regenerates ``docs/statements.md`` and fails w
 file differs. The output is deterministic (no timestamps, no timings, no machine-dependent numbers
 beyond the symbolic checks' own, which are seeded).
 
-Regenerate the committed reference (and ``docs/api.md``, see `sims.apidoc`) with::
-
-    python -m hmin.sims.reference        # or: make docs
+Regenerate the committed reference (and ``docs/api.md``, see `sims.apidoc`) with the developer tool
+``python tools/reference.py`` (``make docs``): it writes into the repository, so it lives beside it,
+not in the installed package.
 
 Example:
     >>> from hmin.sims.reference import KIND_MEANING
@@ -21,7 +21,6 @@ from __future__ import annotations
 import inspect
 import re
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
@@ -29,12 +28,10 @@ __all__ = [
     "KIND_MEANING",
     "ROLE_HEADINGS",
     "SYMBOLIC_NOT_RUN",
-    "docs_registry",
     "statement_line",
     "statement_text",
     "statements_markdown",
     "without_symbolic",
-    "write_reference",
 ]
 
 #: What each kind of statement is.
@@ -117,31 +114,10 @@ def without_symbolic(text: str) -> str:
 _HEADER = """\
 # The statements hmin checks
 
-This file is generated from the registry of statements (`sims.registry`) by `python -m hmin.sims.reference`
+This file is generated from the registry of statements (`sims.registry`) by `python tools/reference.py`
 (`make docs`); do not edit it by hand. `hmin statements` prints the list, `hmin statements ID` one
 entry. A test fails when this file is stale.
 """
-
-
-def docs_registry(root: str | Path | None = None):
-    """The registry the committed reference documents: the built-in statements plus every shipped
-    example plug-in (``examples/*.py`` of the repository that defines ``STATEMENT``), no entry points.
-
-    Installed entry points are left out so that the committed file does not depend on what else is
-    installed on the machine that generated it.
-
-    Args:
-        root: the repository root (default: the parent of the ``sims`` package).
-
-    Returns:
-        A `sims.registry.Registry`.
-    """
-    from hmin.sims.registry import builtin_registry
-
-    root = Path(root) if root is not None else Path(__file__).resolve().parent.parent
-    specs = sorted(str(p) for p in (root / "examples").glob("*.py")
-                   if not p.name.startswith("_") and "STATEMENT" in p.read_text(encoding="utf-8"))
-    return builtin_registry().with_plugins(specs, entry_points=False)
 
 
 def statement_line(entry) -> str:
@@ -202,6 +178,7 @@ def _module_of(obj):
 
 
 def _symbolic_section(results: list) -> list[str]:
+    # here: the statements (sympy) load only when needed
     from hmin.theory import Role, Status
 
     out: list[str] = []
@@ -304,7 +281,8 @@ def statements_markdown(registry, *, symbolic: bool = True) -> str:
     """The whole reference (``docs/statements.md``): header, conventions, the list, every statement.
 
     Args:
-        registry: a `sims.registry.Registry` (e.g. `docs_registry()` or ``registry(["my_plugin.py"])``).
+        registry: a `sims.registry.Registry` (e.g. ``registry(["my_plugin.py"])``; tools/reference.py documents
+            the built-in statements and the shipped example plug-ins).
         symbolic: passed to `statement_text`.
 
     Returns:
@@ -316,42 +294,3 @@ def statements_markdown(registry, *, symbolic: bool = True) -> str:
     for e in registry.values():
         parts.append(statement_text(e, symbolic=symbolic))
     return "\n".join(parts).rstrip() + "\n"
-
-
-def write_reference(root: str | Path | None = None, *, api: bool = True) -> list[Path]:
-    """Regenerate ``docs/statements.md`` (and ``docs/api.md`` with ``api``) under the repository root.
-
-    Args:
-        root: the repository root (default: the parent of the ``sims`` package).
-        api: also regenerate the API reference (`sims.apidoc.api_markdown`).
-
-    Returns:
-        The paths written (atomically).
-    """
-    from hmin.sims.store import atomic_write_text
-
-    root = Path(root) if root is not None else Path(__file__).resolve().parent.parent
-    written = [root / "docs" / "statements.md"]
-    atomic_write_text(written[0], statements_markdown(docs_registry(root)))
-    if api:
-        from hmin.sims.apidoc import api_markdown
-
-        written.append(root / "docs" / "api.md")
-        atomic_write_text(written[1], api_markdown())
-    return written
-
-
-def main(argv: Iterable[str] | None = None) -> int:  # pragma: no cover - thin wrapper
-    import argparse
-
-    p = argparse.ArgumentParser(prog="python -m hmin.sims.reference",
-                                description="Regenerate docs/statements.md and docs/api.md from the code.")
-    p.add_argument("--root", default=None, help="repository root (default: where sims/ lives)")
-    args = p.parse_args(list(argv) if argv is not None else None)
-    for path in write_reference(args.root):
-        print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -51,6 +51,7 @@ from typing import Any
 from hmin import _compat
 from hmin.sims.errors import InputError, PluginError
 from hmin.sims.verdict import Verdict
+from hmin.sims.precision import uses_float64
 
 __all__ = [
     "PRESETS",
@@ -117,6 +118,7 @@ class CheckContext:
 
     def key(self, *path: int):
         """A JAX key of this statement's stream (``fold_in`` of each entry of ``path``)."""
+        # here, not at import: JAX starts only when this runs
         import jax
 
         k = jax.random.PRNGKey(self.stream)
@@ -126,7 +128,7 @@ class CheckContext:
 
     def rng(self, *path: int):
         """A NumPy generator of this statement's stream (independent sub-streams for different ``path``)."""
-        import numpy as np
+        import numpy as np  # here: the registry (core) is imported by the CLI's parser; NumPy loads when a check runs
 
         return np.random.default_rng([self.stream, *map(int, path)])
 
@@ -234,6 +236,7 @@ class Entry:
         return [] if self.statement is None else self.statement.symbolic_checks()
 
 
+@uses_float64
 def measure_and_judge(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
     """measure -> judge (no figures); returns the verdict and the measured numbers.
 
@@ -249,12 +252,14 @@ def measure_and_judge(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
     return verdict, measured
 
 
+@uses_float64
 def plot_check(check: Check, measured: dict, verdict: Verdict, ctx: CheckContext) -> Verdict:
     """plot: the verdict with the figures the check's ``plot`` wrote (the second half of `run_check`)."""
     figures = tuple(check.plot(measured, verdict, ctx)) if check.plot is not None else ()
     return dataclasses.replace(verdict, figures=figures)
 
 
+@uses_float64
 def run_check(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
     """measure -> judge -> plot; returns the verdict (with its figures) and the measured numbers."""
     verdict, measured = measure_and_judge(check, ctx)
@@ -268,6 +273,7 @@ class Registry(Mapping):
     """
 
     def __init__(self, entries: Iterable[Entry]):
+        # here: the statements (sympy) load only when needed
         from hmin.theory import statement_sort_key
 
         entries = list(entries)
@@ -335,6 +341,7 @@ def _module_files(mod) -> tuple[str, ...]:
 
 def _entry_from_module(mod, source: str, statement=None) -> Entry:
     """An `Entry` from a module that defines CHECK (and STATEMENT unless ``statement`` is given)."""
+    # here: the statements (sympy) load only when needed
     from hmin.theory import Statement
 
     name = getattr(mod, "__name__", "?")
@@ -404,6 +411,8 @@ def _load_entry_point(ep) -> Entry:
 
 
 _BUILTIN: Registry | None = None
+#: the package whose modules ``<id>_<name>.py`` define the built-in checks
+BUILTIN_CHECKS = "hmin.sims.checks"
 
 
 def builtin_registry() -> Registry:
@@ -416,8 +425,11 @@ def builtin_registry() -> Registry:
     global _BUILTIN
     if _BUILTIN is not None:
         return _BUILTIN
-    from hmin import theory
-    import hmin.sims.checks as checks_pkg
+    from hmin import theory  # here: the statements (sympy) load when a registry is first built, not at import
+
+    # the built-in checks are found by package name, like plug-ins by entry point: the registry (core)
+    # never imports a check statically, and each check imports the registry (no circle)
+    checks_pkg = importlib.import_module(BUILTIN_CHECKS)
 
     statements = dict(theory.STATEMENTS)
     entries: dict[str, Entry] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 from hmin.sims.store import atomic_write_text
@@ -49,6 +50,7 @@ def format_numbers(numbers: dict, limit: int = 12, labels: dict | None = None) -
 
 
 def _ids(results: dict, ids=None) -> list[str]:
+    # here: the statements (sympy) load only when needed
     from hmin.theory import statement_sort_key
 
     ids = ids or sorted((i for i in results if i != "meta"), key=statement_sort_key)
@@ -86,8 +88,6 @@ def summary_table(results: dict, ids=None) -> str:
         if r.get("status") == "error":
             lines.append(f"       error: {r.get('error')}")
         if r.get("attack"):
-            from hmin.sims.attack import attack_line
-
             lines.append(f"       attack: {attack_line(r['attack'])}")
     return "\n".join(lines)
 
@@ -142,8 +142,6 @@ def _md(results: dict) -> str:
         if r.get("power"):
             out += [f"Power: {r['power']}", ""]
         if r.get("attack"):
-            from hmin.sims.attack import attack_line
-
             out += [f"Attack (hmin attack, {r['attack']['method']}): {attack_line(r['attack'], r.get('verdict'))}"
                     + (f" ![margin vs iteration]({r['attack']['figure']})" if r["attack"].get("figure") else ""), ""]
         if r.get("combined"):
@@ -160,8 +158,6 @@ def _md(results: dict) -> str:
 
 
 def _attack_text(r: dict) -> str:
-    from hmin.sims.attack import attack_line
-
     return f"({r['attack']['method']}) {attack_line(r['attack'], r.get('verdict'))}"
 
 
@@ -238,8 +234,6 @@ last run {meta.get('wall_s_last_run', 0):.0f} s on {e(meta.get('machine', '?'))}
 
 def _confirmation(outdir: Path) -> dict | None:
     """The results of ``hmin verify --confirm`` (fresh seeds) stored under ``outdir/confirmation``, if any."""
-    import json
-
     p = outdir / "confirmation" / "results.json"
     try:
         return json.loads(p.read_text()) if p.exists() else None
@@ -287,3 +281,14 @@ def write_reports(results: dict, outdir: str | Path) -> None:
             "</body></html>"))
     atomic_write_text(outdir / "report.md", md)
     atomic_write_text(outdir / "report.html", page)
+
+
+def attack_line(summary: dict, verdict: str | None = None) -> str:
+    """The report-card reading of an attack: "holds; no counterexample in 120 s of search, closest margin 0.31"."""
+    strength = (f"{summary['elapsed_s']:.0f} s of search (budget {summary['budget_s']:g} s, {summary['restarts']} "
+                f"restarts, {summary['evaluations']} evaluations)")
+    head = f"{verdict}; " if verdict else ""
+    if summary["counterexample"]:
+        return (f"{head}COUNTEREXAMPLE to {summary['claim']!r} found in {strength}: margin "
+                f"{summary['smallest_margin']:.4g} {summary['at']}; saved to {summary['saved']}")
+    return f"{head}no counterexample in {strength}, closest margin {summary['smallest_margin']:.4g} {summary['at']}"

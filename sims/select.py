@@ -45,29 +45,34 @@ error: indices and radii are bit-identical to the unpruned greedy
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from hmin.sims import distributed
 from hmin.sims.errors import InputError
 from hmin.sims.geometry import min_pairwise_distance, validate_points
-from hmin.sims.progress import log
+from hmin.sims.precision import uses_float64
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = [
     "METHODS",
+    "SELECTORS",
+    "Picked",
     "METRICS",
     "Selection",
     "select",
     "greedy_maxmin",
     "MaxMinShard",
     "maxmin_certificate",
+    "greedy_maxmin_processes",
     "chordal_normalize",
 ]
 
-#: the selection methods of `select` (``hmin select --method``).
-METHODS = ("maxmin", "random", "grid", "kmeans++", "herding")
 #: the distances `select` can use.
 METRICS = ("euclidean", "cosine")
 
@@ -134,6 +139,7 @@ _KERN: dict = {}
 def _sqdist_kernel():
     """jit(X, c) -> float64 squared distances ||x_i - c||^2 for all rows i, from differences."""
     if "sqdist" not in _KERN:
+        # here, not at import: JAX starts only when this runs
         import jax
         import jax.numpy as jnp
 
@@ -148,6 +154,7 @@ def _sqdist_kernel():
 def _gather_kernel():
     """jit(X, ids, c) -> float64 ||x_ids - c||^2 (the same arithmetic per row as the full kernel)."""
     if "gather" not in _KERN:
+        # here, not at import: JAX starts only when this runs
         import jax
         import jax.numpy as jnp
 
@@ -173,6 +180,7 @@ def _bound_kernel():
     matrix-vector product in the pool's precision, ``precision=HIGHEST`` so that no accelerator
     rounds it lower) is below their running minimum m (see the comment above `MaxMinShard`)."""
     if "bound" not in _KERN:
+        # here, not at import: JAX starts only when this runs
         import jax
         import jax.numpy as jnp
         from jax import lax
@@ -191,6 +199,7 @@ def _bucket(m: int, lo: int = 1024) -> int:
 
 
 def _to_device(Z: np.ndarray):
+    # here, not at import: JAX starts only when this runs
     import jax
 
     return jax.device_put(Z)
@@ -267,7 +276,7 @@ _PRUNE_MIN_N, _PRUNE_MIN_K = 4096, 64
 class MaxMinShard:
     """The greedy max-min state of one block of rows of the pool (the whole pool in one process).
 
-    The driver (:func:`greedy_maxmin`, or :func:`sims.distributed.greedy_maxmin_processes` across
+    The driver (:func:`greedy_maxmin`, or :func:`greedy_maxmin_processes` across
     processes) calls :meth:`add` once per chosen centre, in order, with the centre's row; each call
     returns this block's best candidate (the largest running minimum squared distance, ties to the
     smallest index).  The driver takes the global best over blocks (ties to the smallest global
@@ -299,6 +308,7 @@ class MaxMinShard:
     """
 
     def __init__(self, Z: np.ndarray, k: int, *, offset: int = 0, prune: Any = "auto"):
+        # here, not at import: JAX starts only when this runs
         import jax
 
         self.Z = Z
@@ -383,6 +393,7 @@ class MaxMinShard:
         else:
             h = {"rows": rows}
             if len(rows):
+                # here, not at import: JAX starts only when this runs
                 import jax
 
                 # padded to a quarter-octave size (few shapes, few compiles); padding rows never pass
@@ -529,6 +540,7 @@ class MaxMinShard:
             self.members[g] = M[lo : lo + m].copy()
 
 
+@uses_float64
 def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "select maxmin",
                   prune: Any = "auto", stats: dict | None = None):
     """Farthest-first traversal: k indices and the radii r_2..r_k at which they were added.
@@ -570,6 +582,58 @@ def greedy_maxmin(Z: Any, k: int, *, first: int = 0, progress_desc: str = "selec
     return idx, np.sqrt(np.maximum(r2, 0.0))
 
 
+@uses_float64
+def greedy_maxmin_processes(Z_block: np.ndarray, k: int, *, n_total: int, offset: int, first: int,
+                            first_row: np.ndarray, ctx: distributed.Context | None = None, prune: Any = "auto",
+                            progress_desc: str = "select maxmin") -> tuple[np.ndarray, np.ndarray]:
+    """Greedy max-min across processes, each holding one contiguous block of the pool's rows.
+
+    Identical (indices and radii, bit for bit) to :func:`greedy_maxmin` on the whole
+    pool: each block keeps the running minima of its rows (the same float64 arithmetic per row),
+    and each step every process contributes its best candidate ``(r^2, index, row)``; the largest
+    r^2 wins, ties to the smallest index (what ``np.argmax`` does in one process).
+
+    Args:
+        Z_block: this process's rows (:func:`sims.distributed.row_block` of the pool), float32 or float64.
+        k: the number of points, 1 <= k <= n_total.
+        n_total: the number of rows of the whole pool.
+        offset: the global index of ``Z_block``'s first row.
+        first: the global index of the first point, and ``first_row`` its row.
+        ctx: the :class:`sims.distributed.Context` (default: :func:`sims.distributed.initialize`).
+        prune: as in :func:`greedy_maxmin`.
+        progress_desc: label of the progress lines (process 0).
+
+    Returns:
+        ``(indices (k,) int64, radii (k-1,) float64)`` on every process.
+    """
+    ctx = distributed.initialize() if ctx is None else ctx
+    d = Z_block.shape[1]
+    shard = MaxMinShard(np.ascontiguousarray(Z_block), k, offset=offset, prune=prune) if len(Z_block) else None
+    idx = np.empty(k, np.int64)
+    r2 = np.empty(max(k - 1, 0))
+    idx[0] = first
+    row = np.asarray(first_row, dtype=Z_block.dtype)
+    t0 = last = time.perf_counter()
+    for t in range(1, k):
+        lv, lj = shard.add(t - 1, row, int(idx[t - 1])) if shard is not None else (-np.inf, -1)
+        payload = np.empty(d + 2)
+        payload[0], payload[1] = lv, lj
+        payload[2:] = Z_block[lj - offset] if lj >= 0 else 0.0
+        allp = distributed.allgather_array(payload) if ctx.distributed else payload[None]
+        vals, js = allp[:, 0], allp[:, 1]
+        best = vals.max()
+        w = int(np.flatnonzero(vals == best)[np.argmin(js[vals == best])])
+        v, idx[t] = float(best), int(js[w])
+        r2[t - 1] = v
+        row = allp[w, 2:].astype(Z_block.dtype)  # exact: the row was float32/float64 to begin with
+        now = time.perf_counter()
+        if ctx.is_writer and now - last >= 5.0:
+            last = now
+            log(f"[{progress_desc}] {t + 1}/{k} points ({now - t0:.0f}s, {ctx.num_processes} processes)")
+    return idx, np.sqrt(np.maximum(r2, 0.0))
+
+
+@uses_float64
 def maxmin_certificate(radii: np.ndarray, metric: str = "euclidean") -> dict:
     """The T10 certificate of a greedy max-min subset from its radii r_2..r_k."""
     radii = np.asarray(radii, dtype=np.float64)
@@ -679,6 +743,7 @@ def _kmeanspp(Z, k, rng, first):
 
 
 def _median_bandwidth(Z, rng) -> float:
+    # here: scipy loads only when this runs
     from scipy.spatial.distance import pdist
 
     n = Z.shape[0]
@@ -722,6 +787,64 @@ def _herding(Z, k, rng, first):
                  "mean_embedding_points": int(len(R))}
 
 
+class Picked(NamedTuple):
+    """What a selector returns: the indices (k,) in selection order, extra ``info`` for the
+    `Selection`, and for greedy max-min the radii r_2..r_k its T10 certificate is built from."""
+
+    indices: np.ndarray
+    info: dict
+    radii: np.ndarray | None = None
+
+
+def _select_maxmin(Z, k, *, rng, first) -> Picked:
+    n = len(Z)
+    f = int(rng.integers(n)) if first is None else first
+    info: dict[str, Any] = {"first": f, "first_rule": "given" if first is not None else "seeded: default_rng(seed).integers(N)"}
+    ctx = distributed.initialize()
+    if ctx.distributed:  # each process holds a block of rows; the same indices as one process
+        lo, hi = distributed.row_block(n, ctx)
+        idx, radii = greedy_maxmin_processes(Z[lo:hi], k, n_total=n, offset=lo, first=f, first_row=Z[f], ctx=ctx)
+        info["processes"] = ctx.num_processes
+    else:
+        work: dict = {}
+        idx, radii = greedy_maxmin(Z, k, first=f, stats=work)
+        info["maxmin_work"] = work
+    return Picked(idx, info, radii)
+
+
+def _select_random(Z, k, *, rng, first) -> Picked:
+    return Picked(_random(len(Z), k, rng, first), {})
+
+
+def _select_grid(Z, k, *, rng, first) -> Picked:
+    idx, extra = _grid(Z, k, rng, first)
+    return Picked(idx, extra)
+
+
+def _select_kmeanspp(Z, k, *, rng, first) -> Picked:
+    idx = _kmeanspp(Z, k, rng, first)
+    return Picked(idx, {"first": int(idx[0])})
+
+
+def _select_herding(Z, k, *, rng, first) -> Picked:
+    idx, extra = _herding(Z, k, rng, first)
+    return Picked(idx, {**extra, "first": int(idx[0])})
+
+
+#: the selectors of `select` (``hmin select --method``): name -> ``fn(Z, k, *, rng, first) -> Picked``.
+#: Both the dispatch and the list of legal names (scipy.stats.qmc style); a new selector is one entry.
+SELECTORS: dict[str, Callable[..., Picked]] = {
+    "maxmin": _select_maxmin,
+    "random": _select_random,
+    "grid": _select_grid,
+    "kmeans++": _select_kmeanspp,
+    "herding": _select_herding,
+}
+#: the selection methods of `select`, in order (the keys of `SELECTORS`).
+METHODS = tuple(SELECTORS)
+
+
+@uses_float64
 def select(
     X: Any,
     k: int,
@@ -758,8 +881,8 @@ def select(
         >>> s.indices.tolist(), round(s.certificate["r_k"], 4), round(s.h_min, 4)
         ([0, 3, 1], 1.0, 1.0)
     """
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    if method not in SELECTORS:
+        raise InputError(f"unknown method {method!r}; expected one of {', '.join(SELECTORS)}")
     if metric not in METRICS:
         raise InputError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
     Z = validate_points(X, allow_duplicates=allow_duplicates, dtype=None, copy=False)
@@ -781,36 +904,11 @@ def select(
     info: dict[str, Any] = {"seed": int(seed), "n_pool": int(n), "d": int(d), "dtype": str(Z.dtype)}
     t0 = time.perf_counter()
     certificate = None
-    radii = None
-    if method == "maxmin":
-        f = int(rng.integers(n)) if first is None else first
-        info["first"] = f
-        info["first_rule"] = "given" if first is not None else "seeded: default_rng(seed).integers(N)"
-        from hmin.sims import distributed
-
-        ctx = distributed.initialize()
-        if ctx.distributed:  # each process holds a block of rows; the same indices as one process
-            lo, hi = distributed.row_block(n, ctx)
-            idx, radii = distributed.greedy_maxmin_processes(Z[lo:hi], k, n_total=n, offset=lo, first=f,
-                                                             first_row=Z[f], ctx=ctx)
-            info["processes"] = ctx.num_processes
-        else:
-            work: dict = {}
-            idx, radii = greedy_maxmin(Z, k, first=f, stats=work)
-            info["maxmin_work"] = work
-        certificate = maxmin_certificate(radii, metric)
-    elif method == "random":
-        idx = _random(n, k, rng, first)
-    elif method == "grid":
-        idx, extra = _grid(Z, k, rng, first)
-        info.update(extra)
-    elif method == "kmeans++":
-        idx = _kmeanspp(Z, k, rng, first)
-        info["first"] = int(idx[0])
-    else:
-        idx, extra = _herding(Z, k, rng, first)
-        info.update(extra)
-        info["first"] = int(idx[0])
+    picked = SELECTORS[method](Z, k, rng=rng, first=first)
+    idx = picked.indices
+    info.update(picked.info)
+    if picked.radii is not None:
+        certificate = maxmin_certificate(picked.radii, metric)
     info["select_seconds"] = time.perf_counter() - t0
     idx = np.asarray(idx, dtype=np.int64)
     assert len(idx) == k and len(np.unique(idx)) == k, "selector returned repeated indices"

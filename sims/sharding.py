@@ -48,6 +48,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from hmin.sims.errors import InputError
+from hmin.sims.precision import uses_float64
 
 __all__ = ["AXIS", "batch_mesh", "default_devices", "process_local", "place", "fetch", "pad_leading",
            "sharded_maxmin", "describe"]
@@ -151,6 +152,7 @@ def fetch(tree, n: int | None = None):
     """
     leaves = jax.tree_util.tree_leaves(tree)
     if any(isinstance(a, jax.Array) and not a.is_fully_addressable for a in leaves):
+        # here, not at import: JAX starts only when this runs
         from jax.experimental import multihost_utils
 
         tree = multihost_utils.process_allgather(tree, tiled=True)
@@ -215,6 +217,7 @@ def _check_points(X, k, first) -> np.ndarray:
     return X
 
 
+@uses_float64
 def sharded_maxmin(X, k: int, *, first: int = 0, mesh: Mesh | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Greedy max-min (farthest-first) selection with the points split across devices.
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import math
 import time
 from pathlib import Path
@@ -44,15 +45,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from hmin.sims import gd
+from hmin.sims.adapters import from_functions
 from hmin.sims.diagnostics import gram, gram_eigh, make_loss, sharpness
 from hmin.sims.errors import DivergedError, InputError
 from hmin.sims.geometry import knn_distance_quantiles, knn_distances, min_pairwise_distance, validate_points
 from hmin.sims.models import Model
-from hmin.sims.progress import log
 from hmin.sims.rates import late_rate, steps_to_eps
 from hmin.sims.store import RunStore, atomic_save_npz, atomic_write_json
 from hmin.theory.t05_descent import descent_bound, predicted_loss
 from hmin.theory.t06_linearised import linearised_loss, steps_lower_bound_from_pair, steps_to_eps_linearised
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import plt, save, styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["TrainConfig", "TrainResult", "train_and_measure", "as_model", "prepare_labels", "slow_pairs"]
 
@@ -154,8 +159,6 @@ def as_model(model, d: int) -> Model:
     if isinstance(model, Model):
         return model
     if isinstance(model, (tuple, list)) and len(model) == 2:
-        from hmin.sims.adapters import from_functions
-
         return from_functions(model[0], model[1], d=d)
     raise InputError("model must be an hmin Model (sims.models, sims.adapters) or a pair (init, apply) of functions")
 
@@ -231,6 +234,7 @@ def _digest(*arrays) -> str:
 
 def _candidate_pairs(X: np.ndarray, n_cand: int) -> list[tuple[int, int, float]]:
     """The closest pairs (i < j, distance) among each point's 3 nearest neighbours, closest first."""
+    # here: scipy loads only when this runs
     from scipy.spatial import cKDTree
 
     n = X.shape[0]
@@ -331,6 +335,7 @@ def _unit_config(cfg: TrainConfig, model: Model, X, Y, params0, f0) -> dict:
             "data": _digest(X, Y), "init": _digest(*jax.tree_util.tree_leaves(params0), f0)}
 
 
+@uses_float64
 def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str | Path | None = None, *,
                       params0=None, figures: bool = True, fail_on_divergence: bool = False) -> TrainResult:
     """Train ``model`` on (X, Y) and measure the loss curve against the theory's predictions.
@@ -537,10 +542,9 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
 # ------------------------------------------------------------------------------------------------
 
 
+@styled
 def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
     """Two figures: the training dynamics against the theory, and the data's geometry with the slow pairs."""
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     figdir = Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)

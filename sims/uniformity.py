@@ -19,6 +19,7 @@ import numpy as np
 
 from hmin.sims.errors import InputError
 from hmin.sims.geometry import _knn, geometry_summary, validate_points
+from hmin.sims.precision import uses_float64
 
 __all__ = ["uniformity_report", "coverage", "pool_covering_radius", "DISCREPANCY_MAX_N"]
 
@@ -26,6 +27,7 @@ __all__ = ["uniformity_report", "coverage", "pool_covering_radius", "DISCREPANCY
 DISCREPANCY_MAX_N = 20000
 
 
+@uses_float64
 def pool_covering_radius(pool: Any, subset: Any) -> dict:
     """max over pool points of the distance to the nearest subset point (exact, float64).
 
@@ -46,6 +48,7 @@ def pool_covering_radius(pool: Any, subset: Any) -> dict:
 
 
 def _discrepancy(X: np.ndarray) -> dict:
+    # here: scipy loads only when this runs
     from scipy.stats import qmc
 
     if not (np.all(X >= 0.0) and np.all(X <= 1.0)):
@@ -106,6 +109,7 @@ def coverage(pool_labels: Any, subset_indices: Any) -> dict:
     }
 
 
+@uses_float64
 def uniformity_report(
     X: Any,
     *,

@@ -22,18 +22,27 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import importlib.metadata as md
 import json
+import pickle
 import platform
 import re
+import tempfile
 import time
 import traceback
 from collections.abc import Iterable
+import logging
 from pathlib import Path
 
+from hmin.sims.distributed import allgather_objects, alone, run_items
 from hmin.sims.errors import InputError
-from hmin.sims.progress import log
-from hmin.sims.registry import PRESETS, Entry, Registry, measure_and_judge, plot_check, registry
+from hmin.sims.registry import PRESETS, CheckContext, Entry, Registry, measure_and_judge, plot_check, registry
+from hmin.sims.report import write_reports
 from hmin.sims.store import atomic_write_json, to_jsonable
+from hmin.sims.precision import uses_float64
+from hmin.sims.progress import progress
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["FRESH_SEEDS", "run_confirmation", "run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
            "code_version", "COMBINED_RULE"]
@@ -86,8 +95,6 @@ def parse_seeds(text: str | Iterable[int] | None) -> list[int]:
 
 
 def _versions() -> dict:
-    import importlib.metadata as md
-
     out = {"python": platform.python_version()}
     for pkg in ("jax", "jaxlib", "optax", "numpy", "scipy", "sympy", "matplotlib"):
         try:
@@ -104,8 +111,7 @@ def code_version() -> str:
     """A hash of every source file of the ``sims`` and ``theory`` packages (the resume key's code part)."""
     global _CODE_VERSION
     if _CODE_VERSION is None:
-        from hmin import sims
-        from hmin import theory
+        from hmin import sims, theory  # here: the statements (sympy) load only when a code version is needed
 
         h = hashlib.sha256()
         for pkg in (sims, theory):
@@ -184,9 +190,10 @@ def _statement_info(entry: Entry) -> dict:
     return info
 
 
-def _measure(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
+def _measure(entry: Entry, preset: str, outdir: Path, seed: int, ctx: CheckContext | None = None) -> dict:
     """measure -> judge of one check at one seed: the verdict and measurement, or the error's fields;
-    ``phases``: where the time went (`sims.phases.jax_phases`: compile, trace, run seconds, programs)."""
+    ``phases``: where the time went (`sims.phases.jax_phases`: compile, trace, run seconds, programs).
+    ``ctx``: the check's context if the caller built it (it is then shared with `_finish`)."""
     from hmin.sims.phases import jax_phases
 
     t0 = time.perf_counter()
@@ -195,7 +202,8 @@ def _measure(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
         try:
             if entry.check is None:
                 raise RuntimeError(entry.error or f"statement {entry.id} has no check")
-            part["verdict"], part["measured"] = measure_and_judge(entry.check, entry.context(preset, outdir, seed))
+            ctx = ctx if ctx is not None else entry.context(preset, outdir, seed)
+            part["verdict"], part["measured"] = measure_and_judge(entry.check, ctx)
         except Exception as e:  # noqa: BLE001 - recorded and reported, never hidden
             part["error"] = str(e) if entry.check is None else f"{type(e).__name__}: {e}"
             part["traceback"] = "" if entry.check is None else traceback.format_exc(limit=6)
@@ -204,9 +212,11 @@ def _measure(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
     return part
 
 
-def _finish(entry: Entry, preset: str, outdir: Path, part: dict, plot: bool = True) -> dict:
+def _finish(entry: Entry, preset: str, outdir: Path, part: dict, plot: bool = True,
+            ctx: CheckContext | None = None) -> dict:
     """plot (when ``plot``: the report shows the first seed's figures only) and write the measurement of
-    a `_measure` result: the row's fields (an error row on failure)."""
+    a `_measure` result: the row's fields (an error row on failure).
+    ``ctx``: the context the measurement used, when it ran in this process with this ``outdir``."""
     t0 = time.perf_counter()
     out: dict = {"seed": part["seed"]}
     try:
@@ -216,8 +226,9 @@ def _finish(entry: Entry, preset: str, outdir: Path, part: dict, plot: bool = Tr
         if plot:
             from hmin.sims.plotting import record_saves
 
+            ctx = ctx if ctx is not None else entry.context(preset, outdir, part["seed"])
             with record_saves() as saves:
-                verdict = plot_check(entry.check, measured, verdict, entry.context(preset, outdir, part["seed"]))
+                verdict = plot_check(entry.check, measured, verdict, ctx)
             out["figure_s"] = {name: round(sec, 3) for name, sec, _ in saves}
         out.update(verdict.to_dict())
         out["id"] = entry.id
@@ -241,8 +252,14 @@ class _Failed(Exception):
 
 
 def _numeric(entry: Entry, preset: str, outdir: Path, seed: int, plot: bool = True) -> dict:
-    """One numeric check at one seed: the verdict's fields, status, wall time; an error row on failure."""
-    return _finish(entry, preset, outdir, _measure(entry, preset, outdir, seed), plot)
+    """One numeric check at one seed: the verdict's fields, status, wall time; an error row on failure.
+
+    The check's context is built once and shared by measure -> judge and plot."""
+    try:
+        ctx = entry.context(preset, outdir, seed) if entry.check is not None else None
+    except Exception:  # noqa: BLE001 - `_measure` builds it again and records the error in the row
+        ctx = None
+    return _finish(entry, preset, outdir, _measure(entry, preset, outdir, seed, ctx), plot, ctx)
 
 
 def combine_verdicts(verdicts: list[str]) -> str:
@@ -292,6 +309,7 @@ def _load_results(path: Path) -> dict:
     return res if isinstance(res, dict) else {}
 
 
+@uses_float64
 def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only: str | None = None,
                seed: int = 0, seeds: Iterable[int] | str | None = None, plugins: Iterable[str] = (),
                reg: Registry | None = None, ctx=None, all_figures: bool = False) -> dict | None:
@@ -321,8 +339,6 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         The results dict (as written to ``results.json``): id -> row, and "meta"; None on a process
         other than 0.
     """
-    from hmin.sims.report import write_reports
-
     if preset not in PRESETS:
         raise InputError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     seed_list = parse_seeds(seeds) if seeds is not None else parse_seeds([seed])
@@ -370,14 +386,13 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         prior[sid] = (sym, done)
     plan = {sid: (prior[sid][0] is None, [s for s in seed_list if str(s) not in prior[sid][1]]) for sid in prior}
     if dist:
-        from hmin.sims.distributed import allgather_objects
-
         plan = allgather_objects(plan if writer else None, ctx)[0]
 
     # the built-in statements' symbolic sides (sympy: pure Python, one core) run in a second process while
     # this one measures (XLA compiles on one core): both cores busy; plug-ins and one-core machines inline
     ahead = _SymbolicAhead(reg, [sid for sid in ids if plan[sid][0]]) if writer and not dist else None
-    for n, sid in enumerate(ids, 1):
+    # a tqdm bar over the statements in a notebook (when tqdm is installed); the CLI has its log lines
+    for n, sid in enumerate(progress(ids, "verify", lines=False, enabled=writer), 1):
         entry = reg[sid]
         need_sym, todo = plan[sid]
         got: dict = {}
@@ -559,11 +574,6 @@ def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: P
     """One statement's work across the processes (`sims.distributed.run_items`): its symbolic side when
     ``need_sym`` and measure -> judge at each seed of ``todo``. On process 0: ``{"symbolic": ..., seed: part}``
     (`_measure`'s parts, to be plotted by `_finish`); None elsewhere."""
-    import pickle
-    import tempfile
-
-    from hmin.sims.distributed import alone, run_items
-
     items = ([("symbolic", None)] if need_sym else []) + [("numeric", s) for s in todo]
 
     def one(item):
@@ -589,6 +599,7 @@ def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: P
     return {("symbolic" if kind == "symbolic" else s): o for (kind, s), o in zip(items, outs)}
 
 
+@uses_float64
 def run_confirmation(preset: str = "default", outdir: str | Path = "figures", *, only: str | None = None,
                      reg: Registry | None = None, ctx=None) -> dict | None:
     """Run the checks on the pre-registered fresh seeds (`FRESH_SEEDS`) into ``outdir/confirmation`` and
@@ -599,8 +610,6 @@ def run_confirmation(preset: str = "default", outdir: str | Path = "figures", *,
     Returns:
         The confirmation results (as in `run_verify`; None on a process other than 0).
     """
-    from hmin.sims.report import write_reports
-
     conf = run_verify(preset, Path(outdir) / CONFIRMATION_DIR, only=only, seeds=FRESH_SEEDS, reg=reg, ctx=ctx)
     main_path = Path(outdir) / RESULTS
     if conf is not None and main_path.exists():

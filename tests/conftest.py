@@ -1,26 +1,11 @@
-"""Test configuration (after equinox): loud failures for silent numerical bugs.
+"""Fixtures shared by the tests (the process-wide configuration, float64 and rank promotion included, is in
+the repository's conftest.py, so that the doctests of the package folders run under it too).
 
-- rank promotion raises: an accidental (N,) + (N,1) broadcast is an error, not an N x N matrix;
-- warnings are errors (pyproject filterwarnings);
-- progress output is silenced; matplotlib draws off-screen; hmin's on-disk caches are off (HMIN_CACHE=0);
 - the course notebooks start on their kernels in the background as soon as their tests are collected
   (tests/test_course.py), so they run while the other tests do.
 """
 
-import os
-
-os.environ.setdefault("HMIN_QUIET", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("HMIN_CACHE", "0")  # hermetic: no compilation or symbolic cache shared with the user's runs
-
-import jax  # noqa: E402
-
-from hmin import sims  # noqa: E402,F401  (turns on float64 support)
-
-jax.config.update("jax_numpy_rank_promotion", "raise")
-
-
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from scipy.spatial.distance import cdist, pdist, squareform
 from scipy.stats import qmc
 
 import hmin.sims.geometry as G
+from hmin.sims.geometry import _distances, _neighbours  # the internals under test (the screening bound, the fused k-NN)
 from hmin.sims.errors import InputError
 from hmin.sims.geometry import (
     cluster_term,
@@ -86,10 +87,10 @@ def test_screening_bound_is_needed_and_sufficient():
     X = rng.standard_normal((400, 32)) * 3 + 5
     mu = X.mean(axis=0)
     I, J = np.triu_indices(len(X), 1)
-    D = G._sqdist_pairs(X, I, J)
-    for c, expect_violations in ((G._screen_constant(32), False), (0.0, True)):
-        A, _ = G._augmented(X, mu, c, len(X), "A")
-        B, _ = G._augmented(X, mu, c, len(X), "B")
+    D = _distances._sqdist_pairs(X, I, J)
+    for c, expect_violations in ((_distances._screen_constant(32), False), (0.0, True)):
+        A, _ = _distances._augmented(X, mu, c, len(X), "A")
+        B, _ = _distances._augmented(X, mu, c, len(X), "B")
         L = (A @ B.T)[I, J]
         assert bool(np.any(L > D)) is expect_violations
 
@@ -110,9 +111,9 @@ def test_ties_go_to_smallest_pair():
 def test_lattice_in_higher_d_exact_with_many_ties():
     g = np.stack(np.meshgrid(*[np.arange(4.0)] * 6, indexing="ij"), -1).reshape(-1, 6)  # 4096 points
     assert min_pairwise_distance(g, method="blocked") == (1.0, 0, 1)
-    D, I = G._nn_fused(g[:700], g, self_mode=False)
+    D, I = _neighbours._nn_fused(g[:700], g, self_mode=False)
     assert np.all(D == 0) and np.all(I == np.arange(700))
-    D, I = G._nn_fused(g, g, self_mode=True)
+    D, I = _neighbours._nn_fused(g, g, self_mode=True)
     C = cdist(g[:200], g)
     C[np.arange(200), np.arange(200)] = np.inf
     assert np.all(D == 1.0) and np.array_equal(I[:200], np.argmin(C, axis=1))
@@ -302,7 +303,7 @@ def test_screening_kernels_do_not_recompile():
     rng = np.random.default_rng(0)
     X = rng.random((3000, 12))
     min_pairwise_distance(X, method="blocked")
-    rowmin = G._kernels()["rowmin"]
+    rowmin = _distances._kernels()["rowmin"]
     n = rowmin._cache_size()
     min_pairwise_distance(rng.random((3000, 12)), method="blocked")
     assert rowmin._cache_size() == n

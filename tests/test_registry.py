@@ -201,6 +201,7 @@ def test_plugin_module_name_and_entry_point(tmp_path, monkeypatch):
                      "STATEMENT = Statement(id='X9', title='t', kind='OURS', paper_ref='', text='x', hypotheses=())\n"
                      "CHECK = Check(id='X9', settings={'quick': 1}, measure=print, judge=print)\n", "settings must give"),
 ])
+@pytest.mark.filterwarnings("ignore:`import (sims|theory)` is deprecated:DeprecationWarning")  # a 0.1 plug-in (test_packaging)
 def test_broken_plugin_is_an_error_row_not_a_crash(tmp_path, capsys, case, body, expect):
     p = _plugin(tmp_path, name="broken", text=body)
     good = _plugin(tmp_path, name="good")

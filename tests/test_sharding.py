@@ -50,7 +50,7 @@ def _run_4dev(script: str, timeout: float = 120.0) -> dict:
     env = dict(os.environ)
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
     env["JAX_PLATFORMS"] = "cpu"
-    code = "import jax, json, numpy as np\nfrom hmin import sims\nassert jax.device_count() == 4, jax.devices()\n"
+    code = "import jax, json, numpy as np\njax.config.update(\"jax_enable_x64\", True)\nassert jax.device_count() == 4, jax.devices()\n"
     code += textwrap.dedent(script)
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=timeout)

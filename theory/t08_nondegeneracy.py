@@ -325,7 +325,7 @@ def _rot_canon(e: sp.Expr, phi: sp.Symbol = PHI) -> sp.Expr:
 
 def _rational_witness(diff: sp.Expr, seed: int = 0) -> tuple[float, dict[str, float]] | None:
     """|diff| at an exact rational point (undefined sigma replaced by tanh), to 30 digits; None if ~0."""
-    import numpy as np
+    import numpy as np  # here: the symbolic side needs NumPy only for this witness
 
     rng = np.random.default_rng(seed)
     e = diff.replace(lambda a: isinstance(a, sp.core.function.AppliedUndef), lambda a: sp.tanh(a.args[0]))

@@ -5,11 +5,11 @@ Each module defines ``CHECK``, a `sims.registry.Check` (typed per-preset setting
 ``theory/`` of the same id. Modules are discovered by `sims.registry.builtin_registry`: there is no
 list to edit. Modules whose name starts with ``_`` are shared helpers.
 
-`CheckContext` and `run_check` live in `sims.registry` and are re-exported here.
+`Check`, `CheckContext` and `run_check` live in `hmin.sims.registry` (import them from there): this
+package re-exports nothing, so that the registry, which discovers the modules here by name, and the
+checks, which import the registry, form no circle.
 """
 
 from __future__ import annotations
 
-from hmin.sims.registry import PRESETS, Check, CheckContext, run_check
-
-__all__ = ["PRESETS", "Check", "CheckContext", "run_check"]
+__all__: list[str] = []

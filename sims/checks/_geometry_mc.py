@@ -21,6 +21,7 @@ import numpy as np
 
 from hmin.sims import data
 from hmin.sims.errors import InputError
+from hmin.sims.verdict import fit_loglog_slope
 
 __all__ = ["DENSITIES", "MIXTURE", "hmin_batch", "hmin_batch_dense", "hmin_batch_torus", "draw_points", "mixture_params",
            "density_bound", "omega_prime", "bootstrap_slope", "round_sig", "cp_family_level", "bonferroni_z",
@@ -63,6 +64,7 @@ def hmin_batch(X) -> np.ndarray:
     if d == 1:
         s = np.sort(X[:, :, 0], axis=1)
         return np.diff(s, axis=1).min(axis=1)
+    # here: scipy loads only when this runs
     from scipy.spatial import cKDTree
 
     span = float(np.max(X.max(axis=1) - X.min(axis=1)))  # largest coordinate range within a draw
@@ -234,8 +236,6 @@ def bootstrap_slope(ns, samples, *, reps: int = 200, seed: int = 0) -> dict:
         >>> round(b["slope"], 12), round(b["se"], 12)
         (-2.0, 0.0)
     """
-    from hmin.sims.verdict import fit_loglog_slope
-
     lx = np.log(np.asarray(ns, dtype=np.float64))
     arrs = [np.asarray(s, dtype=np.float64) for s in samples]
     vals = np.array([np.median(a) for a in arrs])
@@ -278,6 +278,7 @@ def bonferroni_z(n_tests: int, family: float = 0.99) -> float:
         >>> round(bonferroni_z(1), 3), round(bonferroni_z(15), 3)
         (2.576, 3.403)
     """
+    # here: scipy loads only when this runs
     from scipy.stats import norm
 
     return float(norm.ppf(1.0 - (1.0 - family) / (2.0 * max(int(n_tests), 1))))

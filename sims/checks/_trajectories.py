@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import time
 from typing import NamedTuple
 
@@ -20,12 +21,14 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from hmin.sims import data, gd
-from hmin.sims.diagnostics import gram, make_loss, sharpness
+from hmin.sims.diagnostics import gram, make_loss, one_blas_thread, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import Model, make_model
-from hmin.sims.progress import log
 from hmin.sims.rates import linearise, steps_to_eps
+from hmin.sims.registry import stream_seed
 from hmin.sims.store import as_float
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = [
     "UNIT_ROUNDOFF",
@@ -307,8 +310,6 @@ def segment_hessian_bounds(model: Model, params_template, X, Y, theta, theta_nex
     Returns:
         {"lower", "upper", "variation"}: variation = the guard max_i ||H_(i+1) - H_i|| / 2.
     """
-    from hmin.sims.diagnostics import one_blas_thread
-
     s = np.linspace(0.0, 1.0, int(n_points))
     t0 = np.asarray(theta, np.float64)
     th = t0[None, :] + s[:, None] * (np.asarray(theta_next, np.float64) - t0)[None, :]
@@ -498,6 +499,4 @@ def shared_width_sweep(ctx, cfg: SweepConfig) -> dict:
 
     Returns the sweep's dict (see `width_sweep`) as a new top-level dict (the cached one is not mutated).
     """
-    from hmin.sims.registry import stream_seed
-
     return dict(width_sweep(cfg, stream=stream_seed(ctx.seed, SWEEP_STREAM_ID)))

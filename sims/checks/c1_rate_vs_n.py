@@ -81,6 +81,7 @@ from hmin.sims.rates import late_rate, steps_to_eps
 from hmin.sims.select import select
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
+from hmin.sims.plotting import plt, save, styled
 
 ID = "C1"
 
@@ -412,9 +413,8 @@ def judge(measured: dict, *, direction: int = 1, iid_slope: float | None = None)
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     fig, axes = pyplot.subplots(1, 3, figsize=(15, 4.3))
     fig.subplots_adjust(wspace=0.32)

@@ -50,6 +50,7 @@ import numpy as np
 from hmin.sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
+from hmin.sims.plotting import MODE_COLORS, plt, save, styled
 
 ID = "C3"
 
@@ -259,9 +260,8 @@ def _answer(gfit, intervals, mode_parts, band, cross, table, wmin, wmax, thresho
     return "; ".join(parts)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import MODE_COLORS, plt, save
-
     pyplot = plt()
     runs = measured["runs"]
     modes = sorted({r["mode"] for r in runs}, key=["random", "smooth", "equal"].index)

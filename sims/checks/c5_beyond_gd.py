@@ -22,9 +22,11 @@ Variants (test hooks): ``slow_modes`` replaces the predicted set of slowed modes
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import numpy as np
 
+from hmin.sims.experiments.beyond_gd import answer, FLAT_MAX, PRESETS, run, SLOW_MIN
 from hmin.sims.registry import Check
 from hmin.sims.store import as_float
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
@@ -47,8 +49,6 @@ def _config(ctx):
 
 def measure(ctx) -> dict:
     """Run (or resume) the beyond-gd experiment of this preset; its summary is the measurement."""
-    from hmin.sims.experiments.beyond_gd import run
-
     return run(_config(ctx), ctx.outdir / "measured" / "beyond_gd", plot_figures=False)
 
 
@@ -73,8 +73,6 @@ def judge(measured: dict, *, slow_modes=SLOW_MODES, slow_min: float | None = Non
         slow_modes: the label modes predicted to slow down (T6: random only).
         slow_min, flat_max: the decision thresholds (default: the experiment's 10 and 2).
     """
-    from hmin.sims.experiments.beyond_gd import FLAT_MAX, SLOW_MIN, answer
-
     slow_min = SLOW_MIN if slow_min is None else slow_min
     flat_max = FLAT_MAX if flat_max is None else flat_max
     parts, table, decisions = {}, {}, {}
@@ -132,8 +130,6 @@ def judge(measured: dict, *, slow_modes=SLOW_MODES, slow_min: float | None = Non
 
 
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    import shutil
-
     from hmin.sims.experiments.beyond_gd import plot as plot_exp
 
     tmp = ctx.outdir / "measured" / "beyond_gd" / "figures"
@@ -145,8 +141,6 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
 
 
 def _settings():
-    from hmin.sims.experiments.beyond_gd import PRESETS
-
     return dict(PRESETS)
 
 

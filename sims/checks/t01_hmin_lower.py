@@ -57,6 +57,7 @@ from hmin.sims.checks._geometry_mc import (DENSITIES, MIXTURE, ROUND_SIG_RTOL, b
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson_bound, worst
 from hmin.theory.t01_hmin_lower import r_delta, scaling_exponent
+from hmin.sims.plotting import plt, save, styled
 
 ID = "T1"
 
@@ -131,6 +132,7 @@ def _power_factor(measured: dict) -> float:
     base = _prob_tests(measured, r_delta)
     if not base:
         return float("nan")
+    # here: scipy loads only when this runs
     from scipy import stats
 
     a = 1.0 - cp_family_level(len(base), FAMILY_LEVEL)
@@ -271,9 +273,8 @@ def judge(measured: dict, *, radius=None, radius_factor: float = 1.0, pair_facto
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     rows = _prob_tests(measured, r_delta)
     slopes = _slope_tests(measured)

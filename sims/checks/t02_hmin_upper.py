@@ -61,6 +61,7 @@ from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pe
 from hmin.theory.t02_hmin_upper import prob_upper, r_upper
 from hmin.theory.t02_hmin_upper import scaling_exponent as t2_exponent
 from hmin.theory.t01_hmin_lower import scaling_exponent as t1_exponent
+from hmin.sims.plotting import plt, save, styled
 
 ID = "T2"
 
@@ -300,9 +301,8 @@ def judge(measured: dict, *, bound=None, exponent_factor: float = 1.0) -> Verdic
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     rows = _tests(measured, prob_upper)
     loose = _looseness(measured)

@@ -45,6 +45,7 @@ from hmin.sims.data import make_targets
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
 from hmin.theory.t03_pl_identity import grad_norm_sq_from_gram, pl_constant
+from hmin.sims.plotting import plt, save, styled
 
 ID = "T3"
 
@@ -254,9 +255,8 @@ def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(10.5, 4.0))
     colors = {"shallow": "C0", "mlp": "C1", "residual": "C2", "transformer": "C3"}

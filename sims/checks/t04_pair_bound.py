@@ -75,6 +75,7 @@ from hmin.sims.diagnostics import jacobian
 from hmin.sims.geometry import cluster_term
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
 from hmin.theory.t04_pair_bound import cluster_bound, lipschitz_pair_bound, pair_bound, pl_slope_in_hmin
+from hmin.sims.plotting import plt, save, styled
 
 ID = "T4"
 
@@ -324,9 +325,8 @@ def judge(measured: dict, *, pair_factor: float = 0.5, slope: float | None = Non
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     colors = {"shallow": "C0", "mlp": "C1", "residual": "C2", "transformer": "C3"}
     fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(11, 4.3))

@@ -60,6 +60,7 @@ from hmin.sims.models import make_model
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 from hmin.theory.t05_descent import descent_bound, max_stable_lr, predicted_loss
+from hmin.sims.plotting import plt, save, styled
 
 ID = "T5"
 
@@ -343,9 +344,8 @@ def judge(measured: dict, *, curvature_term: bool = True, curvature_scale: float
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     runs = measured["runs"]
     fig, axes = pyplot.subplots(1, 3, figsize=(14, 4.0))

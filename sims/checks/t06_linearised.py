@@ -59,6 +59,7 @@ import numpy as np
 from hmin.sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, worst
+from hmin.sims.plotting import MODE_COLORS, plt, save, styled
 
 ID = "T6"
 
@@ -272,9 +273,8 @@ def _gap_by_width(runs: list[dict]) -> dict:
     return out
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import MODE_COLORS, plt, save
-
     pyplot = plt()
     runs_all = measured["runs"]
     wmax = max(r["width"] for r in runs_all)

@@ -95,6 +95,7 @@ import dataclasses
 import functools
 import json
 import math
+import logging
 import time
 
 import jax
@@ -105,9 +106,11 @@ from jax.flatten_util import ravel_pytree
 from hmin.sims.diagnostics import make_loss, one_blas_thread, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import make_model, num_params, tau_eps
-from hmin.sims.progress import log
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
+from hmin.sims.plotting import plt, save, styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 ID = "T7"
 
@@ -592,12 +595,14 @@ def _measure(ctx) -> dict:
 
 
 def _corrected(arch: str, depth: int, activation: str) -> int:
+    # here: the statements (sympy) load only when needed
     from hmin.theory.t07_poly_smooth import corrected_hessian_degree
 
     return corrected_hessian_degree(arch, depth, activation=activation)
 
 
 def _draft(arch: str, depth: int, activation: str) -> int:
+    # here: the statements (sympy) load only when needed
     from hmin.theory.t07_poly_smooth import predicted_hessian_degree
 
     return predicted_hessian_degree(arch, depth, activation=activation)
@@ -803,9 +808,8 @@ def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: 
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     paths = []
     fig, (ax, axr) = pyplot.subplots(1, 2, figsize=(12.5, 5.2), gridspec_kw={"width_ratios": [1.5, 1]})

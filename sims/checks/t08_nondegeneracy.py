@@ -88,6 +88,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 import time
 
@@ -100,9 +101,11 @@ from hmin.sims.data import uniform_cube
 from hmin.sims.diagnostics import jacobian, one_blas_thread
 from hmin.sims.errors import InputError
 from hmin.sims.models import ACTIVATIONS, Model, make_model, num_params, tau_eps
-from hmin.sims.progress import log
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, clopper_pearson, worst
+from hmin.sims.plotting import plt, save, styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 ID = "T8"
 
@@ -488,6 +491,7 @@ def _width(c: dict) -> int:
 
 
 def _expected(c: dict, expected_rank, rank_claim: str) -> int:
+    # here: the statements (sympy) load only when needed
     from hmin.theory.t08_nondegeneracy import expected_rank as draft_rank, symmetry_rank_bound
 
     nk, P, m = c["N"] * c["k"], c["P"], _width(c)
@@ -683,9 +687,8 @@ def judge(measured: dict, *, rank_claim: str = "corrected", expected_rank=None, 
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     fig, (ax1, ax2, ax3) = pyplot.subplots(1, 3, figsize=(16.0, 5.6), gridspec_kw={"width_ratios": [1.5, 1, 1]})
     names, data, colors = [], [], []

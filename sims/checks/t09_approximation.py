@@ -72,6 +72,7 @@ from hmin.sims.select import select
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 from hmin.theory.t09_approximation import predicted_error_trend
+from hmin.sims.plotting import plt, save, styled
 
 ID = "T9"
 
@@ -379,9 +380,8 @@ def judge(measured: dict, *, direction: int | None = None, covariate: str = "h_f
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     rows = [r for r in measured["sets"] if not r["diverged"]]
     fams = sorted({r["family"] for r in rows}, key=lambda f: (f not in QUASI_UNIFORM, f))
@@ -400,6 +400,7 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     ax1.set_xlabel("fill distance h_fill on [0,1]^2")
     ax1.set_ylabel("test error of the trained model on a dense grid")
     ax1.set_title(f"predicted: error increases with h_fill\nmean within-seed Spearman rho: L2 {r2[0]:.2f}, Linf {rinf[0]:.2f}")
+    # here: matplotlib loads only when a figure is drawn
     import matplotlib.ticker as mticker
 
     ax1.xaxis.set_minor_formatter(mticker.NullFormatter())

@@ -70,6 +70,7 @@ from hmin.sims.select import select
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, fit_loglog_slope, worst
 from hmin.theory.t10_greedy import certificate, greedy_scaling_exponent, random_scaling_exponent
+from hmin.sims.plotting import plt, save, styled
 
 ID = "T10"
 
@@ -355,9 +356,8 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
+@styled
 def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     c = _cert_factor()
     fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(11, 4.3))
@@ -406,6 +406,7 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
 
 
 def matplotlib_ticker():
+    # here: matplotlib loads only when a figure is drawn
     import matplotlib.ticker
 
     return matplotlib.ticker

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 
+from hmin.sims.commands._args import add_allow_duplicates, add_json, add_points
 from hmin.sims.errors import InputError
 
 DOMAINS = ("cube", "ball", "sphere")
@@ -23,15 +24,14 @@ def register(sub) -> None:
         "and its pair, the separation distance q_X = h_min/2, a fill-distance estimate with its "
         "error bar, the mesh ratio h_fill/q_X and nearest-neighbour distance quantiles.",
     )
-    p.add_argument("points", metavar="POINTS", help="an (N, d) array: .npy, or .csv (comma or whitespace, optional header)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    add_points(p)
+    add_json(p, "print one JSON object instead of a table")
     p.add_argument("--domain", choices=DOMAINS, default="cube",
                    help="fill-distance domain: cube = bounding box of the points (default); ball/sphere "
                         "centred at the origin (radius max resp. median ||x_i||)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fill-distance probes (default 0)")
     p.add_argument("--n-probe", type=int, default=10000, help="fill-distance random probes (default 10000)")
-    p.add_argument("--allow-duplicates", action="store_true",
-                   help="report duplicate points as h_min = 0 instead of failing")
+    add_allow_duplicates(p, "report duplicate points as h_min = 0 instead of failing")
     p.set_defaults(func=main)
 
 
@@ -72,6 +72,7 @@ def format_table(path: str, s: dict) -> str:
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.geometry import duplicate_groups, geometry_summary, load_points, validate_points
     from hmin.sims.store import to_jsonable
 

@@ -7,12 +7,11 @@ import ast
 import dataclasses
 import importlib
 import json
-import os
 import sys
 
-from hmin.sims.distributed import ENV_HELP as _ENV_HELP
+from hmin.sims.commands._args import add_json, add_out, add_preset, add_processes
 from hmin.sims.errors import InputError
-from hmin.sims.store import ensure_writable_dir
+from hmin.sims.store import ensure_writable_dir, to_jsonable
 
 # name -> (module, one-line help).  Each module defines PRESETS (dict of configs, incl. "default"),
 # run(cfg, outdir) -> summary dict, and optionally report(summary) -> str for the terminal.
@@ -37,19 +36,14 @@ def register(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("experiment", choices=sorted(EXPERIMENTS), metavar="EXPERIMENT",
                    help="one of: " + ", ".join(sorted(EXPERIMENTS)))
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", dest="preset", action="store_const", const="quick",
-                   help="smallest preset (seconds; for smoke tests and teaching)")
-    g.add_argument("--full", dest="preset", action="store_const", const="full",
-                   help="paper-grade preset (more seeds, longer runs)")
-    p.add_argument("--out", default=None, help="output directory (default: runs/EXPERIMENT)")
+    add_preset(p, quick="smallest preset (seconds; for smoke tests and teaching)",
+               full="paper-grade preset (more seeds, longer runs)")
+    add_out(p, None, "output directory (default: runs/EXPERIMENT)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override one config field, e.g. --set width=64 --set 'seeds=(0,1)'; repeatable")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    p.add_argument("--processes", type=int, default=1, metavar="N",
-                   help="split the runs across N local processes (jax.distributed over 127.0.0.1, gloo); "
-                        "process 0 gathers and writes; planted-pair only.  " + _ENV_HELP)
-    p.set_defaults(func=main, preset="default")
+    add_json(p)
+    add_processes(p, "planted-pair only: split the runs (process 0 gathers)")
+    p.set_defaults(func=main)
 
 
 def apply_overrides(cfg, overrides: list[str]):
@@ -86,6 +80,7 @@ def apply_overrides(cfg, overrides: list[str]):
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims import distributed
 
     modname, _ = EXPERIMENTS[args.experiment]
@@ -93,7 +88,7 @@ def main(args) -> int:
         raise InputError(f"--processes must be >= 1, got {args.processes}")
     if args.processes > 1 and args.experiment != "planted-pair":
         raise InputError(f"--processes: experiment {args.experiment!r} runs in one process only (planted-pair splits)")
-    if args.processes > 1 and not os.environ.get(distributed.ENV_NUM_PROCESSES):
+    if distributed.wants_launcher(args.processes):
         return distributed.launch_cli(args._argv, args.processes, label="hmin run")
     try:
         mod = importlib.import_module(modname)
@@ -114,8 +109,6 @@ def main(args) -> int:
     else:
         summary = mod.run(cfg, out)
     if args.json:
-        from hmin.sims.store import to_jsonable
-
         json.dump(to_jsonable(summary), sys.stdout, indent=2)
         print()
     elif hasattr(mod, "report"):

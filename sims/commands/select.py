@@ -20,10 +20,9 @@ import json
 import math
 from pathlib import Path
 
-from hmin.sims.distributed import ENV_HELP
+from hmin.sims.commands._args import LazyChoices, add_out, add_points, add_processes
 from hmin.sims.errors import InputError
 
-METHODS = ("maxmin", "random", "grid", "kmeans++", "herding")
 # pool reports above this many pair-coordinate operations (N^2 d / 2) skip the exact h_min
 POOL_PAIR_WORK = 2e11
 # fill-distance probes cost N d each (x ~4: two passes, plus the local ascent): budget of N d n_probe
@@ -39,28 +38,28 @@ def register(sub) -> None:
         "DIR/selection.png.  Greedy max-min (the paper's Algorithm 1) comes with the certificate "
         "h_min(S_k) = r_k >= OPT_k / 2 (T10; hmin statements T10).",
     )
-    p.add_argument("points", metavar="POINTS", help="an (N, d) array: .npy or .csv")
+    add_points(p)
     p.add_argument("--k", type=int, required=True, help="number of points to select (2 <= k <= N)")
-    p.add_argument("--method", choices=METHODS, default="maxmin", help="selector (default maxmin)")
-    p.add_argument("--metric", choices=("euclidean", "cosine"), default="euclidean",
+    p.add_argument("--method", choices=LazyChoices("hmin.sims.select", "SELECTORS"), default="maxmin",
+                   help="selector (default maxmin)")
+    p.add_argument("--metric", choices=LazyChoices("hmin.sims.select", "METRICS"), default="euclidean",
                    help="euclidean, or cosine = chordal distance ||u/|u| - v/|v||| (a true metric)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     p.add_argument("--first", type=int, default=None,
                    help="index of the first point (default: seeded random choice for maxmin/kmeans++)")
-    p.add_argument("--out", default="select_out", help="output directory (default select_out)")
+    add_out(p, "select_out", "output directory (default select_out)")
     p.add_argument("--dedupe", action="store_true",
                    help="drop exact duplicate rows (keep the first of each group) instead of failing")
     p.add_argument("--labels", default=None,
                    help="optional .npy/.csv with one label per row: per-label coverage in the report")
-    p.add_argument("--processes", type=int, default=1, metavar="N",
-                   help="maxmin only: split the pool's rows across N local processes (jax.distributed over "
-                        "127.0.0.1, gloo); the same indices as one process; process 0 writes.  " + ENV_HELP)
+    add_processes(p, "maxmin only: split the pool's rows (the same indices as one process)")
     p.set_defaults(func=main)
 
 
 def _load_labels(path: str, n: int):
     import numpy as np
 
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.geometry import load_points
 
     p = Path(path)
@@ -80,12 +79,10 @@ def _load_labels(path: str, n: int):
 
 def plot_selection(X, idx, *, title: str, subset_pair=None, seed: int = 0) -> bytes:
     """A PNG (bytes) of the pool (light grey) and the subset (highlighted) in 2-D PCA coordinates."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.figure import Figure  # the object API: no backend chosen, no global pyplot state
 
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.select import _pca_axes, _project
 
     n, d = X.shape
@@ -97,7 +94,8 @@ def plot_selection(X, idx, *, title: str, subset_pair=None, seed: int = 0) -> by
         xl, yl = "x (1-D data)", ""
     rng = np.random.default_rng(seed)
     show = np.arange(n) if n <= PLOT_MAX_POOL else np.sort(rng.choice(n, PLOT_MAX_POOL, replace=False))
-    fig, ax = plt.subplots(figsize=(7.5, 6.2))
+    fig = Figure(figsize=(7.5, 6.2))
+    ax = fig.subplots()
     pool_lbl = f"pool (N = {n})" if n <= PLOT_MAX_POOL else f"pool (random {PLOT_MAX_POOL:,} of N = {n:,} shown)"
     ax.scatter(Y[show, 0], Y[show, 1], s=4, c="0.8", label=pool_lbl, rasterized=True)
     ax.scatter(Y[idx, 0], Y[idx, 1], s=18, c="tab:red", edgecolors="k", linewidths=0.3,
@@ -117,7 +115,6 @@ def plot_selection(X, idx, *, title: str, subset_pair=None, seed: int = 0) -> by
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -127,6 +124,7 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
     ``report`` (the JSON-able selection.json content) and ``png`` (bytes)."""
     import numpy as np
 
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.geometry import duplicate_groups, validate_points
     from hmin.sims.select import chordal_normalize, select
     from hmin.sims.uniformity import coverage, uniformity_report
@@ -210,10 +208,9 @@ def run(X, k: int, *, method="maxmin", metric="euclidean", seed=0, first=None, d
 
 
 def main(args) -> int:
-    import os
-
     import numpy as np
 
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims import distributed
     from hmin.sims.geometry import load_points
     from hmin.sims.store import atomic_write_bytes, atomic_write_json, ensure_writable_dir
@@ -223,7 +220,7 @@ def main(args) -> int:
     if args.processes > 1 and args.method != "maxmin":
         raise InputError(f"--processes: only --method maxmin is split across processes, not {args.method}")
     out = ensure_writable_dir(args.out, "--out")
-    if args.processes > 1 and not os.environ.get(distributed.ENV_NUM_PROCESSES):
+    if distributed.wants_launcher(args.processes):
         return distributed.launch_cli(args._argv, args.processes, label="hmin select")
     distributed.initialize()
     X = load_points(args.points)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from hmin.sims.commands._args import add_plugins
+
 HELP = """\
 Print the statements hmin checks, from the registry of statements: without ID the list (id, kind,
 title; one line each), with ID one statement in full: kind (EXACT / OURS / QUESTION), paper
@@ -22,12 +24,12 @@ def register(sub) -> None:
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("id", nargs="?", default=None, metavar="ID",
                    help="a statement id such as T6 (case-insensitive); omit for the list")
-    p.add_argument("--plugin", action="append", default=[], metavar="FILE_OR_MODULE",
-                   help="add a statement from a .py file or an importable module (repeatable)")
+    add_plugins(p)
     p.set_defaults(func=main)
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.errors import InputError
     from hmin.sims.reference import statement_line, statement_text
     from hmin.sims.registry import registry

@@ -2,27 +2,21 @@
 
 A thin shell over :func:`sims.train.train_and_measure`: the points load and fail like
 ``hmin geometry`` (``.npy`` or ``.csv``; NaN, duplicates, N < 2 refused with one line); the labels load
-the same way.  Every bad input is one line on stderr and exit status 2.
+the same way.  Every bad input is one line on stderr and exit status 2 (the parser's own errors included); a
+diverged run is a runtime failure, exit status 1.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
+from hmin.sims.commands._args import LazyChoices, add_allow_duplicates, add_json, add_out, add_points
 from hmin.sims.errors import InputError
 
+#: the losses `sims.train.prepare_labels` and `sims.diagnostics.make_loss` know
 LOSSES = ("mse", "ce")
-
-
-def _one_line_error(prog: str):
-    def error(message: str):  # argparse's usage + message, made one line like every hmin input error
-        print(f"{prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
-
-    return error
 
 
 def register(sub) -> None:
@@ -37,17 +31,19 @@ def register(sub) -> None:
                     "pairs whose differing labels slow GD down (T6). Figures in OUT/figures/, OUT/summary.json, "
                     "OUT/arrays.npz; resumable (a finished run is not trained again); progress on stderr.",
     )
-    p.error = _one_line_error("hmin train")
-    p.add_argument("points", metavar="POINTS", help="an (N, d) array: .npy, or .csv (comma or whitespace, optional header)")
+    add_points(p)
     p.add_argument("--labels", required=True, metavar="Y",
                    help="labels (.npy or .csv), N rows: targets for --loss mse; class ids 0..C-1 or one-hot for ce")
-    p.add_argument("--arch", default="shallow", help="shallow (default), mlp, residual or transformer")
+    p.add_argument("--arch", default="shallow", choices=LazyChoices("hmin.sims.models", "ARCHITECTURES"),
+                   help="the model (default shallow)")
     p.add_argument("--width", type=int, default=512, help="hidden width (transformer: d_model); default 512")
     p.add_argument("--depth", type=int, default=2, help="layers of mlp / blocks of residual (default 2)")
     p.add_argument("--tokens", type=int, default=1, help="transformer only: split x into this many tokens")
-    p.add_argument("--activation", default="tanh", help="tanh (default), sigmoid, softplus, gelu, silu, relu")
-    p.add_argument("--loss", default="mse", help="mse (default; the squared loss L of docs/statements.md) or ce (cross-entropy)")
-    p.add_argument("--optimizer", default="gd",
+    p.add_argument("--activation", default="tanh", choices=LazyChoices("hmin.sims.models", "ACTIVATIONS"),
+                   help="the nonlinearity (default tanh)")
+    p.add_argument("--loss", default="mse", choices=LOSSES,
+                   help="mse (default; the squared loss L of docs/statements.md) or ce (cross-entropy)")
+    p.add_argument("--optimizer", default="gd", choices=LazyChoices("hmin.sims.gd", "OPTIMIZERS"),
                    help="gd (full batch, default), sgd (mini-batch, needs --batch), momentum or adam")
     p.add_argument("--batch", type=int, default=None, help="mini-batch size B <= N (sgd; also momentum/adam)")
     g = p.add_mutually_exclusive_group()
@@ -60,9 +56,9 @@ def register(sub) -> None:
     p.add_argument("--record-every", type=int, default=None, help="diagnostics interval (default steps/50)")
     p.add_argument("--eps", type=float, default=1e-3, help="time to eps = first t with L_t <= eps L_0 (default 1e-3)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and mini-batches (default 0)")
-    p.add_argument("--out", default="runs/train", help="output directory (default runs/train)")
-    p.add_argument("--allow-duplicates", action="store_true", help="accept duplicate points (h_min = 0)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    add_out(p, "runs/train", "output directory (default runs/train)")
+    add_allow_duplicates(p, "accept duplicate points (h_min = 0)")
+    add_json(p)
     p.set_defaults(func=main)
 
 
@@ -82,9 +78,10 @@ def _check_out(out: str) -> Path:
 
 def build_model(args, d: int, k: int):
     """The zoo model named by --arch with the command's options."""
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.models import ACTIVATIONS, ARCHITECTURES, make_model
 
-    if args.arch not in ARCHITECTURES:
+    if args.arch not in ARCHITECTURES:  # the parser's choices; this guards callers that build args by hand
         raise InputError(f"unknown architecture {args.arch!r}; choose from {', '.join(ARCHITECTURES)}")
     if args.activation not in ACTIVATIONS:
         raise InputError(f"unknown activation {args.activation!r}; choose from {', '.join(ACTIVATIONS)}")
@@ -99,12 +96,11 @@ def build_model(args, d: int, k: int):
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.geometry import load_points, validate_points
     from hmin.sims.store import to_jsonable
     from hmin.sims.train import TrainConfig, prepare_labels, report, train_and_measure
 
-    if args.loss not in LOSSES:
-        raise InputError(f"unknown loss {args.loss!r}; choose from {', '.join(LOSSES)}")
     cfg = TrainConfig(loss=args.loss, optimizer=args.optimizer, batch=args.batch, lr=args.lr, lr_scale=args.lr_scale,
                       steps=args.steps, seed=args.seed, record_every=args.record_every, loss_eps=args.eps,
                       momentum=args.momentum, allow_duplicates=args.allow_duplicates)

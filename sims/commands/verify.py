@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 
-from hmin.sims.distributed import ENV_HELP as _ENV_HELP
+from hmin.sims.commands._args import add_out, add_plugins, add_preset, add_processes
 
 HELP = """\
 Run every registered statement's checks: the built-in T1..T10 (the paper's claims as formalised by
@@ -49,20 +50,16 @@ or a plug-in could not run (its error is in the report); with --strict also 1 wh
 def register(sub) -> None:
     p = sub.add_parser("verify", help="run every theorem check and write the report card",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", dest="preset", action="store_const", const="quick",
-                   help="smallest sizes (about a minute; a smoke test, not evidence)")
-    g.add_argument("--full", dest="preset", action="store_const", const="full",
-                   help="paper-grade sizes (tens of minutes)")
+    add_preset(p, quick="smallest sizes (about a minute; a smoke test, not evidence)",
+               full="paper-grade sizes (tens of minutes)")
     p.add_argument("--only", default=None, metavar="IDS",
                    help="comma-separated ids, e.g. T4,T6 (merged into an existing results.json)")
-    p.add_argument("--out", default="figures", help="report directory (default: figures/)")
+    add_out(p, "figures", "report directory (default: figures/)")
     s = p.add_mutually_exclusive_group()
     s.add_argument("--seed", type=int, default=None, help="base seed of every check (default 0)")
     s.add_argument("--seeds", default=None, metavar="LIST",
                    help="several base seeds, e.g. 0-4 or 0,3,7: per-seed verdicts, stability, combined verdict")
-    p.add_argument("--plugin", action="append", default=[], metavar="FILE_OR_MODULE",
-                   help="add a statement from a .py file or an importable module (repeatable)")
+    add_plugins(p)
     p.add_argument("--confirm", action="store_true",
                    help="afterwards, run the pre-registered fresh seeds (docs/preregistration.md) into OUT/confirmation "
                         "and add the confirmation table to the report card")
@@ -77,13 +74,12 @@ def register(sub) -> None:
     p.add_argument("--replay", default=None, metavar="FILE",
                    help="only re-judge a candidate saved by hmin attack (float64); exit 1 when the verdict differs "
                         "from the saved one")
-    p.add_argument("--processes", type=int, default=1, metavar="N",
-                   help="split the checks (statement x seed) across N local processes (jax.distributed over "
-                        "127.0.0.1, gloo); process 0 plots and writes.  " + _ENV_HELP)
-    p.set_defaults(func=main, preset="default")
+    add_processes(p, "split the checks (statement x seed); process 0 plots and writes")
+    p.set_defaults(func=main)
 
 
 def main(args) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims import distributed
     from hmin.sims.errors import HminError, InputError
     from hmin.sims.registry import registry
@@ -103,10 +99,9 @@ def main(args) -> int:
     seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed or 0]
     reg = registry(args.plugin)
     ids = reg.parse_only(args.only)
-    several = os.environ.get(distributed.ENV_NUM_PROCESSES, "") not in ("", "1")
-    if not several or os.environ.get(distributed.ENV_PROCESS_ID) == "0":  # process 0 alone writes
+    if distributed.planned_writer():  # process 0 alone writes (hmin's variables, or a Slurm/Open MPI job)
         ensure_writable_dir(args.out, "--out")
-    if args.processes > 1 and not several:
+    if distributed.wants_launcher(args.processes):
         return distributed.launch_cli(args._argv, args.processes, label="hmin verify", results=(1,))
     ctx = distributed.initialize()
     if not ctx.distributed:
@@ -127,8 +122,6 @@ def main(args) -> int:
         os._exit(130)  # without JAX's exit barrier
     except Exception as e:  # one process alone: the others would wait for it forever
         if not isinstance(e, HminError):
-            import traceback
-
             traceback.print_exc()
         print(f"hmin verify: error: process {ctx.process_id} of {ctx.num_processes}: {str(e) or type(e).__name__}",
               file=sys.stderr, flush=True)
@@ -138,6 +131,7 @@ def main(args) -> int:
 
 
 def _verify(args, reg, ids, seeds, ctx) -> int:
+    # here: the parser (hmin --help, the other verbs) does not load this verb's library
     from hmin.sims.report import summary_table
     from hmin.sims.verify import exit_status, run_confirmation, run_verify
 

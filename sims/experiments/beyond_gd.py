@@ -58,6 +58,7 @@ eps with the min..max range over seeds (censored runs drawn at the run length as
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from pathlib import Path
@@ -69,10 +70,13 @@ from hmin.sims import data, gd
 from hmin.sims.diagnostics import gram
 from hmin.sims.errors import InputError
 from hmin.sims.models import make_model
-from hmin.sims.progress import log
 from hmin.sims.rates import steps_to_eps
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.verdict import fit_loglog_slope
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import MODE_COLORS, plt, save, styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["BeyondGDConfig", "PRESETS", "OPTIMIZERS", "run", "summarise", "decide", "report", "plot"]
 
@@ -231,6 +235,7 @@ def _evaluate(cfg: BeyondGDConfig, opt: str, tuned: dict, seed_data: dict, chunk
         np.stack([r["loss"] for r in res])
 
 
+@uses_float64
 def run(cfg: BeyondGDConfig, outdir: str | Path, *, plot_figures: bool = True) -> dict:
     """Tune each optimizer once, evaluate it on every seed, eps and label mode; summary.json and figures."""
     t_start = time.perf_counter()
@@ -377,10 +382,9 @@ def summarise(cfg: BeyondGDConfig, results: dict) -> dict:
     }
 
 
+@styled
 def plot(summary: dict, figdir: Path) -> list[str]:
     """Time to eps vs h_min, one panel per optimizer, one line per label mode (median, min..max range)."""
-    from hmin.sims.plotting import MODE_COLORS, plt, save
-
     pyplot = plt()
     figdir = Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ fitted log-log slope of mu vs h_min (T4 predicts 2), and the measured vs predict
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 
@@ -24,13 +25,18 @@ import numpy as np
 
 from hmin.sims import data, gd
 from hmin.sims.diagnostics import gram
+from hmin.sims.distributed import run_items
 from hmin.sims.errors import InputError
 from hmin.sims.geometry import min_pairwise_distance
 from hmin.sims.models import make_model
-from hmin.sims.progress import log
 from hmin.sims.rates import late_rate, linearise, steps_to_eps
+from hmin.sims.sharding import batch_mesh
 from hmin.sims.store import RunStore, atomic_write_json
 from hmin.sims.verdict import fit_loglog_slope
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import eps_colors, MODE_COLORS, plt, save, styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["PlantedPairConfig", "PRESETS", "run", "plot"]
 
@@ -164,6 +170,7 @@ def _run_unit(cfg: PlantedPairConfig, mode: str, seed: int, mesh=None) -> tuple[
     return arrays, metrics
 
 
+@uses_float64
 def run(cfg: PlantedPairConfig, outdir: str | Path, *, plot_figures: bool = True, ctx=None) -> dict | None:
     """Run the sweep (resuming finished units), write figures and ``summary.json``; return the summary.
 
@@ -183,9 +190,6 @@ def run(cfg: PlantedPairConfig, outdir: str | Path, *, plot_figures: bool = True
     units = [(m, s) for m in cfg.label_modes for s in cfg.seeds]
     results = {}
     if ctx is not None and ctx.distributed:
-        from hmin.sims.distributed import run_items
-        from hmin.sims.sharding import batch_mesh
-
         todo = [(u, m, s) for u, (m, s) in enumerate(units, 1) if not store.is_done(store.key(_unit(cfg, m, s)))]
         mesh = batch_mesh(jax.local_devices())  # this process's devices only: the units are split instead
 
@@ -270,10 +274,9 @@ def summarise(cfg: PlantedPairConfig, results: dict) -> dict:
     }
 
 
+@styled
 def plot(cfg: PlantedPairConfig, results: dict, store: RunStore, figdir: Path, summary: dict) -> list[str]:
     """The experiment's figures (loss curves, mu and steps to eps vs h_min) in ``figdir``; returns their paths."""
-    from hmin.sims.plotting import MODE_COLORS, eps_colors, plt, save
-
     pyplot = plt()
     figdir.mkdir(parents=True, exist_ok=True)
     cols = eps_colors(len(cfg.eps_values))

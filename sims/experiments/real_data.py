@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 import time
 from pathlib import Path
@@ -58,11 +59,14 @@ from hmin.sims.diagnostics import make_loss, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.geometry import min_pairwise_distance
 from hmin.sims.models import make_model
-from hmin.sims.progress import log
 from hmin.sims.rates import steps_to_eps
 from hmin.sims.select import chordal_normalize, select
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.uniformity import pool_covering_radius
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import plt, save, styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["RealDataConfig", "PRESETS", "ARMS", "run", "report", "load_digits_split", "t_interval",
            "paired_ratio", "calibrate_eta"]
@@ -189,6 +193,7 @@ def load_digits_split(cfg: RealDataConfig) -> dict:
     Returns:
         dict with Xtr (N, 64) float64, ytr (N,), Xte, yte, mean, scale (fitted on train only).
     """
+    # here: scikit-learn loads only for this experiment
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -407,6 +412,7 @@ def t_interval(values, level: float = 0.95) -> dict:
         >>> r["mean"], round(r["lo"], 3), round(r["hi"], 3)
         (2.0, -0.484, 4.484)
     """
+    # here: scipy loads only when this runs
     from scipy import stats
 
     v = np.array([as_float(x) for x in values], dtype=np.float64)
@@ -467,6 +473,7 @@ def _acc_verdict(d: dict, margin: float, what: str) -> str:
 # ------------------------------------------------------------------------------------------
 
 
+@uses_float64
 def run(cfg: RealDataConfig, outdir: str | Path, *, plot_figures: bool = True) -> dict:
     """Run every (loss, arm, fraction) unit (resuming finished ones), write figures and summary.json."""
     t_start = time.perf_counter()
@@ -621,10 +628,9 @@ def summarise(cfg: RealDataConfig, results: dict, etas: dict, data: dict) -> dic
 _ARM_COLORS = {"full": "#7f7f7f", "maxmin": "#1f77b4", "random": "#d62728", "maxmin-cosine": "#2ca02c"}
 
 
+@styled
 def plot(cfg: RealDataConfig, results: dict, figdir: Path, summary: dict) -> list[str]:
     """One figure: per loss, the loss curves per arm, steps to threshold and held-out accuracy."""
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     figdir.mkdir(parents=True, exist_ok=True)
     frac0 = cfg.fractions[0]

@@ -44,6 +44,7 @@ Statistics over seeds: means with 95% Student-t intervals (``real_data.t_interva
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 
@@ -58,11 +59,14 @@ from hmin.sims.errors import InputError
 from hmin.sims.experiments.real_data import paired_ratio, t_interval
 from hmin.sims.geometry import fill_distance
 from hmin.sims.models import shallow
-from hmin.sims.progress import log
 from hmin.sims.rates import steps_to_eps
 from hmin.sims.select import METHODS, select
 from hmin.sims.store import RunStore, as_float, atomic_write_json
 from hmin.sims.uniformity import coverage, pool_covering_radius
+from hmin.sims.precision import uses_float64
+from hmin.sims.plotting import plt, save, styled
+
+log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
 __all__ = ["SelectionConfig", "PRESETS", "make_pool", "trace_measures", "run", "report"]
 
@@ -354,6 +358,7 @@ def _run_unit(cfg: SelectionConfig, seed: int):
 # ------------------------------------------------------------------------------------------
 
 
+@uses_float64
 def run(cfg: SelectionConfig, outdir: str | Path, *, plot_figures: bool = True) -> dict:
     """Run one unit per seed (resuming finished ones), write figures and summary.json."""
     t_start = time.perf_counter()
@@ -479,9 +484,8 @@ def _group_colors(group):
     return np.where(group == "dense", "#9ecae1", np.where(group == "rare", "#fdae6b", "#bdbdbd"))
 
 
+@styled
 def plot(cfg: SelectionConfig, results: dict, store: RunStore, figdir: Path, summary: dict) -> list[str]:
-    from hmin.sims.plotting import plt, save
-
     pyplot = plt()
     figdir.mkdir(parents=True, exist_ok=True)
     seed = cfg.seeds[0]
