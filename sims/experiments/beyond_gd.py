@@ -270,7 +270,10 @@ def run(cfg: BeyondGDConfig, outdir: str | Path, *, plot_figures: bool = True) -
         else:
             t0 = time.perf_counter()
             tuned = _tune(cfg, opt, seed_data(cfg.tune_seed), chunk)
-            rows, curves = _evaluate(cfg, opt, tuned, {s: seed_data(s) for s in cfg.seeds}, chunk)
+            # every evaluation run of the optimizer in one vmapped program: the nets are tiny, so a step costs
+            # about the same for 9 or 96 runs and the chunk count sets the time (issue 17: R = 30000, 8 seeds)
+            n_eval = len(cfg.seeds) * len(LABEL_MODES) * len(cfg.eps_values)
+            rows, curves = _evaluate(cfg, opt, tuned, {s: seed_data(s) for s in cfg.seeds}, n_eval)
             store.save(key, ucfg, {"loss_curves": curves}, {"optimizer": opt, "tuning": tuned, "rows": rows})
             log(f"[beyond-gd] {u}/{len(cfg.optimizers)} {opt}: tuned {_tuned_str(opt, tuned)}; "
                 f"{len(rows)} runs x {cfg.steps} steps in {time.perf_counter() - t0:.1f}s")
