@@ -266,6 +266,14 @@ def _scaling(measured: dict, greedy_factor: float = 1.0) -> list[dict]:
     return out
 
 
+def _largest_ratio(measured: dict) -> float:
+    """The largest measured OPT_k / r_k (brute force, (b)) or best-found h_min / r_k (large pools, (c))."""
+    c = _cert_factor()
+    vals = [_brute(measured, c)["max_opt_over_r"], _cross(measured, c)["max_found_over_r"]]
+    vals = [float(v) for v in vals if v is not None and np.isfinite(float(v))]
+    return max(vals) if vals else float("nan")
+
+
 def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor: float = 1.0,
           past_slack: bool = False) -> Verdict:
     """Apply the T10 rule (module docstring).
@@ -275,11 +283,12 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
         factor: a variant constant c in OPT_k <= c r_k (default: theory's 2).
         greedy_exponent_factor: f: the predicted greedy slope is f (-1/d) (theory: 1; f = 2 is the false
             "greedy is no better than random").
-        past_slack: if True, the constant 2 tightened just past its measured slack: c = (max OPT_k / r_k) / (1 + 1e-6).
+        past_slack: if True, the constant 2 tightened just past its measured slack: c = (the largest measured
+            OPT_k / r_k or best-found h_min / r_k) / (1 + 1e-6).
     """
     c = _cert_factor() if factor is None else float(factor)
     if past_slack:
-        c = _brute(measured, _cert_factor())["max_opt_over_r"] / (1.0 + 1e-6)
+        c = _largest_ratio(measured) / (1.0 + 1e-6)
     ex = _exactness(measured)
     br = _brute(measured, c)
     cr = _cross(measured, c)
@@ -313,7 +322,8 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
     accept = {f"d={s['d']}": [(s["greedy_slope"] + s["greedy_half_width"]) / greedy_scaling_exponent(s["d"]),
                               (s["greedy_slope"] - s["greedy_half_width"]) / greedy_scaling_exponent(s["d"])] for s in sc}
     caught_25 = bool(accept) and all(lo > 0.75 and hi < 1.25 for lo, hi in accept.values())
-    slack = _cert_factor() / br["max_opt_over_r"] if br["max_opt_over_r"] > 0 else float("nan")
+    top = _largest_ratio(measured)
+    slack = _cert_factor() / top if top > 0 else float("nan")
     numbers = {
         "verdict_parts": parts,
         "max_opt_over_r": br["max_opt_over_r"],
@@ -350,7 +360,8 @@ def judge(measured: dict, *, factor: float | None = None, greedy_exponent_factor
         "slopes_raw": "EXPLORATORY slopes of log h vs log k over all k, unnormalised [greedy, random]",
         "power_factor": "power of (b)/(c): any claimed factor c below this (max OPT_k / r_k) is violated",
         "power_slope_rel": "power of (d): narrowest band half-width / |predicted slope|",
-        "slack_opt_bound": "slack of OPT_k <= 2 r_k: 2 / max OPT_k / r_k (the factor the constant 2 could be tightened by)",
+        "slack_opt_bound": ("slack of OPT_k <= 2 r_k: 2 / the largest measured OPT_k / r_k (brute force) or best-found "
+                            "h_min / r_k (large pools): the factor the constant 2 could be tightened by"),
         "greedy_exponent_not_rejected": "(d): greedy exponents not rejected, as factors of -1/d [low, high] per d",
         "power_exponent_25": "(d) rejects a greedy exponent 25% off (x0.75 and x1.25) at every d",
         "greedy_vs_random": "greedy slope vs random slope (above: shown; below: violated; unresolved: inconclusive)",
