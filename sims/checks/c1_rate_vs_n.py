@@ -423,6 +423,10 @@ def judge(measured: dict, *, direction: int = 1, iid_slope: float | None = None,
     answer = (f"mu_0 {'decays' if a1 == 'yes' else 'does not decay' if a1 == 'no' else 'is not shown to decay'} with N "
               f"(i.i.d., average exponent {b_iid['mean']:.2f} [{b_iid['lo']:.2f}, {b_iid['hi']:.2f}]); h_min sets the "
               f"decay: {a3} ({reason})")
+    if has_pair and a3 == "cannot tell" and np.isfinite(dev["lo"]):  # reported beside the answer, not part of the rule
+        answer += ("; the whole shift the law mu_0 ~ h_min^2 predicts is "
+                   + ("EXCLUDED" if (dev["lo"] > 0 or dev["hi"] < 0) else "not excluded")
+                   + f" (Delta - e_H = {dev['mean']:.2f} [{dev['lo']:.2f}, {dev['hi']:.2f}])")
     numbers = {
         "answer": answer,
         "answers": {"q1_mu_decays": a1, "q3_hmin_sets_rate": a3, "q2_iid_faster": (
