@@ -396,7 +396,9 @@ def judge(measured: dict, *, direction: int | None = None, covariate: str = "h_f
     power = (f"resolves a monotone trend whose mean within-seed Spearman rho exceeds {abs(crit):.2f} in magnitude "
              f"(permutation critical value at p < {ALPHA:g}, {r2['strata']} strata); in particular the reversed claim "
              "(error falls with h_fill) and 'error grows with h_min at fixed N' are violated when the data show the "
-             "predicted trend that strongly. A weaker trend is inconclusive, never violated.")
+             "predicted trend that strongly. A weaker trend is inconclusive, never violated. T9 predicts the sign of a "
+             "trend (ranks only), not a rate, exponent or constant, so a '25% off' prediction does not exist for it and "
+             "it has no bound whose slack could be reported; " + separation + ".")
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
