@@ -74,3 +74,32 @@ def test_check_registered_and_runs(tmp_path, quick_measurement):
     figs = c5.plot(measured, v, ctx)
     assert v.id == "C5" and figs and (tmp_path / figs[0]).exists()
     assert np.isfinite(v.numbers["wall_s"])
+
+
+def test_divergence_is_its_own_outcome_and_low_caps_do_not_count():
+    """A diverged run is counted, not a NaN in a median; more than a quarter of the seeds diverged: "diverges"
+    (outside T6's hypothesis: inconclusive, never violated); a seed whose censoring cap R / T(h_max) is below
+    50 does not count."""
+    R = 30000
+    def rows(t_small, t_large, div=()):
+        out = []
+        for s, (a, b) in enumerate(zip(t_small, t_large)):
+            out += [{"mode": "random", "seed": s, "eps": 0.01, "steps_to_eps": float("nan") if s in div else a,
+                     "diverged": s in div},
+                    {"mode": "random", "seed": s, "eps": 0.3, "steps_to_eps": b, "diverged": False}]
+        return out
+    slow = rows([float("inf")] * 8, [100] * 8, div=(3,))
+    d = bg.decide(slow, 0.01, 0.3, R)["random"]
+    assert d["decision"] == "slows" and d["counts"] == {"diverged": 1, "usable": 7}
+    assert np.isfinite(d["median_lower"])  # the diverged seed is left out, not a NaN
+    d = bg.decide(rows([float("inf")] * 8, [100] * 8, div=(0, 1, 2)), 0.01, 0.3, R)["random"]
+    assert d["decision"] == "diverges"
+    d = bg.decide(rows([float("inf")] * 8, [1000] * 8), 0.01, 0.3, R)["random"]  # cap 30 < 50
+    assert d["decision"] == "undecided" and d["counts"] == {"cap < 50": 8}
+    m = _measured({"random": [[300.0, float("inf")]] * 8, "smooth": [[1.0, 1.0]] * 8, "equal": [[1.0, 1.0]] * 8})
+    for opt in m["decisions"]:
+        m["decisions"][opt] = {k: dict(v) for k, v in m["decisions"][opt].items()}
+        m["decisions"][opt]["smooth"]["outcomes"] = ["diverged"] * 3 + ["usable"] * 5
+    v = c5.judge(m)
+    assert v.verdict == "inconclusive" and v.numbers["verdict_parts"]["gd/smooth"] == "inconclusive"
+    assert v.numbers["diverged_seeds"][0] == 6

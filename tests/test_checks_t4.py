@@ -71,12 +71,24 @@ def test_t4_slope_rows_guarded(m4):
 
 
 def test_t4_sampled_lipschitz_shortfall_is_inconclusive(m4):
-    """L_x is a sampled (lower) estimate of the sup: (b) failing is inconclusive, never violated."""
+    """L_x is a sampled (lower) estimate of the sup: (b) failing is inconclusive, never violated; and (b) is
+    exploratory (it can only hold or be inconclusive), shown apart and not part of the verdict (issue 17)."""
     m = copy.deepcopy(m4)
     for r in m["lipschitz"]:
         r["lipschitz_term"] = 0.1 * r["lipschitz_term"]
     v = t4.judge(m)
-    assert v.numbers["verdict_parts"]["b_lipschitz_term"] == "inconclusive" and v.verdict == "inconclusive"
+    assert v.numbers["b_exploratory"] == "inconclusive" and "b_lipschitz_term" not in v.numbers["verdict_parts"]
+    assert v.verdict == t4.judge(m4).verdict
+
+
+def test_t4_slack_is_reported_and_a_bound_just_past_it_is_violated(m4):
+    """(a)'s slack t: the constant 1/2 tightened by t (1 - 1e-3) still holds; by t (1 + 1e-3) it is violated."""
+    v = t4.judge(m4)
+    t = v.numbers["slack_a_middle_term"]
+    assert 1.0 <= t < np.inf and v.numbers["slack_d_cluster"] >= 1.0
+    assert t4.judge(m4, pair_factor=0.5 / (t * (1 - 1e-3))).numbers["verdict_parts"]["a_middle_term"] == "holds"
+    assert t4.judge(m4, past_slack=True).numbers["verdict_parts"]["a_middle_term"] == "violated"
+    assert f"{t:.3g}x" in v.power
 
 
 def test_t4_cluster_middle_term_oracle_and_old_measurements():

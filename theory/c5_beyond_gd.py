@@ -19,7 +19,8 @@ STATEMENT = Statement(
     paper_ref="a reviewers'-style question (the paper's practice: cross-entropy with Adam)",
     text=("Under full-batch GD a close pair slows training only when its labels differ (T6). Does the same hold for "
           "mini-batch SGD, heavy-ball momentum and Adam, each at a step size tuned once and then fixed: is the time to "
-          "eps longer for a smaller h_min with random labels, and unaffected with smooth or equal labels?"),
+          "eps longer for a smaller h_min with random labels, and unaffected with smooth or equal labels? A run that "
+          "diverges is its own outcome (outside T6's hypothesis of a stable step), counted, not averaged."),
     hypotheses=("planted-pair sets of T6 (one pair at h_min = eps, nothing else changes)", "three label modes",
                 "each optimizer's step tuned on a separate tuning seed, then fixed"),
 )

@@ -308,7 +308,11 @@ STATEMENT = Statement(
     text=("Let beta_k bound ||Hess L|| on the segment [theta_k, theta_{k+1}]. Then L(theta_{k+1}) <= L(theta_k) - "
           "eta (1 - eta beta_k/2) ||grad L(theta_k)||^2 <= (1 - eta (1 - eta beta_k/2) mu_k) L(theta_k), so "
           "L_K <= prod_k (1 - eta (1 - eta beta_k/2) mu_k) L_0 whenever eta < 2/beta_k. The factor is in [0, 1) "
-          "for 0 < eta < 2/beta_k and 0 < mu_k <= 2 beta_k."),
+          "for 0 < eta < 2/beta_k and 0 < mu_k <= 2 beta_k. Numerically, hmin checks the per-step lemma only (the "
+          "first inequality, step by step along GD): beta_k is estimated from the dense float64 ||Hess L|| at 9 "
+          "points of the segment, a lower estimate that is certain and an upper estimate (plus half the Hessian's "
+          "largest change between adjacent points) that is a smoothness estimate, not a proven supremum; the "
+          "product (rate) bound is reported, not judged."),
     hypotheses=("beta_k >= sup ||Hess L|| on [theta_k, theta_{k+1}]", "||grad L(theta_k)||^2 >= mu_k L(theta_k) (T3)",
                 "0 < eta < 2/beta_k"),
     exprs={"factor": factor_expr, "descent_bound": _L - eta * (1 - eta * beta / 2) * _g2,

@@ -204,14 +204,18 @@ def _looseness(measured: dict) -> list[dict]:
     return out
 
 
-def judge(measured: dict, *, bound=None, exponent_factor: float = 1.0) -> Verdict:
+def judge(measured: dict, *, bound=None, exponent_factor: float = 1.0, past_slack: bool = False) -> Verdict:
     """Apply the T2 rule (module docstring).
 
     Args:
         measured: the output of :func:`measure`.
         bound: a variant ``bound(r, n, d, pi_bar, p_prime)`` replacing theory's prob_upper (test hook).
         exponent_factor: a: the bound's exponent multiplied by a (theory: 1; a = 4 is a realistic false variant).
+        past_slack: if True, the bound tightened just past its measured slack (exponent x the power factor: the
+            smallest a = 2^(j/16) that the rule rejects on this measurement).
     """
+    if past_slack:
+        exponent_factor = _power_factor(measured)
     if bound is not None:
         bnd = bound
     else:
@@ -248,6 +252,7 @@ def judge(measured: dict, *, bound=None, exponent_factor: float = 1.0) -> Verdic
         "informative_tests": len(informative),
         "tests": len(rows),
         "power_exponent_factor": pf,
+        "slack_bound_exponent": pf,
         "max_p_over_bound": max((r["k"] / r["m"] / r["bound"] for r in rows), default=float("nan")),
         "closest_informative_test": None if closest_inf is None else {
             k: closest_inf[k] for k in ("domain", "d", "n", "label", "bound", "k", "m", "lo")},
@@ -268,6 +273,8 @@ def judge(measured: dict, *, bound=None, exponent_factor: float = 1.0) -> Verdic
         "tests_violated": "tests violated (one-sided Clopper-Pearson, joint 99%)",
         "informative_tests": f"informative tests (bound < {INFORMATIVE_BELOW:g}; only these count as support)",
         "tests": "tests (domain, d, N, r) with a non-vacuous bound (bound < 1)",
+        "slack_bound_exponent": ("slack: the bound's exponent could be multiplied by up to about this factor (to "
+                                 "2^(-1/16)) before these counts refute it"),
         "power_exponent_factor": ("power: the smallest a whose false bound 1 - p' + p' exp(-a (N-1) pi_bar V_d r^d) "
                                   "would be violated on these counts (scan a = 2^(j/16))"),
         "closest_informative_test": "closest informative test (bound vs one-sided CP lower bound)",
@@ -297,7 +304,8 @@ def judge(measured: dict, *, bound=None, exponent_factor: float = 1.0) -> Verdic
     power = (f"catches a bound whose exponent is a >= {pf:.3g} times too large (1 - p' + p' exp(-a (N-1) pi_bar V_d r^d)), "
              "through the small-N torus tests where T2 is nearly tight; in bounded domains at N >= 9 a 4x exponent is "
              "itself a true bound (T2 is loose by ~N/2 in its exponent), so no rule could reject it there. The "
-             "looseness slopes (radius exponent -1/d vs truth -2/d) are exploratory: they cannot fail.")
+             "looseness slopes (radius exponent -1/d vs truth -2/d) are exploratory: they cannot fail. T2 is a bound, "
+             f"not a rate: its slack is the exponent factor {pf:.3g}.")
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
@@ -355,4 +363,5 @@ def _pair_count_bound(r, n, d, pi_bar, p_prime):
 
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"exponent 4x too large": {"exponent_factor": 4.0},
-                              "pair-count exponent, no p'": {"bound": _pair_count_bound}})
+                              "pair-count exponent, no p'": {"bound": _pair_count_bound},
+                              "bound tightened just past its slack": {"past_slack": True}})

@@ -180,6 +180,8 @@ def _run_stats(run: dict, identity_factor, pl_factor) -> dict:
         "id_power_rel": float(np.min((tol + id_err) / np.abs(pred))),
         "pl_ok": bool(np.all(pl_margin >= -tol)),
         "pl_ratio_min": float(np.min(g2 / (mu * L))) if np.all(mu * L > 0) else float("nan"),
+        # slack of the PL bound: the largest t with g2 >= t mu L - tol at every point (mu could be raised by t)
+        "pl_slack": float(np.min((g2 + tol) / (mu * L))) if np.all(mu * L > 0) else float("nan"),
         "pl_worst": float(np.min(pl_margin / tol)),
         "engine_ok": bool(eng_err <= REL_TOL and eng_mu_ok),
         "engine_rel_max": eng_err,
@@ -187,15 +189,22 @@ def _run_stats(run: dict, identity_factor, pl_factor) -> dict:
     }
 
 
-def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
+def judge(measured: dict, *, identity_factor=None, pl_factor=None, past_slack: bool = False) -> Verdict:
     """Apply the T3 rule (see the module docstring).
 
     Args:
         measured: the output of :func:`measure`.
         identity_factor: a false variant c(N) replacing 1/N^2 in the identity (test hook).
         pl_factor: a false variant mu(lam_min, lam_max, N) replacing (2/N) lam_min (test hook).
+        past_slack: if True, the PL constant raised just past its measured slack: mu = t (1 + 1e-6) (2/N) lambda_min
+            with t = the measured slack (`pl_slack`).
     """
     runs = [r for r in measured["runs"] if not r["diverged"]]
+    if past_slack:
+        t = min((_run_stats(r, None, None)["pl_slack"] for r in runs), default=float("nan"))
+
+        def pl_factor(lam_min, lam_max, n, t=t):
+            return t * (1.0 + 1e-6) * pl_constant(lam_min, n)
     stats = [_run_stats(r, identity_factor, pl_factor) for r in runs]
     n_pts = sum(s["points"] for s in stats)
     sub = {
@@ -217,6 +226,7 @@ def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
         "verdict_parts": sub,
         "identity_max_error_over_tolerance": max((s["id_excess_max"] for s in stats), default=float("nan")),
         "pl_ratio_min": pl_min,
+        "slack_pl": min((s["pl_slack"] for s in stats), default=float("nan")),
         "identity_max_rel_error": max((s["id_rel_max"] for s in stats), default=float("nan")),
         "identity_max_error_roundoff_scaled": max((s["id_roundoff_scaled"] for s in stats), default=float("nan")),
         "engine_max_rel_error": max((s["engine_rel_max"] for s in stats), default=float("nan")),
@@ -231,6 +241,8 @@ def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
         "verdict_parts": "verdict of each part",
         "identity_max_error_over_tolerance": "max |g2 - r^T G r/N^2| / tolerance (<= 1)",
         "pl_ratio_min": "min g2 / (mu L) (>= 1 by T3; 1 = the PL bound is tight)",
+        "slack_pl": ("slack of the PL bound: the factor by which mu = (2/N) lambda_min could be raised before these "
+                     "points refute g2 >= mu L - tol (min over points of (g2 + tol) / (mu L))"),
         "identity_max_rel_error": "max |g2 - r^T G r/N^2| / g2",
         "identity_max_error_roundoff_scaled": "max |g2 - r^T G r/N^2| / (lambda_max ||r||^2/N^2) (round-off scale)",
         "engine_max_rel_error": "max relative difference engine record vs recomputation (grad_sq, loss)",
@@ -250,7 +262,9 @@ def judge(measured: dict, *, identity_factor=None, pl_factor=None) -> Verdict:
     power = (f"identity: a constant c(N) off by a relative {id_power:.1e} or more is caught at the most sensitive "
              f"point (e.g. 1/(N(N-1)) for 1/N^2 is {1 / (runs[0]['n'] - 1) if runs else float('nan'):.2f} off); "
              f"PL: a constant mu over-stated by a factor above {pl_min:.10g} (the smallest measured g2/(mu L)) is "
-             "caught (so the factor-2 slip (4/N) lambda_min is caught only if that is below 2); engine: a recording error above 1e-9 relative"
+             "caught (so the factor-2 slip (4/N) lambda_min is caught only if that is below 2); the identity is an "
+             "equality: a constant 25% off is caught wherever the relative power above is below 0.25; engine: a "
+             "recording error above 1e-9 relative"
              if stats else "no trajectory: nothing can be caught")
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
@@ -298,6 +312,16 @@ def _pl_factor_two_slip(lam_min, lam_max, n):
     """False variant: mu = (4/N) lambda_min (a factor-2 slip, e.g. L = ||r||^2/N instead of /(2N)); caught
     only where GD has aligned r with the smallest eigenvector (min g2/(mu L) < 2: default preset, not quick)."""
     return 4.0 * lam_min / n
+
+
+def _identity_25_large(n):
+    """False variant: the identity's constant 1.25 / N^2 (25% off)."""
+    return 1.25 / n**2
+
+
+def _identity_25_small(n):
+    """False variant: the identity's constant 0.75 / N^2 (25% off)."""
+    return 0.75 / n**2
 
 
 def _pl_factor_lam_max(lam_min, lam_max, n):
@@ -406,5 +430,8 @@ ATTACK = _attack_surface()
 
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"identity constant 1/(N(N-1))": {"identity_factor": _identity_n_n_minus_1},
-                              "PL constant (2/N) lambda_max": {"pl_factor": _pl_factor_lam_max}},
+                              "PL constant (2/N) lambda_max": {"pl_factor": _pl_factor_lam_max},
+                              "identity constant 25% too large": {"identity_factor": _identity_25_large},
+                              "identity constant 25% too small": {"identity_factor": _identity_25_small},
+                              "PL constant raised just past its slack": {"past_slack": True}},
               attack=ATTACK)

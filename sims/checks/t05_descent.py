@@ -246,14 +246,19 @@ def _run_eval(r: dict, curvature_term: bool, curvature_scale: float = 1.0) -> di
     }
 
 
-def judge(measured: dict, *, curvature_term: bool = True, curvature_scale: float = 1.0) -> Verdict:
+def judge(measured: dict, *, curvature_term: bool = True, curvature_scale: float = 1.0,
+          past_slack: bool = False) -> Verdict:
     """Apply the T5 rule (see the module docstring): three-valued per step.
 
     Args:
         measured: the output of :func:`measure`.
         curvature_term: False drops the factor (1 - eta beta_k/2): the false bound L_k - eta ||g||^2.
         curvature_scale: c < 1 states the false bound with c beta_k (a curvature constant under-stated).
+        past_slack: if True, the bound tightened just past its measured slack: c = c_detectable (1 - 1e-6).
     """
+    if past_slack:
+        curvature_scale = max((e["c_detect"] for e in (_run_eval(r, True, 1.0) for r in measured["runs"])
+                               if np.isfinite(e["c_detect"])), default=float("nan")) * (1.0 - 1e-6)
     evals = [(r, _run_eval(r, curvature_term, curvature_scale)) for r in measured["runs"]]
     n_steps = sum(e["steps"] for _, e in evals)
     n_viol = sum(e["violations"] for _, e in evals)
@@ -311,6 +316,7 @@ def judge(measured: dict, *, curvature_term: bool = True, curvature_scale: float
     numbers = {"verdict_parts": sub, "violations": n_viol, "inconclusive_steps": n_inc, "steps_checked": n_steps,
                "min_beta_over_needed": ratio_lo, "min_beta_upper_over_needed": ratio_hi,
                "c_detectable": c_detect,
+               "slack_beta": (1.0 / c_detect if np.isfinite(c_detect) and c_detect > 0 else float("nan")),
                "refined_steps": int(sum(e["refined"] for _, e in evals)),
                "dense_over_power_max": max(gains) if gains else float("nan"),
                "beta0_over_dense": [float(min(r["beta0_over_dense"] for r in measured["runs"])),
@@ -324,6 +330,8 @@ def judge(measured: dict, *, curvature_term: bool = True, curvature_scale: float
               "min_beta_over_needed": "smallest beta_lo / beta_needed over steps (>= 1: the step holds; ~1: tight)",
               "min_beta_upper_over_needed": "smallest beta_hi / beta_needed over refined steps (< 1: violated)",
               "c_detectable": "the bound with c beta_k is caught for every c below this (power)",
+              "slack_beta": ("slack of the per-step bound: the factor by which beta_k (upper estimate) could be shrunk "
+                             "before a refined step refutes it (1 / c_detectable)"),
               "refined_steps": "steps refined with dense float64 Hessians",
               "dense_over_power_max": "max dense ||H_a|| / power-iteration beta_k (the power iteration's bias)",
               "beta0_over_dense": "power-iteration beta_0 / dense ||Hess L(theta_0)|| (min, max over runs)",
@@ -335,12 +343,16 @@ def judge(measured: dict, *, curvature_term: bool = True, curvature_scale: float
              "step; hence the two estimates.  The product bound uses mu_k = (2/N) lambda_min(G(theta_k)) (T3); with a "
              "close pair mu_k ~ h_min^2 is tiny and the bound is valid but vacuous (it promises L_K/L_0 close to 1): "
              "it is reported, not counted as support.  For eta >= 2/beta_k the per-step inequality still holds (its "
-             "right side then exceeds L_k: no decrease is promised).")
+             "right side then exceeds L_k: no decrease is promised).  SCOPE (issue 17): only the per-step lemma is "
+             "checked; the upper estimate beta_hi (dense max + half the largest change between adjacent points) is a "
+             "smoothness estimate between grid points, not a proven supremum, so a 'violated' step means 'fails "
+             "against that estimate'; the product (rate) bound is exploratory.")
     c_txt = f"{c_detect:.4f}" if np.isfinite(c_detect) else "n/a (no refined step)"
     power = (f"per step: a bound stated with c beta_k (curvature under-stated by the factor c) is caught for every c "
              f"below {c_txt} (largest beta_needed / beta_hi over refined steps); the bound without the curvature term "
-             f"is caught whenever a step decreases by less than eta ||g||^2.  The product bound: exploratory, no power "
-             "claimed.")
+             f"is caught whenever a step decreases by less than eta ||g||^2; the bound's slack is "
+             f"{(1 / c_detect if np.isfinite(c_detect) and c_detect > 0 else float('nan')):.4g}x.  T5 predicts no rate, "
+             "exponent or number of steps that is judged: the product (rate) bound is exploratory, no power claimed.")
     return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power)
 
 
@@ -481,5 +493,6 @@ ATTACK = _attack_surface()
 
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"no curvature term": {"curvature_term": False},
+                              "curvature constant shrunk just past its slack": {"past_slack": True},
                               "curvature constant 0.85 beta_k": {"curvature_scale": 0.85}},
               attack=ATTACK)

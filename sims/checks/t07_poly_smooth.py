@@ -608,7 +608,7 @@ def _draft(arch: str, depth: int, activation: str) -> int:
     return predicted_hessian_degree(arch, depth, activation=activation)
 
 
-def _degree_fn(degree, shift: float = 0.0):
+def _degree_fn(degree, shift: float = 0.0, factor: float = 1.0):
     """(label, arch, depth, activation) -> p for the hook values of :func:`judge`."""
     if degree is None or degree == "corrected":
         base = lambda a: _corrected(a["arch"], a["depth"], a["activation"])  # noqa: E731
@@ -623,7 +623,7 @@ def _degree_fn(degree, shift: float = 0.0):
     else:
         raise InputError(f"T7 judge: degree must be None, 'corrected', 'draft', a number, a dict or a callable, "
                          f"got {degree!r}")
-    return lambda a: float(base(a)) + float(shift)
+    return lambda a: float(factor) * float(base(a)) + float(shift)
 
 
 def _window(a: dict) -> np.ndarray:
@@ -690,7 +690,8 @@ def _draft_counterexample(per_draft: dict, slope_tol: float) -> str:
             "sigma; " + "; ".join(rows))
 
 
-def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: float = SLOPE_TOL) -> Verdict:
+def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: float = SLOPE_TOL,
+          degree_factor: float = 1.0) -> Verdict:
     """Apply the T7 rule (module docstring) to the revised claim; the first draft is judged alongside.
 
     Args:
@@ -700,11 +701,12 @@ def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: 
             every architecture, a dict {label: p} or a callable (arch, depth, activation) -> p.
         degree_shift: added to every degree (a false variant: -1 or +1).
         slope_tol: the allowance on the fitted slopes (rules (1), (1r)).
+        degree_factor: every degree multiplied by this factor (a false variant: 0.75 or 1.25, 25% off).
     """
     archs = measured["archs"]
     if not archs:
         raise InputError("T7 judge: no architectures measured")
-    res = _degree_rule(archs, _degree_fn(degree, degree_shift), slope_tol)
+    res = _degree_rule(archs, _degree_fn(degree, degree_shift, degree_factor), slope_tol)
     per = res["per"]
     draft = _degree_rule(archs, _degree_fn("draft"), slope_tol)["per"]
     draft_refuted = not all(v["upper_ok"] for v in draft.values())
@@ -729,10 +731,11 @@ def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: 
            "relu_control": HOLDS if control_ok else INCONCLUSIVE}
     verdict = worst(list(sub.values()))
     R_max = archs[0]["radii"][-1]
-    if degree is None and not degree_shift:
+    if degree is None and not degree_shift and degree_factor == 1.0:
         pname = "p = theory.t07_poly_smooth.corrected_hessian_degree (the revised T7)"
     else:
-        pname = f"p = VARIANT degree ({degree if isinstance(degree, str) else 'given'}, shift {degree_shift:+g})"
+        pname = (f"p = VARIANT degree ({degree if isinstance(degree, str) else 'given'}, x {degree_factor:g}, shift "
+                 f"{degree_shift:+g})")
     rule = (f"(1) for every analytic architecture ({', '.join(per)}): least-squares slope of log S(R) on "
             f"log(1 + ||theta*(R)||) over R in [R_max/10, R_max] (R_max = {R_max:g}) <= p + {slope_tol:g}, S(R) = max "
             f"||Hess L||_2 found on the ball ||theta - theta0|| <= R (dense float64 eigh; a LOWER estimate of the sup), "
@@ -781,13 +784,23 @@ def judge(measured: dict, *, degree=None, degree_shift: float = 0.0, slope_tol: 
     }
     caught_low = max(v["p"] - v["slope"] + slope_tol for v in per.values())
     ray_arch = [k for k, v in per.items() if v["ray"] is not None]
+    # 25% off, per architecture: x0.75 is caught by the ball (slope above 0.75 p + tol) or the ray, x1.25 by the ray only
+    c75 = {k: bool(v["slope"] > 0.75 * v["p"] + slope_tol or (v["ray"] is not None and abs(v["ray"] - 0.75 * v["p"]) > slope_tol))
+           for k, v in per.items()}
+    c125 = {k: bool(v["ray"] is not None and abs(v["ray"] - 1.25 * v["p"]) > slope_tol) for k, v in per.items()}
+    numbers["power_degree_25"] = {"x0.75": c75, "x1.25": c125}
+    labels["power_degree_25"] = ("a degree 25% off caught per architecture [x0.75: ball or ray; x1.25: the two-unit ray "
+                                 "only, shallow nets]")
     power = (f"a degree set too small by more than {caught_low:.2f}, on every architecture (the largest p - ball slope "
              f"+ {slope_tol:g} over the architectures measured)"
              + (f"; for the shallow nets ({', '.join(ray_arch)}) a degree off by more than "
                 f"{max(abs(per[k]['p'] - per[k]['ray']) + slope_tol for k in ray_arch):.2f} in either direction "
                 "(two-unit ray)" if ray_arch else "")
-             + "; a degree set too large for the MLP / residual nets is not caught (exploratory tightness only); a "
-               "bounded Hessian is caught by (1) (ball slopes >= 1), not by (2)")
+             + "; a degree set too large for the MLP / residual nets is not caught (exploratory tightness only): the "
+               "claim there is an upper bound and S(R) is a lower estimate of the sup, so a larger degree is a weaker "
+               "true bound, not a false prediction; a bounded Hessian is caught by (1) (ball slopes >= 1), not by (2). "
+               f"25% off: x0.75 caught on {sum(c75.values())} of {len(c75)} architectures, x1.25 on {sum(c125.values())} "
+               f"(the shallow nets' ray: {len(ray_arch)})")
     notes = ("OURS (p derived in theory/t07_poly_smooth.py; the revised T7). The two-unit ray (w_1 = 0, "
              "a_1 = t, w_2 = t u, a_2 = t) has ||Hess L|| ~ t^3 for the unbounded activations (softplus, GELU, SiLU) "
              "at width >= 2: the residual r ~ t^2 comes from unit 2 while r a_1 sigma''(0) x x^T comes from unit 1, a "
@@ -1032,5 +1045,7 @@ ATTACK = _attack_surface()
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"first draft: p = 2 for every shallow net": {"degree": "draft"},
                               "every degree one too small": {"degree_shift": -1.0},
-                              "every degree one too large (caught on the shallow nets' ray)": {"degree_shift": 1.0}},
+                              "every degree one too large (caught on the shallow nets' ray)": {"degree_shift": 1.0},
+                              "every degree 25% too small": {"degree_factor": 0.75},
+                              "every degree 25% too large (caught on the shallow nets' ray)": {"degree_factor": 1.25}},
               attack=ATTACK)

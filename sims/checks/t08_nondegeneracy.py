@@ -662,7 +662,10 @@ def judge(measured: dict, *, rank_claim: str = "corrected", expected_rank=None, 
              f"whose deciding singular values lie outside [{AMBIG_LO:g}, {AMBIG_HI:g}] sigma_max (measured gaps, log10 "
              f"[sigma_e, sigma_(e+1)] / sigma_max: {gaps}): e.g. the draft's min(N k, P) where N k > P - m(m-1)/2, or the "
              "O(m) count taken as m(m+1)/2; (b) a full-rank claim for the bottleneck stack; (c) a ReLU net that stays "
-             "full rank around the dead-unit point; (d) any draw with |det| <= 1e-10")
+             "full rank around the dead-unit point; (d) any draw with |det| <= 1e-10. T8 predicts integer ranks (an "
+             "equality decided exactly, no rate or exponent): a rank claim off by one is caught as above, so a claim 25% "
+             "off is caught a fortiori wherever the rank is >= 4; T8 states no bound with a constant, so it has no "
+             "slack to report")
     width1 = cs.get("mlp-width1-first")
     notes = ("OURS (the revised T8). The residual stream of sims.models.residual has a continuous O(m) "
              "symmetry (tau_eps is rotation-equivariant and the stream meets only linear maps): the m(m-1)/2 directions "

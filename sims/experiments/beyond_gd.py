@@ -41,6 +41,14 @@ Verdict rule (written before the first run; C5 in the report card uses it unchan
   optimizer; violated when, under some optimizer, a mode is decided against the pattern; else
   inconclusive.  The answer in words is built from these decisions and the numbers.
 
+  Amended for issue 17 (2026-12-07, committed before it ran on any data): the default preset has 8
+  evaluation seeds and R = 30000 steps; a seed counts in a decision only where the censoring cap
+  R / T(largest eps) is >= 50 (``min_cap``; the quick smoke preset: 10); DIVERGENCE IS ITS OWN OUTCOME:
+  a seed where either run diverged is counted as "diverged" (never a NaN in a median); a mode in which
+  more than a quarter of the seeds diverged is decided "diverges"; otherwise it is decided on the usable
+  seeds (diverged, reference-censored or low-cap seeds left out and counted), which must be at least
+  three quarters of the seeds, else "undecided" (`seed_outcome`, `decide_mode`).
+
 Design history (disclosed): the first run of this module used N = 16, width 64, loss_eps = 1e-2,
 2000 steps, s in {0.1, 0.3, 1, 1.5} and one absolute eta for every seed.  Under it full-batch GD
 itself showed no slowdown for random labels, and T6's own prediction says why: for two of the three
@@ -84,6 +92,8 @@ OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 LABEL_MODES = ("random", "smooth", "equal")
 SLOW_MIN = 10.0
 FLAT_MAX = 2.0
+MIN_CAP = 50.0  # a seed counts only where the censoring cap R / T(largest h_min) is >= MIN_CAP (issue 17)
+MIN_USABLE = 0.75  # a mode is decided only on at least this fraction of usable seeds; more divergent: "diverges"
 _BASE_KEY = 20251130
 
 
@@ -101,6 +111,8 @@ class BeyondGDConfig:
         steps: optimizer steps per run; loss_eps: the threshold of time to eps.
         grid_gd: step scales s (eta = s N / lambda_max(G_0)) tried for gd, sgd and momentum.
         grid_adam: Adam learning rates tried.
+        min_cap: a seed counts in a decision only where R / T(largest eps) >= min_cap (the censoring cap; 50 from
+            issue 17 on; the quick smoke preset uses 10, the threshold of "slows" itself).
     """
 
     n: int = 8
@@ -116,6 +128,7 @@ class BeyondGDConfig:
     loss_eps: float = 1e-3
     grid_gd: tuple[float, ...] = (0.25, 0.5, 1.0)
     grid_adam: tuple[float, ...] = (3e-3, 1e-2, 3e-2)
+    min_cap: float = MIN_CAP
 
     def __post_init__(self):
         if len(self.eps_values) < 2 or any(not e > 0 for e in self.eps_values):
@@ -141,10 +154,12 @@ class BeyondGDConfig:
 
 PRESETS = {
     "quick": BeyondGDConfig(eps_values=(0.01, 0.316), seeds=(0, 1), steps=1500, width=32, grid_gd=(0.5, 1.0),
-                            grid_adam=(1e-2, 3e-2)),
-    "default": BeyondGDConfig(),
-    "full": BeyondGDConfig(eps_values=tuple(float(x) for x in np.logspace(-3, -0.5, 6)), seeds=tuple(range(8)),
-                           width=256, steps=20000, grid_gd=(0.1, 0.25, 0.5, 0.75, 1.0),
+                            grid_adam=(1e-2, 3e-2), min_cap=SLOW_MIN),
+    # issue 17: 8 evaluation seeds and R = 30000 steps, so that R / T(largest h_min) >= 50 (SGD needed ~480
+    # steps at the largest h_min on seed 7305: R = 4000 capped the slowdown at 8.4, under the threshold 10)
+    "default": BeyondGDConfig(seeds=tuple(range(8)), steps=30000),
+    "full": BeyondGDConfig(eps_values=tuple(float(x) for x in np.logspace(-3, -0.5, 6)), seeds=tuple(range(16)),
+                           width=256, steps=60000, grid_gd=(0.1, 0.25, 0.5, 0.75, 1.0),
                            grid_adam=(1e-3, 3e-3, 1e-2, 3e-2, 1e-1)),
 }
 
@@ -260,7 +275,10 @@ def run(cfg: BeyondGDConfig, outdir: str | Path, *, plot_figures: bool = True) -
         else:
             t0 = time.perf_counter()
             tuned = _tune(cfg, opt, seed_data(cfg.tune_seed), chunk)
-            rows, curves = _evaluate(cfg, opt, tuned, {s: seed_data(s) for s in cfg.seeds}, chunk)
+            # every evaluation run of the optimizer in one vmapped program: the nets are tiny, so a step costs
+            # about the same for 9 or 96 runs and the chunk count sets the time (issue 17: R = 30000, 8 seeds)
+            n_eval = len(cfg.seeds) * len(LABEL_MODES) * len(cfg.eps_values)
+            rows, curves = _evaluate(cfg, opt, tuned, {s: seed_data(s) for s in cfg.seeds}, n_eval)
             store.save(key, ucfg, {"loss_curves": curves}, {"optimizer": opt, "tuning": tuned, "rows": rows})
             log(f"[beyond-gd] {u}/{len(cfg.optimizers)} {opt}: tuned {_tuned_str(opt, tuned)}; "
                 f"{len(rows)} runs x {cfg.steps} steps in {time.perf_counter() - t0:.1f}s")
@@ -291,14 +309,62 @@ def _slowdown_interval(t_small: float, t_large: float, steps: int) -> tuple[floa
     return (steps / t_large, float("inf"))
 
 
+def seed_outcome(small: dict, large: dict, steps: int, *, min_cap: float = MIN_CAP) -> str:
+    """The outcome of one (optimizer, mode, seed): "diverged" (a run at either h_min diverged: its own outcome,
+    counted, never a NaN in a median), "reference censored" (T(largest h_min) not reached), "cap < min_cap" (the
+    censoring cap R / T(largest h_min) is below ``min_cap``: a censored slowdown could not reach it), or "usable".
+
+    Examples:
+        >>> seed_outcome({"diverged": True, "steps_to_eps": float("nan")}, {"steps_to_eps": 10}, 1000)
+        'diverged'
+        >>> seed_outcome({"steps_to_eps": 50}, {"steps_to_eps": 40}, 1000)
+        'cap < 50'
+        >>> seed_outcome({"steps_to_eps": 50}, {"steps_to_eps": 10}, 1000)
+        'usable'
+    """
+    if small.get("diverged") or large.get("diverged"):
+        return "diverged"
+    t_large = as_float(large["steps_to_eps"])
+    if not np.isfinite(t_large) or t_large <= 0:
+        return "reference censored"
+    if steps / t_large < min_cap:
+        return f"cap < {min_cap:g}"
+    return "usable"
+
+
+def decide_mode(intervals, outcomes, *, slow_min: float = SLOW_MIN, flat_max: float = FLAT_MAX,
+                min_usable: float = MIN_USABLE) -> str:
+    """The decision of one (optimizer, mode) from its per-seed slowdown intervals and outcomes: "diverges" when more
+    than 1 - ``min_usable`` of the seeds diverged; otherwise, on the usable seeds (at least a fraction ``min_usable``
+    of them, else "undecided"), "slows" if the median lower end >= ``slow_min``, "no slowdown" if the median upper
+    end <= ``flat_max``, else "undecided"."""
+    outcomes = list(outcomes)
+    n = len(outcomes)
+    if n == 0:
+        return "undecided"
+    if sum(o == "diverged" for o in outcomes) > (1.0 - min_usable) * n:
+        return "diverges"
+    use = [iv for iv, o in zip(intervals, outcomes) if o == "usable"]
+    if len(use) < min_usable * n:
+        return "undecided"
+    lo = np.array([as_float(a) for a, _ in use], dtype=np.float64)
+    hi = np.array([as_float(b) for _, b in use], dtype=np.float64)
+    if np.median(lo) >= slow_min:
+        return "slows"
+    if np.median(hi) <= flat_max:
+        return "no slowdown"
+    return "undecided"
+
+
 def decide(rows: list[dict], eps_small: float, eps_large: float, steps: int, *, slow_min: float = SLOW_MIN,
-           flat_max: float = FLAT_MAX) -> dict:
-    """Per label mode: the slowdown intervals over seeds and the decision "slows" / "no slowdown" / "undecided".
+           flat_max: float = FLAT_MAX, min_cap: float = MIN_CAP) -> dict:
+    """Per label mode: the slowdown intervals and outcomes over seeds and the decision "slows" / "no slowdown" /
+    "diverges" / "undecided" (`decide_mode`).
 
     Examples:
         >>> rows = [{"mode": "random", "seed": 0, "eps": 0.01, "steps_to_eps": float("inf")},
         ...         {"mode": "random", "seed": 0, "eps": 0.1, "steps_to_eps": 20}]
-        >>> decide(rows, 0.01, 0.1, 1000)["random"]["decision"]
+        >>> decide(rows, 0.01, 0.1, 1000, min_cap=10)["random"]["decision"]
         'slows'
     """
     out = {}
@@ -306,21 +372,20 @@ def decide(rows: list[dict], eps_small: float, eps_large: float, steps: int, *, 
         seeds = sorted({r["seed"] for r in rows if r["mode"] == m})
         if not seeds:
             continue
-        ivs = []
+        ivs, outs, caps = [], [], []
         for s in seeds:
             pick = {r["eps"]: r for r in rows if r["mode"] == m and r["seed"] == s}
             ivs.append(_slowdown_interval(pick[eps_small]["steps_to_eps"], pick[eps_large]["steps_to_eps"], steps))
-        lo = np.array([iv[0] for iv in ivs])
-        hi = np.array([iv[1] for iv in ivs])
-        if np.isnan(lo).any():
-            dec = "undecided"
-        elif np.median(lo) >= slow_min:
-            dec = "slows"
-        elif np.median(hi) <= flat_max:
-            dec = "no slowdown"
-        else:
-            dec = "undecided"
-        out[m] = {"decision": dec, "intervals": [[float(a), float(b)] for a, b in ivs],
+            outs.append(seed_outcome(pick[eps_small], pick[eps_large], steps, min_cap=min_cap))
+            t_large = as_float(pick[eps_large]["steps_to_eps"])
+            caps.append(steps / t_large if np.isfinite(t_large) and t_large > 0 else float("nan"))
+        dec = decide_mode(ivs, outs, slow_min=slow_min, flat_max=flat_max)
+        use = [iv for iv, o in zip(ivs, outs) if o == "usable"]
+        lo = np.array([iv[0] for iv in use]) if use else np.array([float("nan")])
+        hi = np.array([iv[1] for iv in use]) if use else np.array([float("nan")])
+        out[m] = {"decision": dec, "intervals": [[float(a), float(b)] for a, b in ivs], "outcomes": outs,
+                  "caps": [float(c) for c in caps],
+                  "counts": {o: outs.count(o) for o in sorted(set(outs))},
                   "median_lower": float(np.median(lo)), "median_upper": float(np.median(hi))}
     return out
 
@@ -336,6 +401,9 @@ def answer(per_opt: dict) -> str:
              + ("slows training" if slows else ("does NOT slow training" if dec.get("random") == "no slowdown"
                                                 else "is undecided"))
              + f" (median slowdown >= {d['random']['median_lower']:.3g}x)" if "random" in d else f"{opt}: -")
+        div = {m: v.get("counts", {}).get("diverged", 0) for m, v in d.items()}
+        if any(div.values()):
+            s += " [diverged seeds: " + ", ".join(f"{m} {k}/{len(d[m]['outcomes'])}" for m, k in div.items() if k) + "]"
         s += "; T6's label dependence " + ("survives" if survives else "does not survive as such") + \
             " (smooth: " + dec.get("smooth", "-") + ", equal: " + dec.get("equal", "-") + ")"
         parts.append(s)
@@ -347,7 +415,7 @@ def summarise(cfg: BeyondGDConfig, results: dict) -> dict:
     per_opt, tables, tuning, slopes = {}, {}, {}, {}
     for opt, res in results.items():
         rows = res["rows"]
-        per_opt[opt] = decide(rows, e_small, e_large, cfg.steps)
+        per_opt[opt] = decide(rows, e_small, e_large, cfg.steps, min_cap=cfg.min_cap)
         tab = []
         for m in LABEL_MODES:
             for e in cfg.eps_values:
