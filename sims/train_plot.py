@@ -47,22 +47,36 @@ def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
     ax.legend(fontsize=7)
 
     ax = axes[0][1]
+    n = summary["geometry"]["n"]
     if "diag_mu" in arrays:
-        ax.semilogy(rec, arrays["diag_mu"], "o-", ms=3, color="C2", label="mu_t = (2/N) lambda_min(G_t)")
-        ax.semilogy(rec, arrays["diag_lam_max"] / summary["geometry"]["n"], "s-", ms=3, color="C1",
-                    label="lambda_max(G_t) / N")
+        mu = arrays["diag_mu"]
+        ax.semilogy(rec, mu, "o-", ms=3, color="C2", label="mu_t = (2/N) lambda_min(G_t)")
+        if "diag_res_min" in arrays:  # some eigenvalue lies within the residual of the Ritz value
+            err = 2 * arrays["diag_res_min"] / n
+            ax.fill_between(rec, np.maximum(mu - err, mu * 1e-3), mu + err, color="C2", alpha=0.2,
+                            label="mu_t +- its residual (2/N)||G y - theta y||")
+        ax.semilogy(rec, arrays["diag_lam_max"] / n, "s-", ms=3, color="C1", label="lambda_max(G_t) / N")
     ax.set_xlabel("step t")
-    ax.set_title("Gram matrix spectrum along training")
+    ax.set_title(f"Gram matrix spectrum along training ({summary['gram']['method']})")
     ax.legend(fontsize=7)
 
     ax = axes[1][0]
-    if "diag_sharpness" in arrays:
-        ax.plot(rec, np.abs(arrays["diag_sharpness"]), "o-", ms=3, color="C4", label="sharpness |lambda_max(Hess L)|")
-    ax.axhline(2 / eta, color="k", ls="--", lw=1, label="2 / eta (GD stability edge)")
-    if cfg["optimizer"] == "momentum":
-        ax.axhline(2 * (1 + cfg["momentum"]) / eta, color="gray", ls=":", lw=1, label="2 (1 + momentum) / eta")
+    sh = summary["sharpness"]
+    if sh["edge_quantity"] == "preconditioned_sharpness":
+        if "diag_precond_sharpness" in arrays:
+            ax.plot(rec, arrays["diag_precond_sharpness"], "o-", ms=3, color="C4",
+                    label="preconditioned sharpness lambda_max(P^-1 H) (Adam)")
+        if "diag_sharpness" in arrays:
+            ax.plot(rec, arrays["diag_sharpness"], "s-", ms=3, color="gray", lw=0.8,
+                    label="sharpness lambda_max(H) (no edge under Adam)")
+        ax.set_yscale("log")
+    elif "diag_sharpness" in arrays:
+        ax.plot(rec, arrays["diag_sharpness"], "o-", ms=3, color="C4", label="sharpness lambda_max(Hess L)")
+    if sh["threshold"] is not None:
+        ax.axhline(sh["threshold"], color="k", ls="--", lw=1, label=f"{sh['edge']} = {sh['threshold']:.4g}")
     ax.set_xlabel("step t")
-    ax.set_title("sharpness vs 2/eta")
+    ax.set_title(f"{sh['edge_quantity'].replace('_', ' ')} vs its stability edge"
+                 if sh["threshold"] is not None else "sharpness (no stability edge for this optimizer)")
     ax.legend(fontsize=7)
 
     ax = axes[1][1]

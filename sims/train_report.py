@@ -38,11 +38,28 @@ def report(summary: dict) -> str:
         lines.append(f"  T5: not applicable ({t5['why_not']})")
     gr, sh = summary["gram"], summary["sharpness"]
     fmt = lambda v: "-" if v is None else f"{v:.4g}"  # noqa: E731
-    lines.append(f"  Gram: mu_0 = (2/N) lambda_min(G_0) = {gr['mu0']:.4g} -> mu_T = {fmt(gr['mu_end'])}; lambda_max(G_0) = "
-                 f"{gr['lambda_max0']:.4g}; max ||G_t - G_0||_F/||G_0||_F = {fmt(gr['gram_change_max'])}; "
+    res = lambda v: "" if v is None else f" (residual {v:.2g})"  # noqa: E731
+    n = summary["geometry"]["n"]
+    lines.append(f"  Gram ({gr['method']}): mu_0 = (2/N) lambda_min(G_0) = {fmt(gr['mu0'])}"
+                 f"{res(None if gr['residual_min0'] is None else 2 * gr['residual_min0'] / n)} -> mu_T = "
+                 f"{fmt(gr['mu_end'])}{res(gr['mu_residual_end'])}; lambda_max(G_0) = {fmt(gr['lambda_max0'])}"
+                 f"{res(gr['residual_max0'])} -> lambda_max(G_T) = {fmt(gr['lambda_max_end'])}{res(gr['residual_max_end'])}")
+    lines.append(f"  movement: max ||G_t - G_0||_F/||G_0||_F = {fmt(gr['gram_change_max'])}; "
                  f"||theta_T - theta_0|| = {fmt(summary['weights']['param_dist_end'])}")
-    lines.append(f"  sharpness: max {fmt(sh['max'])} vs 2/eta = {sh['two_over_eta']:.4g} "
-                 f"({sh['records_above_two_over_eta']} records above)")
+    if sh["edge_quantity"] == "preconditioned_sharpness":
+        lines.append(f"  sharpness: max {fmt(sh['max'])}; preconditioned sharpness (Adam) max {fmt(sh['preconditioned_max'])} "
+                     f"vs {sh['edge']} = {sh['threshold']:.4g} ({sh['records_above_threshold']} records above)")
+    elif sh["threshold"] is not None:
+        lines.append(f"  sharpness: max {fmt(sh['max'])} vs {sh['edge']} = {sh['threshold']:.4g} "
+                     f"({sh['records_above_threshold']} records above)")
+    else:
+        lines.append(f"  sharpness: max {fmt(sh['max'])} ({sh['note']})")
+    tm = summary.get("timing", {})
+    if "train_s" in tm:
+        lines.append(f"  time: steps {tm['train_s']:.1f} s, diagnostics {tm['diagnostics_s']:.1f} s "
+                     f"({tm['records']} records; {tm['record_rule']}), compile {tm['compile_s']:.1f} s; "
+                     f"wall {summary['wall_seconds']:.0f} s (estimated before the run: {tm['estimate_s']:.0f} s "
+                     "plus slow pairs and figures)")
     pairs = summary["slow_pairs"]
     if pairs:
         lines.append("  pairs that slow GD (T6; distance, label gap, predicted slowdown):")
