@@ -268,7 +268,7 @@ def _candidate_pairs(X: np.ndarray, n_cand: int) -> list[tuple[int, int, float]]
 
 
 def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, n_cand: int | None = None,
-               loss: str = "mse", eig=None, pair_block=None, matvec=None) -> list[dict]:
+               loss: str = "mse", basis=None, pair_block=None, matvec=None) -> list[dict]:
     """The close pairs that T6 says slow full-batch GD down, most harmful first.
 
     For each candidate pair (i, j) (the closest pairs of the data): its distance h_ij, label gap
@@ -280,12 +280,13 @@ def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, 
     T6 time when r_i and r_j are both replaced by their mean (the pair's residuals agree).  Squared
     loss only (for "ce" the list holds the closest pairs with differing labels and no prediction).
 
-    At scale (``G0=None``) nothing of size (N k)^2 is formed: ``eig = (theta, Y)`` are Ritz values and
-    vectors of G_0 from a Lanczos run started at r_0 (so r_0 lies in their span and the T6 curve is
-    the Gauss quadrature of r_0^T (I - eta G_0/N)^(2t) r_0), ``pair_block(i, j)`` returns the
-    2k x 2k block of G_0 on the pair's rows (from the two points' Jacobian rows only) and
-    ``matvec`` applies G_0: the part of the equalised residual outside the Ritz vectors' span
-    (the pair's direction, at most) enters as one more node at its Rayleigh quotient.
+    At scale (``G0=None``) nothing of size (N k)^2 is formed: ``basis`` is the Lanczos basis of G_0
+    started at r_0 (so r_0 lies in its span), ``pair_block(i, j)`` returns the 2k x 2k block of G_0
+    on the pair's rows (from the two points' Jacobian rows only) and ``matvec`` applies G_0.  The
+    basis is enlarged by each candidate's change of residual delta (supported on the pair's rows)
+    and G_0 delta, and the T6 times come from the Ritz pairs of G_0 on that subspace
+    (Rayleigh-Ritz): r_0 and every equalised residual lie in it, and the pair's slow direction is
+    resolved even when the Lanczos run alone did not reach the bottom of the spectrum.
 
     Returns:
         a list of dicts sorted by predicted slowdown (then distance), at most ``n_pairs`` long.
@@ -310,7 +311,7 @@ def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, 
             ij = np.concatenate([i * k + np.arange(k), j * k + np.arange(k)])
             return G0[np.ix_(ij, ij)]
     else:
-        ev, U = eig
+        ev, U = _pair_ritz(np.asarray(r0, np.float64).reshape(n, k), cands, basis, matvec)
     r = np.asarray(r0, np.float64).reshape(n, k)
     L0 = float(np.sum(r * r) / (2 * n))
     proj = U.T @ r.reshape(-1)
@@ -322,13 +323,7 @@ def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, 
         r2 = r.copy()
         r2[i] = r2[j] = 0.5 * (r[i] + r[j])
         L0b = float(np.sum(r2 * r2) / (2 * n))
-        ev2, proj2 = ev, U.T @ r2.reshape(-1)
-        perp = r2.reshape(-1) - U @ proj2
-        w_perp = float(perp @ perp)
-        if matvec is not None and w_perp > 1e-20 * float(np.sum(r2 * r2)):  # outside the Ritz span: one more node
-            ev2 = np.append(ev, float(perp @ np.asarray(matvec(perp), np.float64)) / w_perp)
-            proj2 = np.append(proj2, math.sqrt(w_perp))
-        t_eq = (steps_to_eps_linearised(ev2, proj2, eta, n, min(loss_eps * L0 / L0b, 1.0), _HORIZON)
+        t_eq = (steps_to_eps_linearised(ev, U.T @ r2.reshape(-1), eta, n, min(loss_eps * L0 / L0b, 1.0), _HORIZON)
                 if L0b > 0 else 0.0)
         t_pair = float(steps_lower_bound_from_pair(lam_pair / k, w, L0, eta, n, loss_eps))
         # the pair's own direction keeps L_t above eps L_0 for t_pair steps; the rest of the residual needs
@@ -347,6 +342,28 @@ def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, 
     rows.sort(key=lambda r: (-(r["predicted_slowdown"] if np.isfinite(r["predicted_slowdown"]) else 0.0),
                              r["distance"]))
     return rows[:n_pairs]
+
+
+def _pair_ritz(r: np.ndarray, cands, basis: np.ndarray, matvec) -> tuple[np.ndarray, np.ndarray]:
+    """Ritz pairs of G_0 on span(basis, delta_p, G_0 delta_p for each candidate pair p) (Rayleigh-Ritz).
+
+    delta_p = the change of r when the pair's two residual rows are replaced by their mean: every
+    equalised residual r + delta_p lies in the subspace, and so does r (the basis starts at r_0).
+    """
+    n, k = r.shape
+    cols = [basis]
+    for i, j, _ in cands:
+        dlt = np.zeros((n, k))
+        dlt[i], dlt[j] = 0.5 * (r[j] - r[i]), 0.5 * (r[i] - r[j])
+        if np.any(dlt):
+            dv = dlt.reshape(-1)
+            cols += [dv[:, None], np.asarray(matvec(dv), np.float64)[:, None]]
+    S, R = np.linalg.qr(np.hstack(cols))
+    S = S[:, np.abs(np.diag(R)) > 1e-10 * np.abs(np.diag(R)).max()]  # drop dependent columns
+    GS = np.stack([np.asarray(matvec(S[:, c]), np.float64) for c in range(S.shape[1])], axis=1)
+    T = S.T @ GS
+    ev, W = np.linalg.eigh(0.5 * (T + T.T))
+    return ev, S @ W
 
 
 # ------------------------------------------------------------------------------------------------
@@ -594,7 +611,7 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
                 Jp = np.asarray(jacobian(model_, p0, Xj[np.array([i, j])]), np.float64)
             return Jp @ Jp.T
 
-        pair_kw = {"eig": eig0, "pair_block": pair_block, "matvec": gram_matvec(model_, p0, Xj)}
+        pair_kw = {"basis": spec0.basis, "pair_block": pair_block, "matvec": gram_matvec(model_, p0, Xj)}
     pairs = slow_pairs(X, Y, G0, r0, eta, cfg.loss_eps, n_pairs=cfg.n_pairs, loss=cfg.loss, **pair_kw)
     edge = stability_edge(cfg.optimizer, eta, cfg.momentum)
     q = diag.get(edge["quantity"])
@@ -632,8 +649,8 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
         "sharpness": {"initial": first("sharpness"), "initial_residual": first("sharpness_res"),
                       "max": float(np.nanmax(sharp)) if sharp is not None else None,
                       "end": last("sharpness"), "end_residual": last("sharpness_res"),
-                      "preconditioned_max": float(np.nanmax(diag["precond_sharpness"]))
-                      if "precond_sharpness" in diag and np.isfinite(diag["precond_sharpness"]).any() else None,
+                      "preconditioned_max": float(np.nanmax(diag["preconditioned_sharpness"]))
+                      if "preconditioned_sharpness" in diag and np.isfinite(diag["preconditioned_sharpness"]).any() else None,
                       "edge": edge["label"], "edge_quantity": edge["quantity"], "threshold": edge["threshold"],
                       "records_above_threshold": int(np.sum(q > edge["threshold"])) if q is not None and
                       edge["threshold"] is not None else None,

@@ -63,8 +63,8 @@ def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
     ax = axes[1][0]
     sh = summary["sharpness"]
     if sh["edge_quantity"] == "preconditioned_sharpness":
-        if "diag_precond_sharpness" in arrays:
-            ax.plot(rec, arrays["diag_precond_sharpness"], "o-", ms=3, color="C4",
+        if "diag_preconditioned_sharpness" in arrays:
+            ax.plot(rec, arrays["diag_preconditioned_sharpness"], "o-", ms=3, color="C4",
                     label="preconditioned sharpness lambda_max(P^-1 H) (Adam)")
         if "diag_sharpness" in arrays:
             ax.plot(rec, arrays["diag_sharpness"], "s-", ms=3, color="gray", lw=0.8,

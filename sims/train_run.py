@@ -62,14 +62,14 @@ def record_schedule(steps: int, n_records: int) -> np.ndarray:
 
     Examples:
         >>> record_schedule(1000, 8).tolist()
-        [0, 1, 6, 32, 178, 333, 667, 1000]
+        [0, 1, 10, 100, 250, 500, 750, 1000]
     """
     steps, n_records = int(steps), max(2, int(n_records))
     inner = n_records - 2
     n_log = (inner + 1) // 2
-    log_part = np.geomspace(1, steps, n_log + 2)[:-1] if n_log else np.array([])
+    log_part = np.geomspace(1, steps, n_log + 1)[:-1] if n_log else np.array([])
     even = np.linspace(0, steps, inner - n_log + 2)[1:-1]
-    s = np.unique(np.round(np.concatenate([[0, steps], log_part[: n_log + 1], even])).astype(np.int64))
+    s = np.unique(np.round(np.concatenate([[0, steps], log_part, even])).astype(np.int64))
     return s[(s >= 0) & (s <= steps)]
 
 
@@ -252,11 +252,11 @@ class _Recorder:
         if self.optimizer == "adam":
             scale = _adam_scale(opt_state)
             if scale is None:
-                out["precond_sharpness"] = out["precond_sharpness_res"] = float("nan")
+                out["preconditioned_sharpness"] = out["preconditioned_sharpness_res"] = float("nan")
             else:
                 hp = lanczos(hessian_matvec(self.loss_fn, params, self.X, self.Y, scale), P,
                              max_iter=self.sharp_iters, rtol=1e-4, seed=int(self.rng.integers(2**31)))
-                out["precond_sharpness"], out["precond_sharpness_res"] = hp.lam_max, hp.residual_max
+                out["preconditioned_sharpness"], out["preconditioned_sharpness_res"] = hp.lam_max, hp.residual_max
         return out
 
 
