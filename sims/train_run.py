@@ -103,7 +103,7 @@ def stability_edge(optimizer, eta: float, momentum: float = 0.9) -> dict:
     - any other optimizer: no threshold (quantity "sharpness", threshold None, with a note).
 
     Examples:
-        >>> stability_edge("momentum", 0.1, 0.9)["threshold"]
+        >>> round(stability_edge("momentum", 0.1, 0.9)["threshold"], 9)
         38.0
         >>> e = stability_edge("adam", 1e-3); e["quantity"], round(e["threshold"])
         ('preconditioned_sharpness', 38000)
@@ -319,6 +319,7 @@ def run_with_records(model: Model, X, Y, params0, *, key, lr: float, steps: int,
     d0 = rec(p, s, first=True)
     record0_s = time.perf_counter() - t0
 
+    record_s = record0_s
     if record_every:
         sched = np.unique(np.append(np.arange(0, steps + 1, int(record_every)), steps))
         rule = f"every {int(record_every)} steps (given)"
@@ -326,12 +327,21 @@ def run_with_records(model: Model, X, Y, params0, *, key, lr: float, steps: int,
         sched = record_schedule(steps, int(records))
         rule = f"{int(records)} records, log-spaced and even (given)"
     else:
+        allowed = budget / (1.0 - budget) * steps * step_s  # seconds of diagnostics the budget allows
         n_rec = plan_records(steps, step_s, record0_s, budget)
+        rule = f"budget: diagnostics <= {budget:.0%} of the run (default), {n_rec} records, log-spaced and even"
+        if n_rec * record0_s > allowed:
+            # even MIN_RECORDS full records exceed it: later records take fewer Lanczos steps (record 0 keeps all)
+            shrink = max(allowed / (n_rec * record0_s), 0.25)
+            rec.max_iter = max(30, int(rec.max_iter * shrink))
+            rec.sharp_iters = max(8, int(rec.sharp_iters * shrink))
+            record_s = record0_s * max(shrink, 30 / max(lanczos_iters, 30))
+            rule += (f"; at least {MIN_RECORDS} records, so records after the first take at most {rec.max_iter} "
+                     f"Lanczos steps on G and {rec.sharp_iters} on the Hessian")
+            if MIN_RECORDS * record_s > allowed:
+                rule += " and the budget is still exceeded"
         sched = record_schedule(steps, n_rec)
-        rule = (f"budget: diagnostics <= {budget:.0%} of the run (default), {n_rec} records, log-spaced and even"
-                + (f"; at least {MIN_RECORDS}, so the budget is exceeded" if n_rec == MIN_RECORDS and
-                   MIN_RECORDS * record0_s > budget / (1 - budget) * steps * step_s else ""))
-    est_train, est_diag = steps * step_s, len(sched) * record0_s
+    est_train, est_diag = steps * step_s, record0_s + (len(sched) - 1) * record_s
     log(f"[train] plan: {steps} steps x {1e3 * step_s:.3g} ms = {est_train:.0f} s of optimizer steps; "
         f"{len(sched)} records x {record0_s:.2g} s = {est_diag:.0f} s of diagnostics ({rec.method} spectra, "
         f"N k = {rec.nk}); records: {rule}; estimated {est_train + est_diag + compile_s:.0f} s in all "
