@@ -42,8 +42,11 @@ from hmin.sims.models import Model
 __all__ = ["LanczosResult", "lanczos", "gram_matvec", "hessian_matvec", "Extremes", "gram_extremes",
            "dense_extremes", "DENSE_MAX", "METHODS"]
 
-#: the largest N k for which ``method="auto"`` forms G and takes its dense eigenvalues
-DENSE_MAX = 1024
+#: the largest N k for which ``method="auto"`` forms G and takes its dense eigenvalues.  Measured
+#: (benchmarks/bench_train.py, 64 digits, 64-512-10 tanh, N k = 640): forming G costs N k single-point
+#: backward passes and a (N k x P)(P x N k) product, and one dense record cost more than 120 Lanczos
+#: steps there, so the dense path is kept for small N k only (where it is also exact).
+DENSE_MAX = 256
 #: the legal ``method`` names of :func:`gram_extremes`
 METHODS = ("auto", "dense", "lanczos")
 

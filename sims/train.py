@@ -87,7 +87,7 @@ class TrainConfig:
             nor ``records`` is given (default 0.5: diagnostics at most about half of the run), from the
             cost of one step and of one record measured before the run (``sims.train_run``).
         spectrum: how lambda_min/lambda_max of G = J J^T are computed: "dense" (G formed, LAPACK eigh),
-            "lanczos" (matrix-free, ``sims.spectra``) or "auto" (dense while N k <= 1024).
+            "lanczos" (matrix-free, ``sims.spectra``) or "auto" (dense while N k <= 256).
         lanczos_iters: the largest Krylov dimension of each matrix-free spectrum.
         loss_eps: "time to eps" = first t with L_t <= loss_eps L_0.
         momentum: heavy-ball coefficient of "momentum".

@@ -51,10 +51,17 @@ def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
     if "diag_mu" in arrays:
         mu = arrays["diag_mu"]
         ax.semilogy(rec, mu, "o-", ms=3, color="C2", label="mu_t = (2/N) lambda_min(G_t)")
-        if "diag_res_min" in arrays:  # some eigenvalue lies within the residual of the Ritz value
+        if "diag_res_min" in arrays and np.any(arrays["diag_res_min"] > 1e-8 * np.abs(mu)):
+            # a Lanczos value is an upper bound on mu_t; some eigenvalue lies within its residual below it
             err = 2 * arrays["diag_res_min"] / n
-            ax.fill_between(rec, np.maximum(mu - err, mu * 1e-3), mu + err, color="C2", alpha=0.2,
-                            label="mu_t +- its residual (2/N)||G y - theta y||")
+            floor = 0.1 * np.nanmin(np.abs(mu[mu != 0])) if np.any(mu != 0) else 1e-12
+            low = mu - err
+            open_ = low <= floor
+            ax.fill_between(rec, np.where(open_, floor, low), mu, color="C2", alpha=0.2,
+                            label="mu_t - (2/N) residual .. mu_t (Ritz value: an upper bound)")
+            if open_.any():
+                ax.plot(rec[open_], np.full(open_.sum(), floor), "v", color="C2", ms=5,
+                        label="residual > mu_t: mu_t not resolved below")
         ax.semilogy(rec, arrays["diag_lam_max"] / n, "s-", ms=3, color="C1", label="lambda_max(G_t) / N")
     ax.set_xlabel("step t")
     ax.set_title(f"Gram matrix spectrum along training ({summary['gram']['method']})")

@@ -68,7 +68,7 @@ def register(sub) -> None:
                         "step and record costs are measured first and the estimate printed before the run")
     p.add_argument("--spectrum", choices=("auto", "dense", "lanczos"), default="auto",
                    help="lambda_min/lambda_max of G = J J^T: dense (form G), lanczos (matrix-free, with residuals) "
-                        "or auto (default: dense while N k <= 1024)")
+                        "or auto (default: dense while N k <= 256)")
     p.add_argument("--eps", type=float, default=1e-3, help="time to eps = first t with L_t <= eps L_0 (default 1e-3)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and mini-batches (default 0)")
     p.add_argument("--out", default="runs/train", help="output directory (default runs/train)")
