@@ -40,7 +40,7 @@ from hmin.sims.models import Model
 from hmin.sims.progress import log
 from hmin.sims.spectra import DENSE_MAX, dense_extremes, gram_matvec, hessian_matvec, lanczos
 
-__all__ = ["record_schedule", "plan_records", "stability_edge", "RunOutput", "run_with_records", "DEFAULT_BUDGET",
+__all__ = ["record_schedule", "plan_records", "allowed_seconds", "stability_edge", "RunOutput", "run_with_records", "DEFAULT_BUDGET",
            "MIN_RECORDS", "MAX_RECORDS", "GRAM_PROBES"]
 
 #: default share of a run's time the diagnostics may take
@@ -49,6 +49,8 @@ DEFAULT_BUDGET = 0.5
 MIN_RECORDS, MAX_RECORDS = 6, 50
 #: Rademacher probes of the Hutchinson estimate of ||G_t - G_0||_F (matrix-free path)
 GRAM_PROBES = 4
+#: seconds of diagnostics always allowed, whatever the share (a run of a few seconds still gets its records)
+MIN_DIAG_SECONDS = 10.0
 #: steps of the timing probe before the run (its steps are thrown away)
 PROBE_STEPS = 20
 
@@ -73,20 +75,27 @@ def record_schedule(steps: int, n_records: int) -> np.ndarray:
     return s[(s >= 0) & (s <= steps)]
 
 
+def allowed_seconds(steps: int, step_s: float, budget: float = DEFAULT_BUDGET) -> float:
+    """Seconds of diagnostics the budget allows: budget / (1 - budget) x the steps' time, at least MIN_DIAG_SECONDS.
+
+    diagnostics / (diagnostics + steps) <= budget  <=>  diagnostics <= budget / (1 - budget) x steps.
+    """
+    return max(budget / (1.0 - budget) * steps * step_s, MIN_DIAG_SECONDS)
+
+
 def plan_records(steps: int, step_s: float, record_s: float, budget: float = DEFAULT_BUDGET,
                  min_records: int = MIN_RECORDS, max_records: int = MAX_RECORDS) -> int:
-    """How many records keep diagnostics at most ``budget`` of the run's time (clamped to [min, max]).
-
-    n records cost n record_s; the steps cost steps x step_s; diagnostics / total <= budget means
-    n <= budget / (1 - budget) x steps x step_s / record_s.
+    """How many records keep diagnostics within :func:`allowed_seconds` (clamped to [min, max]).
 
     Examples:
-        >>> plan_records(1000, 0.01, 1.0)   # 10 s of steps, 1 s a record, half the time: 10 records
-        10
-        >>> plan_records(1000, 0.01, 100.0)  # never fewer than MIN_RECORDS (the estimate says so)
+        >>> plan_records(2000, 0.01, 1.0)   # 20 s of steps, 1 s a record, half the time: 20 records
+        20
+        >>> plan_records(1000, 0.01, 100.0)  # never fewer than MIN_RECORDS (the plan line says so)
         6
+        >>> plan_records(1000, 0.0001, 0.1)  # a 0.1 s run still gets MIN_DIAG_SECONDS of records
+        50
     """
-    n = int(budget / (1.0 - budget) * steps * step_s / max(record_s, 1e-12))
+    n = int(allowed_seconds(steps, step_s, budget) / max(record_s, 1e-12))
     return int(min(max(n, min_records), max_records, steps + 1))
 
 
@@ -327,10 +336,11 @@ def run_with_records(model: Model, X, Y, params0, *, key, lr: float, steps: int,
         sched = record_schedule(steps, int(records))
         rule = f"{int(records)} records, log-spaced and even (given)"
     else:
-        allowed = budget / (1.0 - budget) * steps * step_s  # seconds of diagnostics the budget allows
+        allowed = allowed_seconds(steps, step_s, budget)
         n_rec = plan_records(steps, step_s, record0_s, budget)
-        rule = f"budget: diagnostics <= {budget:.0%} of the run (default), {n_rec} records, log-spaced and even"
-        if n_rec * record0_s > allowed:
+        rule = (f"budget: diagnostics <= {budget:.0%} of the run or {MIN_DIAG_SECONDS:.0f} s (default), {n_rec} "
+                "records, log-spaced and even")
+        if n_rec * record0_s > allowed and rec.method == "lanczos":
             # even MIN_RECORDS full records exceed it: later records take fewer Lanczos steps (record 0 keeps all)
             shrink = max(allowed / (n_rec * record0_s), 0.25)
             rec.max_iter = max(30, int(rec.max_iter * shrink))
@@ -338,8 +348,8 @@ def run_with_records(model: Model, X, Y, params0, *, key, lr: float, steps: int,
             record_s = record0_s * max(shrink, 30 / max(lanczos_iters, 30))
             rule += (f"; at least {MIN_RECORDS} records, so records after the first take at most {rec.max_iter} "
                      f"Lanczos steps on G and {rec.sharp_iters} on the Hessian")
-            if MIN_RECORDS * record_s > allowed:
-                rule += " and the budget is still exceeded"
+        if n_rec * record_s > allowed:
+            rule += f"; the budget is exceeded (at least {MIN_RECORDS} records)"
         sched = record_schedule(steps, n_rec)
     est_train, est_diag = steps * step_s, record0_s + (len(sched) - 1) * record_s
     log(f"[train] plan: {steps} steps x {1e3 * step_s:.3g} ms = {est_train:.0f} s of optimizer steps; "

@@ -115,7 +115,8 @@ def test_record_schedule_and_budget():
     assert gaps[0] < gaps[len(gaps) // 2]  # denser early
     assert len(record_schedule(3, 50)) == 4  # never more records than steps + 1
     # the budget: n records of cost r next to T steps of cost c keep n r <= b/(1-b) T c (at least MIN_RECORDS)
-    for step_s, rec_s, b in ((0.01, 0.5, 0.5), (0.001, 0.01, 0.25)):
+    for step_s, rec_s, b in ((0.05, 2.0, 0.5), (0.01, 0.3, 0.25), (0.001, 0.5, 0.5)):
         n = plan_records(1500, step_s, rec_s, b)
-        assert n * rec_s <= b / (1 - b) * 1500 * step_s + 1e-12 or n == 6
-        assert (n + 1) * rec_s > b / (1 - b) * 1500 * step_s or n == 50
+        allowed = max(b / (1 - b) * 1500 * step_s, 10.0)
+        assert n * rec_s <= allowed + 1e-12 or n == 6
+        assert (n + 1) * rec_s > allowed or n == 50
