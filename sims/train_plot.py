@@ -51,7 +51,7 @@ def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
     if "diag_mu" in arrays:
         mu = arrays["diag_mu"]
         ax.semilogy(rec, mu, "o-", ms=3, color="C2", label="mu_t = (2/N) lambda_min(G_t)")
-        if "diag_res_min" in arrays and np.any(arrays["diag_res_min"] > 1e-8 * np.abs(mu)):
+        if "diag_res_min" in arrays and np.any(2 * arrays["diag_res_min"] / n > 1e-3 * np.abs(mu)):
             # a Lanczos value is an upper bound on mu_t; some eigenvalue lies within its residual below it
             err = 2 * arrays["diag_res_min"] / n
             floor = 0.1 * np.nanmin(np.abs(mu[mu != 0])) if np.any(mu != 0) else 1e-12

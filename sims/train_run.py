@@ -233,18 +233,14 @@ class _Recorder:
                 "gram_change": change, "lanczos_iters": float(r.iterations)}
 
     def warmup(self, params, opt_state) -> None:
-        """Compile every product a record uses (one call each), so that a record's timing is its cost."""
-        jax.block_until_ready(self.vg(params, self.X, self.Y))
-        z = np.ones(self.nk)
-        if self.method == "dense":
-            with jax.default_matmul_precision("highest"):
-                jax.block_until_ready(gram(self.model, params, self.X))
-        else:
-            gram_matvec(self.model, params, self.X)(z)
-        P = self.flat0.size
-        hessian_matvec(self.loss_fn, params, self.X, self.Y)(np.ones(P))
-        if self.optimizer == "adam":
-            hessian_matvec(self.loss_fn, params, self.X, self.Y, np.ones(P))(np.ones(P))
+        """Compile everything a record runs (one short record), so that the next record's timing is its cost."""
+        keep = self.max_iter, self.sharp_iters
+        self.max_iter, self.sharp_iters = 3, 3
+        try:
+            self(params, opt_state, first=True)
+        finally:
+            self.max_iter, self.sharp_iters = keep
+            self.warm = None
 
     def __call__(self, params, opt_state, first: bool = False) -> dict:
         L, g = self.vg(params, self.X, self.Y)
