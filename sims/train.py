@@ -14,8 +14,11 @@ theory's predictions for it and the geometry of the data:
   at the records and held between them (beta at theta_k, not T5's sup over the segment: a sampled
   estimate), and the one-step inequality L_(t+1) <= L_t - eta (1 - eta beta_t/2) ||grad L_t||^2
   counted at the recorded steps;
-- mu_t = (2/N) lambda_min(G_t), lambda_max(G_t), the sharpness against 2/eta, ||theta_t - theta_0||
-  and ||G_t - G_0||_F / ||G_0||_F;
+- mu_t = (2/N) lambda_min(G_t), lambda_max(G_t) (each with its residual; dense for small N k, matrix-free
+  Lanczos otherwise: ``sims.spectra``), the sharpness against the optimizer's stability edge
+  (``sims.train_run.stability_edge``: GD 2/eta, heavy ball (2 + 2 beta)/eta, Adam its preconditioned
+  sharpness against (2 + 2 beta_1)/((1 - beta_1) eta)), ||theta_t - theta_0|| and ||G_t - G_0||_F / ||G_0||_F,
+  at records spaced log + even and as many as the diagnostics budget allows (``sims.train_run``);
 - the data geometry: h_min and its pair, q_X = h_min/2 (separation distance), nearest-neighbour
   distance quantiles;
 - the pairs that slow GD (T6): among the closest pairs, those whose residuals differ (labels differ),
@@ -27,7 +30,13 @@ theory's predictions for it and the geometry of the data:
 
 With ``out``, the run is stored like ``hmin run`` (``out/runs/<hash>/``: config.json, arrays.npz,
 metrics.json, written atomically; a finished run is not trained again), and ``out/summary.json``,
-``out/arrays.npz`` and the figures ``out/figures/train_*.png`` are written.  Progress goes to stderr.
+``out/arrays.npz`` and the figures ``out/figures/train_*.png`` are written (``sims.train_plot``; the
+text report is ``sims.train_report``).  Progress goes to stderr: the plan with its time estimate
+first, then steps and diagnostics timed apart.
+
+The orchestration below is in steps a reader can follow (and hook into): inputs and geometry; the
+learning rate; the run (``sims.train_run.run_with_records``) or the stored one; the summary
+(``_summarise``); figures and files.
 """
 
 from __future__ import annotations
