@@ -156,10 +156,6 @@ class TrainConfig:
         # the optimizer/batch rules live in GDConfig: build one to validate them here
         gd.GDConfig(lr=1.0, steps=int(self.steps), optimizer=self.optimizer, batch=self.batch, momentum=self.momentum)
 
-    @property
-    def every(self) -> int:
-        return int(self.record_every) if self.record_every else max(1, int(self.steps) // 50)
-
 
 @dataclasses.dataclass
 class TrainResult:
