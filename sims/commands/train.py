@@ -64,8 +64,9 @@ def register(sub) -> None:
     rg.add_argument("--records", type=int, default=None,
                     help="this many diagnostics records, log-spaced (dense early) and even (default: by --diag-budget)")
     p.add_argument("--diag-budget", type=float, default=0.5,
-                   help="share of the run's time the diagnostics may take (default 0.5: at most about half); the "
-                        "step and record costs are measured first and the estimate printed before the run")
+                   help="share of the run's time the diagnostics may take (default 0.5: at most about half, and "
+                        "always 10 s); the step and record costs are measured first and the estimate printed "
+                        "before the run")
     p.add_argument("--spectrum", choices=("auto", "dense", "lanczos"), default="auto",
                    help="lambda_min/lambda_max of G = J J^T: dense (form G), lanczos (matrix-free, with residuals) "
                         "or auto (default: dense while N k <= 256)")
