@@ -80,7 +80,10 @@ def test_slow_pairs_and_t6_without_the_full_eigendecomposition(data):
     assert few["slow_pairs"][0]["predicted_slowdown"] > 10
 
 
-def test_adam_edge_and_budgeted_records(data):
+def test_adam_edge_and_budgeted_records(data, monkeypatch):
+    from hmin.sims import train_run
+
+    monkeypatch.setattr(train_run, "MIN_DIAG_SECONDS", 0.0)  # the share alone decides (a cheap test)
     X, _, c = data
     m = make_model("shallow", d=D, width=16, k=3)
     s = train_and_measure(m, X, c, TrainConfig(loss="ce", optimizer="adam", lr=0.01, steps=200)).summary
@@ -88,6 +91,9 @@ def test_adam_edge_and_budgeted_records(data):
     assert sh["edge_quantity"] == "preconditioned_sharpness" and sh["threshold"] == pytest.approx(3800.0)
     assert sh["preconditioned_max"] is not None and sh["records_above_threshold"] is not None
     assert 2 <= tm["records"] <= 50 and "budget" in tm["record_rule"] and tm["estimate_s"] > 0
+    # the plan keeps diagnostics within the budget or says it could not (at least MIN_RECORDS records)
+    assert tm["records"] * tm["record0_s"] <= 0.5 / 0.5 * 200 * tm["step_s"] * 1.0001 or "exceeded" in tm["record_rule"] \
+        or tm["records"] == train_run.MIN_RECORDS
     assert tm["diagnostics_s"] > 0 and tm["train_s"] > 0
     g = train_and_measure(m, X, c, TrainConfig(loss="ce", optimizer="momentum", lr=0.01, momentum=0.5, steps=20,
                                                records=3)).summary
