@@ -167,6 +167,8 @@ def tables(quick: bool = False, sizes=None) -> list:
     for n in sizes:
         print(f"[bench_train] N = {n} (load {_load()})", flush=True)
         rows.append(case(n))
+        print("[bench_train] " + ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                                           for k, v in rows[-1].items()), flush=True)
     t = Table(f"hmin train, Adam eta = {LR:g}, {STEPS} steps, cross-entropy, shallow tanh 64-{WIDTH}-10 float64: "
               "time split (s)",
               ["N", "N k", "plain optax loop", "hmin: steps", "diagnostics (records)", "compile", "summary + pairs",
