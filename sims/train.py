@@ -14,8 +14,11 @@ theory's predictions for it and the geometry of the data:
   at the records and held between them (beta at theta_k, not T5's sup over the segment: a sampled
   estimate), and the one-step inequality L_(t+1) <= L_t - eta (1 - eta beta_t/2) ||grad L_t||^2
   counted at the recorded steps;
-- mu_t = (2/N) lambda_min(G_t), lambda_max(G_t), the sharpness against 2/eta, ||theta_t - theta_0||
-  and ||G_t - G_0||_F / ||G_0||_F;
+- mu_t = (2/N) lambda_min(G_t), lambda_max(G_t) (each with its residual; dense for small N k, matrix-free
+  Lanczos otherwise: ``sims.spectra``), the sharpness against the optimizer's stability edge
+  (``sims.train_run.stability_edge``: GD 2/eta, heavy ball (2 + 2 beta)/eta, Adam its preconditioned
+  sharpness against (2 + 2 beta_1)/((1 - beta_1) eta)), ||theta_t - theta_0|| and ||G_t - G_0||_F / ||G_0||_F,
+  at records spaced log + even and as many as the diagnostics budget allows (``sims.train_run``);
 - the data geometry: h_min and its pair, q_X = h_min/2 (separation distance), nearest-neighbour
   distance quantiles;
 - the pairs that slow GD (T6): among the closest pairs, those whose residuals differ (labels differ),
@@ -27,7 +30,13 @@ theory's predictions for it and the geometry of the data:
 
 With ``out``, the run is stored like ``hmin run`` (``out/runs/<hash>/``: config.json, arrays.npz,
 metrics.json, written atomically; a finished run is not trained again), and ``out/summary.json``,
-``out/arrays.npz`` and the figures ``out/figures/train_*.png`` are written.  Progress goes to stderr.
+``out/arrays.npz`` and the figures ``out/figures/train_*.png`` are written (``sims.train_plot``; the
+text report is ``sims.train_report``).  Progress goes to stderr: the plan with its time estimate
+first, then steps and diagnostics timed apart.
+
+The orchestration below is in steps a reader can follow (and hook into): inputs and geometry; the
+learning rate; the run (``sims.train_run.run_with_records``) or the stored one; the summary
+(``_summarise``); figures and files.
 """
 
 from __future__ import annotations
@@ -46,20 +55,24 @@ import numpy as np
 
 from hmin.sims import gd
 from hmin.sims.adapters import from_functions
-from hmin.sims.diagnostics import gram, gram_eigh, make_loss, sharpness
+from hmin.sims.diagnostics import gram, gram_eigh, jacobian, make_loss, sharpness
 from hmin.sims.errors import DivergedError, InputError
 from hmin.sims.geometry import knn_distance_quantiles, knn_distances, min_pairwise_distance, validate_points
 from hmin.sims.models import Model
 from hmin.sims.rates import late_rate, steps_to_eps
+from hmin.sims.spectra import DENSE_MAX, METHODS, gram_extremes, gram_matvec, lanczos
 from hmin.sims.store import RunStore, atomic_save_npz, atomic_write_json
+from hmin.sims.train_plot import plot
+from hmin.sims.train_report import report
+from hmin.sims.train_run import DEFAULT_BUDGET, GRAM_PROBES, run_with_records, stability_edge
 from hmin.theory.t05_descent import descent_bound, predicted_loss
 from hmin.theory.t06_linearised import linearised_loss, steps_lower_bound_from_pair, steps_to_eps_linearised
 from hmin.sims.precision import uses_float64
-from hmin.sims.plotting import plt, save, styled
 
 log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
 
-__all__ = ["TrainConfig", "TrainResult", "train_and_measure", "as_model", "prepare_labels", "slow_pairs"]
+__all__ = ["TrainConfig", "TrainResult", "train_and_measure", "as_model", "prepare_labels", "slow_pairs", "plot",
+           "report"]
 
 ADAM_DEFAULT_LR = 1e-3
 DEFAULT_LR_SCALE = 0.5
@@ -80,11 +93,19 @@ class TrainConfig:
             Default 0.5 when neither lr nor lr_scale is given.  Not defined for Adam (give ``lr``).
         steps: optimizer steps.
         seed: initialisation, sharpness probes and mini-batches derive from PRNGKey(seed).
-        record_every: diagnostics interval (default: steps // 50, at least 1).
+        record_every: diagnostics at every ``record_every`` steps (an even grid); default: ``records``.
+        records: the number of records, log-spaced (dense early) merged with an even grid; default: as many
+            as the budget allows.
+        diag_budget: the share of the run's time the diagnostics may take when neither ``record_every``
+            nor ``records`` is given (default 0.5: diagnostics at most about half of the run), from the
+            cost of one step and of one record measured before the run (``sims.train_run``).
+        spectrum: how lambda_min/lambda_max of G = J J^T are computed: "dense" (G formed, LAPACK eigh),
+            "lanczos" (matrix-free, ``sims.spectra``) or "auto" (dense while N k <= 256).
+        lanczos_iters: the largest Krylov dimension of each matrix-free spectrum.
         loss_eps: "time to eps" = first t with L_t <= loss_eps L_0.
         momentum: heavy-ball coefficient of "momentum".
         n_pairs: how many slow pairs to report.
-        sharpness_iters: power-iteration steps of each sharpness record.
+        sharpness_iters: Lanczos steps (Hessian-vector products) of each sharpness record.
         allow_duplicates: accept duplicate points (h_min = 0); default: refuse them.
     """
 
@@ -101,6 +122,10 @@ class TrainConfig:
     n_pairs: int = 10
     sharpness_iters: int = 20
     allow_duplicates: bool = False
+    records: int | None = None
+    diag_budget: float = DEFAULT_BUDGET
+    spectrum: str = "auto"
+    lanczos_iters: int = 120
 
     def __post_init__(self):
         if self.loss not in ("mse", "ce"):
@@ -120,16 +145,20 @@ class TrainConfig:
             raise InputError(f"steps must be a positive integer, got {self.steps!r}")
         if self.record_every is not None and (int(self.record_every) != self.record_every or self.record_every < 1):
             raise InputError(f"record_every must be a positive integer, got {self.record_every!r}")
+        if self.records is not None and (int(self.records) != self.records or self.records < 2):
+            raise InputError(f"records must be an integer >= 2, got {self.records!r}")
+        if not (isinstance(self.diag_budget, (int, float)) and 0 < self.diag_budget < 1):
+            raise InputError(f"diag_budget must be in (0, 1), got {self.diag_budget!r}")
+        if self.spectrum not in METHODS:
+            raise InputError(f"unknown spectrum method {self.spectrum!r}; choose from {', '.join(METHODS)}")
+        if int(self.lanczos_iters) != self.lanczos_iters or self.lanczos_iters < 2:
+            raise InputError(f"lanczos_iters must be an integer >= 2, got {self.lanczos_iters!r}")
         if not 0 < self.loss_eps < 1:
             raise InputError(f"loss_eps must be in (0, 1), got {self.loss_eps}")
         if int(self.n_pairs) != self.n_pairs or self.n_pairs < 0:
             raise InputError(f"n_pairs must be a non-negative integer, got {self.n_pairs!r}")
         # the optimizer/batch rules live in GDConfig: build one to validate them here
         gd.GDConfig(lr=1.0, steps=int(self.steps), optimizer=self.optimizer, batch=self.batch, momentum=self.momentum)
-
-    @property
-    def every(self) -> int:
-        return int(self.record_every) if self.record_every else max(1, int(self.steps) // 50)
 
 
 @dataclasses.dataclass
@@ -247,7 +276,7 @@ def _candidate_pairs(X: np.ndarray, n_cand: int) -> list[tuple[int, int, float]]
 
 
 def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, n_cand: int | None = None,
-               loss: str = "mse") -> list[dict]:
+               loss: str = "mse", basis=None, pair_block=None, matvec=None) -> list[dict]:
     """The close pairs that T6 says slow full-batch GD down, most harmful first.
 
     For each candidate pair (i, j) (the closest pairs of the data): its distance h_ij, label gap
@@ -258,6 +287,14 @@ def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, 
     max(t_pair, t_eq) / t_eq (at most t_all / t_eq), where t_all is the T6 time to eps L_0 and t_eq the
     T6 time when r_i and r_j are both replaced by their mean (the pair's residuals agree).  Squared
     loss only (for "ce" the list holds the closest pairs with differing labels and no prediction).
+
+    At scale (``G0=None``) nothing of size (N k)^2 is formed: ``basis`` is the Lanczos basis of G_0
+    started at r_0 (so r_0 lies in its span), ``pair_block(i, j)`` returns the 2k x 2k block of G_0
+    on the pair's rows (from the two points' Jacobian rows only) and ``matvec`` applies G_0.  The
+    basis is enlarged by each candidate's change of residual delta (supported on the pair's rows)
+    and G_0 delta, and the T6 times come from the Ritz pairs of G_0 on that subspace
+    (Rayleigh-Ritz): r_0 and every equalised residual lie in it, and the pair's slow direction is
+    resolved even when the Lanczos run alone did not reach the bottom of the spectrum.
 
     Returns:
         a list of dicts sorted by predicted slowdown (then distance), at most ``n_pairs`` long.
@@ -274,15 +311,22 @@ def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, 
                 rows.append({"i": i, "j": j, "distance": dist, "label_gap": gap, "predicted_slowdown": None,
                              "note": "cross-entropy: T6 is a squared-loss prediction"})
         return rows[:n_pairs]
-    ev, U = gram_eigh(G0)
+    if G0 is not None:
+        G0 = np.asarray(G0, np.float64)
+        ev, U = gram_eigh(G0)
+
+        def pair_block(i, j):
+            ij = np.concatenate([i * k + np.arange(k), j * k + np.arange(k)])
+            return G0[np.ix_(ij, ij)]
+    else:
+        ev, U = _pair_ritz(np.asarray(r0, np.float64).reshape(n, k), cands, basis, matvec)
     r = np.asarray(r0, np.float64).reshape(n, k)
     L0 = float(np.sum(r * r) / (2 * n))
     proj = U.T @ r.reshape(-1)
     t_all = steps_to_eps_linearised(ev, proj, eta, n, loss_eps, _HORIZON) if L0 > 0 else 0.0
-    G0 = np.asarray(G0, np.float64)
     for i, j, dist in cands:
-        ii, jj = i * k + np.arange(k), j * k + np.arange(k)
-        lam_pair = float(np.sum(G0[ii, ii] + G0[jj, jj] - 2 * G0[ii, jj]) / 2)
+        B = np.asarray(pair_block(i, j), np.float64)
+        lam_pair = float(np.sum(np.diag(B[:k, :k]) + np.diag(B[k:, k:]) - 2 * np.diag(B[:k, k:])) / 2)
         w = float(np.sum((r[i] - r[j]) ** 2) / 2)
         r2 = r.copy()
         r2[i] = r2[j] = 0.5 * (r[i] + r[j])
@@ -308,6 +352,28 @@ def slow_pairs(X, Y, G0, r0, eta: float, loss_eps: float, *, n_pairs: int = 10, 
     return rows[:n_pairs]
 
 
+def _pair_ritz(r: np.ndarray, cands, basis: np.ndarray, matvec) -> tuple[np.ndarray, np.ndarray]:
+    """Ritz pairs of G_0 on span(basis, delta_p, G_0 delta_p for each candidate pair p) (Rayleigh-Ritz).
+
+    delta_p = the change of r when the pair's two residual rows are replaced by their mean: every
+    equalised residual r + delta_p lies in the subspace, and so does r (the basis starts at r_0).
+    """
+    n, k = r.shape
+    cols = [basis]
+    for i, j, _ in cands:
+        dlt = np.zeros((n, k))
+        dlt[i], dlt[j] = 0.5 * (r[j] - r[i]), 0.5 * (r[i] - r[j])
+        if np.any(dlt):
+            dv = dlt.reshape(-1)
+            cols += [dv[:, None], np.asarray(matvec(dv), np.float64)[:, None]]
+    S, R = np.linalg.qr(np.hstack(cols))
+    S = S[:, np.abs(np.diag(R)) > 1e-10 * np.abs(np.diag(R)).max()]  # drop dependent columns
+    GS = np.stack([np.asarray(matvec(S[:, c]), np.float64) for c in range(S.shape[1])], axis=1)
+    T = S.T @ GS
+    ev, W = np.linalg.eigh(0.5 * (T + T.T))
+    return ev, S @ W
+
+
 # ------------------------------------------------------------------------------------------------
 # the run
 # ------------------------------------------------------------------------------------------------
@@ -327,6 +393,10 @@ def _resolve_lr(cfg: TrainConfig, lam_max0: float | None, sharp0: float, n: int)
         how = f"eta_stable = 2 / |sharpness(theta_0)| = 2 / {abs(sharp0):.4g}"
     return float(scale * stable), {"rule": f"eta = lr_scale x eta_stable = {scale:g} x {stable:.4g}; {how}",
                                    "lr_scale": scale, "eta_stable": stable}
+
+
+def _n_params(params) -> int:
+    return int(sum(np.size(a) for a in jax.tree_util.tree_leaves(params)))
 
 
 def _unit_config(cfg: TrainConfig, model: Model, X, Y, params0, f0) -> dict:
@@ -393,14 +463,19 @@ def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str |
         params0 = jax.jit(model.init)(kinit)
     loss_fn = make_loss(model, cfg.loss)
     f0 = np.asarray(jax.jit(model.apply)(params0, Xj), np.float64)
-    G0 = np.asarray(gram(model, params0, Xj), np.float64)
-    ev0 = np.linalg.eigvalsh(0.5 * (G0 + G0.T))
-    sharp0 = float(sharpness(loss_fn, params0, Xj, Yj, key=jax.random.fold_in(krun, 1), iters=cfg.sharpness_iters))
-    eta, eta_info = _resolve_lr(cfg, float(ev0[-1]), sharp0, n)
-    log(f"[train] {model.name}: lambda_max(G_0) = {ev0[-1]:.4g}, mu_0 = (2/N) lambda_min(G_0) = {2 * ev0[0] / n:.4g}, "
-        f"sharpness_0 = {sharp0:.4g}; eta = {eta:.4g} ({eta_info['rule']})")
-    gcfg = gd.GDConfig(lr=eta, steps=int(cfg.steps), record_every=cfg.every, loss=cfg.loss, optimizer=cfg.optimizer,
-                       batch=cfg.batch, momentum=cfg.momentum, sharpness_iters=cfg.sharpness_iters, progress=True)
+    r0 = f0 - Y
+    nk = n * model.k
+    method = ("dense" if nk <= DENSE_MAX else "lanczos") if cfg.spectrum == "auto" else cfg.spectrum
+    lam_max0 = sharp0 = None
+    if cfg.lr is None and cfg.optimizer != "adam":  # the stable step needs lambda_max(G_0) or the sharpness
+        if cfg.loss == "mse":
+            lam_max0 = gram_extremes(model, params0, Xj, method=method, max_iter=cfg.lanczos_iters).lam_max
+        else:
+            sharp0 = float(sharpness(loss_fn, params0, Xj, Yj, key=jax.random.fold_in(krun, 1),
+                                     iters=cfg.sharpness_iters))
+    eta, eta_info = _resolve_lr(cfg, lam_max0, sharp0, n)
+    log(f"[train] {model.name}, P = {_n_params(params0)} parameters, N k = {nk} (spectra: {method}); "
+        f"eta = {eta:.4g} ({eta_info['rule']})")
 
     store = ucfg = ukey = None
     if out is not None:
@@ -415,17 +490,35 @@ def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str |
         meta = store.load_metrics(ukey)
     else:
         t0 = time.perf_counter()
-        traj = gd.train(model, Xj, Yj, gcfg, key=key, params0=params0)
+        run = run_with_records(model, Xj, Yj, params0, key=krun, lr=eta, steps=int(cfg.steps), loss=cfg.loss,
+                               optimizer=cfg.optimizer, momentum=cfg.momentum, batch=cfg.batch, records=cfg.records,
+                               record_every=cfg.record_every, budget=cfg.diag_budget, method=method,
+                               lanczos_iters=cfg.lanczos_iters, sharpness_iters=cfg.sharpness_iters, seed=int(cfg.seed))
         train_s = time.perf_counter() - t0
-        log(f"[train] {cfg.steps} {cfg.optimizer} steps in {train_s:.1f}s")
-        params = traj.params
-        arr = {**traj.arrays(), "G0": G0, "r0": f0 - Y}
-        meta = {"train_seconds": train_s, "eta": eta, "sharpness0": sharp0}
+        tm = run.timing
+        log(f"[train] {cfg.steps} {cfg.optimizer} steps in {tm['train_s']:.1f} s, diagnostics {tm['diagnostics_s']:.1f} s "
+            f"({tm['records']} records, {tm['diagnostics_share']:.0%} of the loop), compile {tm['compile_s']:.1f} s")
+        params = run.params
+        arr = {**run.arrays, "r0": r0}
+        if method == "dense":
+            with jax.default_matmul_precision("highest"):
+                arr["G0"] = np.asarray(gram(model, params0, Xj), np.float64)
+        meta = {"train_seconds": train_s, "eta": eta, "sharpness0": float(run.arrays["diag_sharpness"][0]),
+                "timing": tm, "spectrum": method}
         if store is not None:
             store.save(ukey, ucfg, arr, meta)
 
-    summary, arrays = _summarise(cfg, model, arr, meta, eta, eta_info, geo, Y, X)
+    t0 = time.perf_counter()
+    spec0 = None
+    if "G0" not in arr and cfg.loss == "mse" and cfg.optimizer in ("gd", "sgd"):
+        # T6 and the slow pairs at scale: Lanczos on G_0 started at r_0 (Gauss quadrature of the T6 curve)
+        spec0 = lanczos(gram_matvec(model, params0, Xj), nk, v0=np.asarray(arr["r0"]).reshape(-1),
+                        max_iter=cfg.lanczos_iters, rtol=1e-10, keep_vectors=True)
+    ctx = {"model": model, "params0": params0, "Xj": Xj, "spec0": spec0}
+    summary, arrays = _summarise(cfg, model, arr, meta, eta, eta_info, geo, Y, X, ctx)
+    summary_s = time.perf_counter() - t0
     arrays["nn_distance"] = knn_distances(X, k=1)
+    summary["timing"] = {**meta.get("timing", {}), "summary_s": summary_s}
     summary["wall_seconds"] = time.perf_counter() - t_start
     div = summary["loss"]["diverged_step"]
     if fail_on_divergence and div is not None:
@@ -434,31 +527,42 @@ def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str |
     figs = []
     if out is not None:
         if figures:
+            t0 = time.perf_counter()
             figs = plot(summary, arrays, out / "figures")
             summary["figures"] = figs
+            summary["timing"]["figures_s"] = time.perf_counter() - t0
         atomic_save_npz(out / "arrays.npz", **arrays)
         atomic_write_json(out / "summary.json", summary)
     return TrainResult(summary=summary, arrays=arrays, figures=figs, params=params)
 
 
 def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float, eta_info: dict, geo: dict,
-               Y: np.ndarray, X: np.ndarray) -> tuple[dict, dict]:
+               Y: np.ndarray, X: np.ndarray, ctx: dict) -> tuple[dict, dict]:
     n = geo["n"]
     loss = np.asarray(arr["loss"], np.float64)
     rec = np.asarray(arr["record_steps"])
     diag = {k[5:]: np.asarray(v, np.float64) for k, v in arr.items() if k.startswith("diag_")}
-    G0, r0 = np.asarray(arr["G0"]), np.asarray(arr["r0"])
+    G0 = np.asarray(arr["G0"], np.float64) if "G0" in arr else None
+    r0 = np.asarray(arr["r0"])
+    spec0 = ctx["spec0"]
+    if G0 is not None:
+        eig0 = gram_eigh(G0)
+    elif spec0 is not None:  # Ritz pairs of G_0 from a Lanczos run started at r_0
+        eig0 = (spec0.ritz_values, spec0.vectors)
+    else:
+        eig0 = None
     div = int(arr["diverged_step"])
     L0 = float(loss[0])
     t = np.arange(loss.size)
-    arrays = {"loss": loss, "steps": t, "record_steps": rec, **{f"diag_{k}": v for k, v in diag.items()},
-              "G0_eigvals": np.linalg.eigvalsh(0.5 * (G0 + G0.T))}
+    arrays = {"loss": loss, "steps": t, "record_steps": rec, **{f"diag_{k}": v for k, v in diag.items()}}
+    if eig0 is not None:
+        arrays["G0_eigvals" if G0 is not None else "G0_ritz_values"] = np.asarray(eig0[0])
     sq, gd_full = cfg.loss == "mse", cfg.optimizer == "gd"
 
     # T6: the linearised curve from G_0 (squared loss; a full-batch GD prediction)
     t6 = {"applies": sq and cfg.optimizer in ("gd", "sgd")}
     if t6["applies"]:
-        ev, U = gram_eigh(G0)
+        ev, U = eig0
         proj = U.T @ r0.reshape(-1)
         with np.errstate(over="ignore"):
             pred = linearised_loss(ev, proj, eta, n, t)
@@ -467,7 +571,9 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
                   stable=bool(eta * ev[-1] / n < 2), eta_lambda_max_over_n=float(eta * ev[-1] / n),
                   what="full-batch GD's linearised curve at this eta" + (
                       " (the run is mini-batch SGD: the full-batch curve is a reference, not a prediction of its noise)"
-                      if cfg.optimizer == "sgd" else ""))
+                      if cfg.optimizer == "sgd" else ""),
+                  spectrum="dense eigh of G_0" if G0 is not None else
+                  f"Gauss quadrature from {spec0.iterations} Lanczos steps on G_0 started at r_0 (matrix-free)")
         ok = np.isfinite(loss) & (loss > 0) & (pred > 0)
         t6["max_abs_log_ratio_measured_over_predicted"] = float(np.max(np.abs(np.log(loss[ok] / pred[ok])))) \
             if ok.any() else None
@@ -505,7 +611,22 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
     rate = late_rate(loss)
     d_last = {k: float(v[-1]) for k, v in diag.items()}
     sharp = diag.get("sharpness")
-    pairs = slow_pairs(X, Y, G0, r0, eta, cfg.loss_eps, n_pairs=cfg.n_pairs, loss=cfg.loss)
+    pair_kw = {}
+    if G0 is None and eig0 is not None:
+        model_, p0, Xj = ctx["model"], ctx["params0"], ctx["Xj"]
+
+        def pair_block(i, j):  # the 2k x 2k block of G_0 from the pair's own Jacobian rows
+            with jax.default_matmul_precision("highest"):
+                Jp = np.asarray(jacobian(model_, p0, Xj[np.array([i, j])]), np.float64)
+            return Jp @ Jp.T
+
+        pair_kw = {"basis": spec0.basis, "pair_block": pair_block, "matvec": gram_matvec(model_, p0, Xj)}
+    pairs = slow_pairs(X, Y, G0, r0, eta, cfg.loss_eps, n_pairs=cfg.n_pairs, loss=cfg.loss, **pair_kw)
+    edge = stability_edge(cfg.optimizer, eta, cfg.momentum)
+    q = diag.get(edge["quantity"])
+    first = lambda name: float(diag[name][0]) if name in diag else None  # noqa: E731
+    last = lambda name: float(diag[name][-1]) if name in diag else None  # noqa: E731
+    method = meta.get("spectrum", "dense")
     summary = {
         "what": "hmin train",
         "config": dataclasses.asdict(cfg),
@@ -517,16 +638,33 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
                  "diverged_step": div if div >= 0 else None, "on": "the full training set, every step"},
         "t6_linearised": t6,
         "t5_descent": t5,
-        "gram": {"lambda_min0": float(arrays["G0_eigvals"][0]), "lambda_max0": float(arrays["G0_eigvals"][-1]),
-                 "mu0": float(2 * arrays["G0_eigvals"][0] / n), "mu_end": d_last.get("mu"),
-                 "lambda_max_end": d_last.get("lam_max"), "gram_change_end": d_last.get("gram_change"),
-                 "gram_change_max": float(np.nanmax(diag["gram_change"])) if "gram_change" in diag else None},
+        "gram": {"lambda_min0": first("lam_min"), "lambda_max0": first("lam_max"), "mu0": first("mu"),
+                 "residual_min0": first("res_min"), "residual_max0": first("res_max"),
+                 "mu_end": d_last.get("mu"), "lambda_min_end": d_last.get("lam_min"),
+                 "lambda_max_end": d_last.get("lam_max"), "residual_min_end": d_last.get("res_min"),
+                 "residual_max_end": d_last.get("res_max"),
+                 "mu_residual_end": 2.0 * d_last["res_min"] / n if "res_min" in d_last else None,
+                 "gram_change_end": d_last.get("gram_change"),
+                 "gram_change_max": float(np.nanmax(diag["gram_change"])) if "gram_change" in diag else None,
+                 "method": method,
+                 "note": ("dense: G = J J^T formed and LAPACK eigh (float64); residual ||G u - lambda u||"
+                          if method == "dense" else
+                          "matrix-free Lanczos on G v = J (J^T v) (float64, warm-started from the last record's "
+                          "smallest Ritz vector): lambda_min is a Ritz value, an upper bound on the true "
+                          "lambda_min, with some eigenvalue within its residual ||G y - theta y||; gram_change is a "
+                          f"Hutchinson estimate from {GRAM_PROBES} Rademacher probes")},
         "weights": {"param_dist_end": d_last.get("param_dist"),
                     "param_dist_max": float(np.nanmax(diag["param_dist"])) if "param_dist" in diag else None},
-        "sharpness": {"initial": meta.get("sharpness0"), "max": float(np.nanmax(np.abs(sharp))) if sharp is not None
-                      else None, "two_over_eta": 2.0 / eta,
-                      "records_above_two_over_eta": int(np.sum(np.abs(sharp) > 2.0 / eta)) if sharp is not None else None,
-                      "note": "2/eta is full-batch GD's stability edge (heavy ball: 2(1+momentum)/eta; Adam: none)"},
+        "sharpness": {"initial": first("sharpness"), "initial_residual": first("sharpness_res"),
+                      "max": float(np.nanmax(sharp)) if sharp is not None else None,
+                      "end": last("sharpness"), "end_residual": last("sharpness_res"),
+                      "preconditioned_max": float(np.nanmax(diag["preconditioned_sharpness"]))
+                      if "preconditioned_sharpness" in diag and np.isfinite(diag["preconditioned_sharpness"]).any() else None,
+                      "edge": edge["label"], "edge_quantity": edge["quantity"], "threshold": edge["threshold"],
+                      "records_above_threshold": int(np.sum(q > edge["threshold"])) if q is not None and
+                      edge["threshold"] is not None else None,
+                      "two_over_eta": 2.0 / eta, "note": edge["note"] +
+                      "; sharpness = top eigenvalue of Hess L by Lanczos on Hessian-vector products, with its residual"},
         "slow_pairs": pairs,
         "train_seconds": meta.get("train_seconds"),
         "conventions": ("L = (1/(2N)) sum_i ||f(x_i) - y_i||^2 (mse) or mean softmax cross-entropy (ce), on the full "
@@ -535,162 +673,3 @@ def _summarise(cfg: TrainConfig, model: Model, arr: dict, meta: dict, eta: float
                         f"L_t <= {cfg.loss_eps:g} L_0 (inf: not reached); h_min convention (q_X = h_min/2 labelled)."),
     }
     return summary, arrays
-
-
-# ------------------------------------------------------------------------------------------------
-# figures
-# ------------------------------------------------------------------------------------------------
-
-
-@styled
-def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
-    """Two figures: the training dynamics against the theory, and the data's geometry with the slow pairs."""
-    pyplot = plt()
-    figdir = Path(figdir)
-    figdir.mkdir(parents=True, exist_ok=True)
-    cfg = summary["config"]
-    eta = summary["eta"]["value"]
-    loss = arrays["loss"]
-    t = arrays["steps"]
-    rec = arrays["record_steps"]
-    L0 = loss[0]
-    opt = cfg["optimizer"] + (f" (batch {cfg['batch']})" if cfg["batch"] else "")
-    fig, axes = pyplot.subplots(2, 2, figsize=(11, 7.6))
-    ax = axes[0][0]
-    ok = np.isfinite(loss)
-    ax.semilogy(t[ok], loss[ok] / L0, color="k", lw=1.6, label=f"measured ({opt}, full-set loss)")
-    if "t6_loss" in arrays:
-        ax.semilogy(t, np.maximum(arrays["t6_loss"] / L0, 1e-300), "--", color="C0", lw=1.2,
-                    label="T6: linearised GD from G at init")
-    if "t5_bound" in arrays:
-        b = arrays["t5_bound"] / L0
-        fin = np.isfinite(b)
-        ax.semilogy(t[fin], b[fin], ":", color="C3", lw=1.4, label="T5: product bound (while eta < 2/beta)")
-    ax.axhline(cfg["loss_eps"], color="gray", lw=0.8, ls="-.", label=f"eps = {cfg['loss_eps']:g}")
-    lo = np.nanmin(loss[ok] / L0) if ok.any() else 1e-6
-    ax.set_ylim(max(min(lo, cfg["loss_eps"]) * 0.3, 1e-12), 3)
-    ax.set_xlabel("step t")
-    ax.set_ylabel("L_t / L_0")
-    ax.set_title(f"loss ({cfg['loss']}), eta = {eta:.3g}")
-    ax.legend(fontsize=7)
-
-    ax = axes[0][1]
-    if "diag_mu" in arrays:
-        ax.semilogy(rec, arrays["diag_mu"], "o-", ms=3, color="C2", label="mu_t = (2/N) lambda_min(G_t)")
-        ax.semilogy(rec, arrays["diag_lam_max"] / summary["geometry"]["n"], "s-", ms=3, color="C1",
-                    label="lambda_max(G_t) / N")
-    ax.set_xlabel("step t")
-    ax.set_title("Gram matrix spectrum along training")
-    ax.legend(fontsize=7)
-
-    ax = axes[1][0]
-    if "diag_sharpness" in arrays:
-        ax.plot(rec, np.abs(arrays["diag_sharpness"]), "o-", ms=3, color="C4", label="sharpness |lambda_max(Hess L)|")
-    ax.axhline(2 / eta, color="k", ls="--", lw=1, label="2 / eta (GD stability edge)")
-    if cfg["optimizer"] == "momentum":
-        ax.axhline(2 * (1 + cfg["momentum"]) / eta, color="gray", ls=":", lw=1, label="2 (1 + momentum) / eta")
-    ax.set_xlabel("step t")
-    ax.set_title("sharpness vs 2/eta")
-    ax.legend(fontsize=7)
-
-    ax = axes[1][1]
-    if "diag_param_dist" in arrays:
-        ax.plot(rec, arrays["diag_param_dist"], "o-", ms=3, color="C5", label="||theta_t - theta_0||")
-        ax2 = ax.twinx()
-        ax2.plot(rec, arrays["diag_gram_change"], "s-", ms=3, color="C6", label="||G_t - G_0||_F / ||G_0||_F")
-        ax2.set_ylabel("relative Gram change", color="C6")
-        ax.legend(loc="upper left", fontsize=7)
-        ax2.legend(loc="lower right", fontsize=7)
-    ax.set_xlabel("step t")
-    ax.set_title("weight and Gram movement")
-    g = summary["geometry"]
-    fig.suptitle(f"hmin train: {summary['model']['name']}, N = {g['n']}, d = {g['d']}, h_min = {g['h_min']:.3g}; "
-                 f"L_T/L_0 = {summary['loss']['final_over_initial']:.2e}", fontsize=10)
-    fig.tight_layout()
-    paths = [save(fig, figdir / "train_dynamics.png")]
-
-    fig, (a1, a2) = pyplot.subplots(1, 2, figsize=(11, 4.2))
-    nn = np.asarray(arrays["nn_distance"], np.float64)
-    pos = nn[nn > 0]
-    if pos.size:
-        bins = np.geomspace(pos.min() * 0.9, pos.max() * 1.1, max(10, min(40, pos.size // 2)))
-        a1.hist(pos, bins=bins, color="C0", alpha=0.8, label="distance of each point to its nearest other point")
-        a1.set_xscale("log")
-    a1.axvline(g["h_min"], color="C3", ls="--", lw=1.2,
-               label=f"h_min = {g['h_min']:.3g}  pair {tuple(g['argmin_pair'])}")
-    a1.axvline(g["q_X"], color="C1", ls=":", lw=1.2, label=f"q_X = h_min/2 = {g['q_X']:.3g}")
-    kq = g["knn_quantiles"]["quantiles"]
-    a1.axvline(kq["0.5"], color="gray", ls="-.", lw=1, label=f"median nearest-neighbour distance {kq['0.5']:.3g}")
-    a1.set_xlabel("nearest-neighbour distance (log scale)")
-    a1.set_ylabel("points")
-    a1.set_title("geometry of the data")
-    a1.legend(fontsize=7)
-    pairs = [p for p in summary["slow_pairs"] if p.get("predicted_slowdown") is not None]
-    if pairs:
-        dist = np.array([p["distance"] for p in pairs])
-        gap = np.array([p["label_gap"] for p in pairs])
-        slow = np.array([p["predicted_slowdown"] for p in pairs], dtype=np.float64)
-        sc = a2.scatter(dist, gap, c=np.log10(np.clip(np.nan_to_num(slow, nan=1.0, posinf=1e6), 1.0, 1e6)),
-                        cmap="magma_r", s=40, vmin=0)
-        fig.colorbar(sc, ax=a2, label="log10 predicted slowdown (T6)")
-        for p in [p for p in pairs if np.nan_to_num(p["predicted_slowdown"], nan=1.0) > 1.05][:5]:
-            a2.annotate(f"({p['i']},{p['j']}) x{p['predicted_slowdown']:.3g}", (p["distance"], p["label_gap"]),
-                        fontsize=7, xytext=(3, 3), textcoords="offset points")
-        a2.set_title("pairs that slow GD (T6): close pairs whose labels differ")
-    else:
-        rows = summary["slow_pairs"]
-        if rows:
-            a2.scatter([p["distance"] for p in rows], [p["label_gap"] for p in rows], color="C0", s=30)
-        a2.set_title("closest pairs with differing labels (no T6 prediction for this loss)")
-    a2.set_xscale("log")
-    a2.set_xlabel("pair distance ||x_i - x_j|| (log scale)")
-    a2.set_ylabel("label gap ||y_i - y_j||")
-    fig.tight_layout()
-    paths.append(save(fig, figdir / "train_geometry.png"))
-    return [str(p.relative_to(figdir.parent)) for p in paths]
-
-
-def _steps(v) -> str:
-    v = float(v)
-    return "not reached" if math.isinf(v) else ("-" if math.isnan(v) else f"{v:.0f}")
-
-
-def report(summary: dict) -> str:
-    """A short terminal report of a :func:`train_and_measure` summary."""
-    g, L, e = summary["geometry"], summary["loss"], summary["eta"]
-    lines = [f"hmin train: {summary['model']['name']}, N = {g['n']}, d = {g['d']}, {summary['config']['optimizer']}"
-             f"{' batch ' + str(summary['config']['batch']) if summary['config']['batch'] else ''}, "
-             f"{summary['config']['loss']}, {summary['config']['steps']} steps, eta = {e['value']:.4g} ({e['rule']})",
-             f"  geometry: h_min = {g['h_min']:.4g} (pair {g['argmin_pair'][0]}, {g['argmin_pair'][1]}), "
-             f"q_X = h_min/2 = {g['q_X']:.4g}; nearest-neighbour distance median "
-             f"{g['knn_quantiles']['quantiles']['0.5']:.4g}",
-             f"  loss: L_0 = {L['initial']:.4g} -> L_T = {L['final']:.4g} (ratio {L['final_over_initial']:.3g}); "
-             f"steps to {L['eps']:g} L_0: {_steps(L['steps_to_eps'])}"
-             + (f"; DIVERGED at step {L['diverged_step']}" if L["diverged_step"] is not None else "")]
-    t6 = summary["t6_linearised"]
-    lines.append(f"  T6 linearised (from G_0): steps to {L['eps']:g} L_0 predicted {_steps(t6['steps_to_eps'])}"
-                 if t6["applies"]
-                 else f"  T6 linearised: not applicable ({t6['why_not']})")
-    t5 = summary["t5_descent"]
-    if t5["applies"]:
-        b = t5["final_bound_over_L0"]
-        lines.append(f"  T5: one-step inequality {t5['one_step_inequality_holds']}; product bound "
-                     + (f"L_T/L_0 <= {b:.3g}" if b is not None else
-                        f"no guarantee from step {t5['bound_valid_until_step']} on (eta >= 2/beta there)"))
-    else:
-        lines.append(f"  T5: not applicable ({t5['why_not']})")
-    gr, sh = summary["gram"], summary["sharpness"]
-    fmt = lambda v: "-" if v is None else f"{v:.4g}"  # noqa: E731
-    lines.append(f"  Gram: mu_0 = (2/N) lambda_min(G_0) = {gr['mu0']:.4g} -> mu_T = {fmt(gr['mu_end'])}; lambda_max(G_0) = "
-                 f"{gr['lambda_max0']:.4g}; max ||G_t - G_0||_F/||G_0||_F = {fmt(gr['gram_change_max'])}; "
-                 f"||theta_T - theta_0|| = {fmt(summary['weights']['param_dist_end'])}")
-    lines.append(f"  sharpness: max {fmt(sh['max'])} vs 2/eta = {sh['two_over_eta']:.4g} "
-                 f"({sh['records_above_two_over_eta']} records above)")
-    pairs = summary["slow_pairs"]
-    if pairs:
-        lines.append("  pairs that slow GD (T6; distance, label gap, predicted slowdown):")
-        for p in pairs[:5]:
-            s = p["predicted_slowdown"]
-            lines.append(f"    ({p['i']}, {p['j']}): {p['distance']:.4g}, {p['label_gap']:.4g}, "
-                         + ("n/a" if s is None else f"x{s:.3g}"))
-    return "\n".join(lines)

@@ -90,6 +90,8 @@ BAD = [
     (["--labels", "missing.npy"], "no such file"),
     ([], "required: --labels"),
     (["--labels", "y.npy", "--width", "0"], "width"),
+    (["--labels", "y.npy", "--diag-budget", "1.5"], "diag_budget must be in (0, 1)"),
+    (["--labels", "y.npy", "--spectrum", "eigsh"], "invalid choice"),
 ]
 
 

@@ -53,7 +53,19 @@ def register(sub) -> None:
                         "(ce); default 0.5 (Adam: give --lr; default 1e-3)")
     p.add_argument("--momentum", type=float, default=0.9, help="heavy-ball coefficient for --optimizer momentum")
     p.add_argument("--steps", type=int, default=2000, help="optimizer steps (default 2000)")
-    p.add_argument("--record-every", type=int, default=None, help="diagnostics interval (default steps/50)")
+    rg = p.add_mutually_exclusive_group()
+    rg.add_argument("--record-every", type=int, default=None,
+                    help="diagnostics every this many steps (default: as many records as --diag-budget allows, "
+                         "log-spaced and even)")
+    rg.add_argument("--records", type=int, default=None,
+                    help="this many diagnostics records, log-spaced (dense early) and even (default: by --diag-budget)")
+    p.add_argument("--diag-budget", type=float, default=0.5,
+                   help="share of the run's time the diagnostics may take (default 0.5: at most about half, and "
+                        "always 10 s); the step and record costs are measured first and the estimate printed "
+                        "before the run")
+    p.add_argument("--spectrum", choices=("auto", "dense", "lanczos"), default="auto",
+                   help="lambda_min/lambda_max of G = J J^T: dense (form G), lanczos (matrix-free, with residuals) "
+                        "or auto (default: dense while N k <= 256)")
     p.add_argument("--eps", type=float, default=1e-3, help="time to eps = first t with L_t <= eps L_0 (default 1e-3)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and mini-batches (default 0)")
     add_out(p, "runs/train", "output directory (default runs/train)")
@@ -103,7 +115,8 @@ def main(args) -> int:
 
     cfg = TrainConfig(loss=args.loss, optimizer=args.optimizer, batch=args.batch, lr=args.lr, lr_scale=args.lr_scale,
                       steps=args.steps, seed=args.seed, record_every=args.record_every, loss_eps=args.eps,
-                      momentum=args.momentum, allow_duplicates=args.allow_duplicates)
+                      momentum=args.momentum, allow_duplicates=args.allow_duplicates, records=args.records,
+                      diag_budget=args.diag_budget, spectrum=args.spectrum)
     X = validate_points(load_points(args.points), name=args.points, allow_duplicates=args.allow_duplicates)
     n = X.shape[0]
     if args.batch is not None and args.batch > n:
