@@ -65,6 +65,9 @@ __all__ = [
     "run_check",
     "measure_and_judge",
     "plot_check",
+    "non_json_path",
+    "json_round_trip",
+    "last_frame",
 ]
 
 #: the presets every check gives settings for: smoke test, the report card, paper-grade
@@ -225,13 +228,110 @@ class Entry:
         return [] if self.statement is None else self.statement.symbolic_checks()
 
 
-def measure_and_judge(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
-    """measure -> judge (no figures); returns the verdict and the measured numbers.
+_JSON_LEAVES = (str, int, float, bool, type(None))
 
-    The first half of `run_check`; ``hmin verify --processes N`` runs it on the process that owns
-    the check and `plot_check` on process 0 (the only one that writes).
+
+def non_json_path(obj: Any, *, strict: bool = True, _path: str = "") -> str | None:
+    """The key path of the first value in ``obj`` that JSON cannot hold, or None when there is none.
+
+    ``strict``: only dicts with string keys, lists, tuples, str, int, float, bool and None (what the
+    contract of ``measure`` asks for; a NumPy array is reported, since a judge would see a list after a JSON
+    round trip). Not strict: NumPy/JAX arrays and scalars and paths are accepted too (`sims.store.to_jsonable`
+    converts them).
+
+    Example:
+        >>> import numpy as np
+        >>> non_json_path({"rows": [{"lam": 1.0}, {"lam": np.ones(2)}]}), non_json_path({"a": [1, 2]})
+        ('rows[1].lam', None)
+        >>> non_json_path({"f": print}, strict=False)
+        'f'
     """
-    measured = check.measure(ctx)
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            sub = f"{_path}.{k}" if _path else str(k)
+            if not isinstance(k, str):
+                return sub
+            found = non_json_path(v, strict=strict, _path=sub)
+            if found is not None:
+                return found
+        return None
+    if isinstance(obj, (list, tuple)):
+        for n, v in enumerate(obj):
+            found = non_json_path(v, strict=strict, _path=f"{_path}[{n}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(obj, _JSON_LEAVES):
+        return None
+    if not strict:
+        import numpy as np
+
+        if isinstance(obj, (np.generic, Path)) or (hasattr(obj, "__array__") and hasattr(obj, "dtype")
+                                                     and np.asarray(obj).dtype.kind in "biuf"):
+            return None
+    return _path or "<the measurement itself>"
+
+
+def json_round_trip(measured: Any, check_id: str = "") -> Any:
+    """``measured`` as ``results.json`` stores it and reads it back (`sims.store.to_jsonable`, then JSON).
+
+    ``hmin verify`` judges this, never the in-process object, so an in-process verdict and one recomputed
+    from the stored measurement cannot differ. A value JSON cannot hold raises `PluginError` naming its key
+    path (e.g. ``rows[3].lam``).
+    """
+    import json
+
+    from hmin.sims.store import to_jsonable
+
+    bad = non_json_path(measured, strict=False)
+    if bad is not None:
+        obj = measured
+        raise PluginError(f"check {check_id}: measure returned a value JSON cannot hold at key path {bad!r}"
+                          f"{_type_at(obj, bad)}; return lists, numbers and strings")
+    return json.loads(json.dumps(to_jsonable(measured)))
+
+
+def _type_at(obj: Any, path: str) -> str:
+    import re
+
+    try:
+        for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+            obj = obj[int(part[1:-1])] if part.startswith("[") else obj[part]
+        return f" (a {type(obj).__name__})"
+    except Exception:  # noqa: BLE001 - only a hint
+        return ""
+
+
+def last_frame(exc: BaseException) -> str:
+    """``file:line in function`` of where ``exc`` was raised (a SyntaxError: where the bad line is).
+
+    Example:
+        >>> try:
+        ...     1 / 0
+        ... except ZeroDivisionError as e:
+        ...     last_frame(e).split(":")[-1].startswith("2 in ")
+        True
+    """
+    import traceback
+
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f"{f.filename}:{f.lineno} in {f.name}"
+
+
+def measure_and_judge(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
+    """measure -> JSON round trip -> judge (no figures); returns the verdict and the measured numbers.
+
+    The judge sees the measurement as ``results.json`` stores it (`json_round_trip`), so the verdict in
+    process is the one a reader recomputes from the stored file. The first half of `run_check`;
+    ``hmin verify --processes N`` runs it on the process that owns the check and `plot_check` on
+    process 0 (the only one that writes).
+    """
+    measured = json_round_trip(check.measure(ctx), check.id)
     verdict = check.judge(measured)
     if not isinstance(verdict, Verdict):
         raise PluginError(f"check {check.id}: judge returned a {type(verdict).__name__}, not a sims.verdict.Verdict")
@@ -285,7 +385,9 @@ class Registry(Mapping):
         wanted = [s.strip() for s in items if s.strip()]
         unknown = [s for s in wanted if s.upper() not in by_upper]
         if unknown or not wanted:
-            raise InputError(f"unknown statement id(s) {unknown or only!r} in --only; choose from {', '.join(self)}")
+            broken = [f"{e.source}: {e.error}" for e in self._entries.values() if e.error and e.source != "built-in"]
+            raise InputError(f"unknown statement id(s) {unknown or only!r} in --only; choose from {', '.join(self)}"
+                             + (f". A plug-in failed to load, which may be why: {'; '.join(broken)}" if broken else ""))
         chosen = {by_upper[s.upper()] for s in wanted}
         return [sid for sid in self if sid in chosen]
 
@@ -346,7 +448,8 @@ def _entry_from_module(mod, source: str, statement=None) -> Entry:
 
 def _error_entry(label: str, source: str, exc: BaseException) -> Entry:
     msg = str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
-    return Entry(label, None, None, source, (), msg)
+    where = "" if isinstance(exc, PluginError) else last_frame(exc)
+    return Entry(label, None, None, source, (), msg + (f" (at {where})" if where else ""))
 
 
 def _load_plugin_spec(spec: str) -> Entry:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from hmin.sims.errors import InputError
 from hmin.sims.progress import log
-from hmin.sims.registry import PRESETS, Entry, Registry, measure_and_judge, plot_check, registry
+from hmin.sims.registry import PRESETS, Entry, Registry, last_frame, measure_and_judge, plot_check, registry
 from hmin.sims.store import atomic_write_json, to_jsonable
 
 __all__ = ["FRESH_SEEDS", "run_confirmation", "run_verify", "parse_only", "parse_seeds", "exit_status", "combine_verdicts", "summarise_symbolic",
@@ -193,8 +193,9 @@ def _measure(entry: Entry, preset: str, outdir: Path, seed: int) -> dict:
             raise RuntimeError(entry.error or f"statement {entry.id} has no check")
         part["verdict"], part["measured"] = measure_and_judge(entry.check, entry.context(preset, outdir, seed))
     except Exception as e:  # noqa: BLE001 - recorded and reported, never hidden
-        part["error"] = str(e) if entry.check is None else f"{type(e).__name__}: {e}"
-        part["traceback"] = "" if entry.check is None else traceback.format_exc(limit=6)
+        where = "" if entry.check is None else last_frame(e)
+        part["error"] = str(e) if entry.check is None else f"{type(e).__name__}: {e}" + (f" (at {where})" if where else "")
+        part["traceback"] = "" if entry.check is None else traceback.format_exc(limit=12)
     part["wall_s"] = time.perf_counter() - t0
     return part
 
