@@ -55,6 +55,7 @@ from hmin.sims.verdict import Verdict
 __all__ = [
     "PRESETS",
     "ENTRY_POINT_GROUP",
+    "FIELD_SOURCE",
     "Check",
     "CheckContext",
     "Entry",
@@ -501,7 +502,8 @@ _BUILTIN: Registry | None = None
 
 
 def builtin_registry() -> Registry:
-    """The statements shipped with hmin: ``theory`` statements joined with ``sims.checks`` checks.
+    """The statements shipped with hmin: ``theory`` statements joined with ``sims.checks`` checks, and the field's
+    published theorems of ``hmin.sims.zoo`` (source "field ...", the report card's field section).
 
     A statement without a check, a check without a statement, or a check module that fails to import
     becomes an error row (``Entry.error``): ``verify`` still runs the others and reports it, and the
@@ -549,12 +551,38 @@ def builtin_registry() -> Registry:
         guess = guess[0] + str(int(guess[1:])) if guess[1:].isdigit() else name
         entries.setdefault(guess, Entry(guess, statements.get(guess), None, "built-in", (),
                                         f"hmin.sims.checks.{name} failed to import: {type(e).__name__}: {e}"))
+    for entry in _field_entries():
+        if entry.id in entries:
+            entry = dataclasses.replace(entry, check=None, error=f"statement id {entry.id!r} of the field is already taken")
+        entries[entry.id] = entry
     for sid, st in statements.items():
         if sid not in entries:
             entries[sid] = Entry(sid, st, None, "built-in", (), f"statement {sid} has no check in sims/checks "
                                  "(no module there defines CHECK with this id)")
     _BUILTIN = Registry(entries.values())
     return _BUILTIN
+
+
+#: the ``source`` of the field's statements (published theorems shipped in ``hmin.sims.zoo``)
+FIELD_SOURCE = "field"
+
+
+def _field_entries() -> list[Entry]:
+    """The published theorems of ``hmin.sims.zoo`` (each module a complete plug-in), source "field <module>";
+    a module that fails to load is an error row, never hidden."""
+    import hmin.sims.zoo as zoo_pkg
+
+    out = []
+    for info in pkgutil.iter_modules(zoo_pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        modname = f"{zoo_pkg.__name__}.{info.name}"
+        source = f"{FIELD_SOURCE} {modname}"
+        try:
+            out.append(_entry_from_module(importlib.import_module(modname), source))
+        except Exception as e:  # noqa: BLE001 - an error row
+            out.append(_error_entry(f"field:{info.name}", source, e))
+    return out
 
 
 def registry(plugins: Iterable[str] = (), *, entry_points: bool = True) -> Registry:
