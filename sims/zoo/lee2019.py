@@ -170,7 +170,7 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     from hmin.sims.plotting import plt, save
 
     fig, ax = plt().subplots(figsize=(6, 4))
-    for act, c in (("tanh", "C0"), ("relu", "C3")):
+    for act, c in (("tanh", "tab:blue"), ("relu", "tab:red")):
         rr = sorted((r for r in measured["rows"] if r["activation"] == act), key=lambda r: r["width"])
         if rr:
             ax.loglog([r["width"] for r in rr], [np.sqrt(np.mean(np.square(r["deviation"]))) for r in rr], "o-",
