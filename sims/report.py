@@ -105,16 +105,17 @@ def _role(s: dict) -> str:
 def summary_table(results: dict, ids=None) -> str:
     """A plain-text report card for the terminal."""
     multi = any(results.get(i, {}).get("combined") for i in _ids(results, ids))
-    lines = [f"{'id':6s} {'kind':8s} {'symbolic':10s} {'numeric':13s}" + (f" {'seeds':24s}" if multi else "")
+    w = max([6] + [len(i) for i in _ids(results, ids)])
+    lines = [f"{'id':{w}s} {'kind':8s} {'symbolic':10s} {'numeric':13s}" + (f" {'seeds':24s}" if multi else "")
              + f" {'time':>7s}  title"]
     for i in _ids(results, ids):
         r = results[i]
         wall = sum(float(s.get("wall_s") or 0) for s in r.get("seeds", {}).values()) or float(r.get("wall_s") or 0)
-        lines.append(f"{i:6s} {r.get('kind', '-'):8s} {r.get('symbolic', {}).get('status', '-'):10s} "
+        lines.append(f"{i:{w}s} {r.get('kind', '-'):8s} {r.get('symbolic', {}).get('status', '-'):10s} "
                      f"{r.get('verdict', '-'):13s}" + (f" {_stability(r)[:24]:24s}" if multi else "")
                      + f" {wall:6.1f}s  {r.get('title', '')}")
         if r.get("status") == "error":
-            lines.append(f"       error: {r.get('error')}")
+            lines.append(f"{'':{w}s} error: {r.get('error')}")
     return "\n".join(lines)
 
 
