@@ -29,13 +29,14 @@ def test_arccos_kernel_published_values():
 
 @pytest.mark.parametrize("activation", ["relu", "erf"])
 def test_dual_against_monte_carlo(activation):
-    """E[sigma(u) sigma(u')] and E[sigma'(u) sigma'(u')] against 4e6 Gaussian samples (an independent oracle)."""
+    """E[sigma(u) sigma(u')] and E[sigma'(u) sigma'(u')] against 1e6 Gaussian samples (an independent oracle;
+    standard error about 1e-3)."""
     from scipy.special import erf
 
     a, b, c = 0.7, 1.3, 0.5
     rng = np.random.default_rng(0)
     L = np.linalg.cholesky(np.array([[a, c], [c, b]]))
-    u = rng.standard_normal((4_000_000, 2)) @ L.T
+    u = rng.standard_normal((1_000_000, 2)) @ L.T
     if activation == "relu":
         s, ds = np.maximum(u, 0), (u > 0).astype(float)
     else:
@@ -111,7 +112,11 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
+#: the default suite runs the two cheap shallow ReLU cases; erf and the deep net run with -m slow
+_FAST = ("shallow relu, ntk", "shallow relu, first layer only")
+
+
+@pytest.mark.parametrize("case", [c if c in _FAST else pytest.param(c, marks=pytest.mark.slow) for c in CASES])
 def test_empirical_gram_converges_at_the_inverse_sqrt_width_rate(case):
     """log(error) on log(width): fitted slope within [-0.65, -0.35] around the predicted -1/2 (CLT), and the
     error itself small at the widest width. A planted wrong kernel (NTK without the first-layer block) does
@@ -119,7 +124,7 @@ def test_empirical_gram_converges_at_the_inverse_sqrt_width_rate(case):
     model_fn, get, wrt = CASES[case]
     X = np.random.default_rng(3).normal(size=(5, 3))
     widths = [64, 256, 1024, 4096] if not case.startswith("mlp") else [64, 256, 1024]
-    errs = _errors(model_fn, widths, get, wrt, 16, X)
+    errs = _errors(model_fn, widths, get, wrt, 12, X)
     slope = fit_loglog_slope(widths, errs)["slope"]
     assert -0.65 <= slope <= -0.35, (slope, errs)
     if case == "shallow relu, ntk":

@@ -88,7 +88,7 @@ class Settings:
 
 
 SETTINGS = {
-    "quick": Settings(seeds=2, n=8, n_test=4, widths=(32, 128, 512), steps=40, relu_arm=False),
+    "quick": Settings(seeds=2, n=8, n_test=4, widths=(32, 128, 512), steps=20, relu_arm=False),
     "default": Settings(),
     "full": Settings(seeds=16, widths=(64, 256, 1024, 4096, 16384), steps=1000),
 }
