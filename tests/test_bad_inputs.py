@@ -152,6 +152,9 @@ CASES = [
     ("statements", "unknown-id", ["statements", "T99"], r"unknown statement id"),
     ("statements", "plugin-missing", ["statements", "--plugin", "{d}/no_such_plugin.py"], r"no_such_plugin"),
     ("statements", "unknown-option", ["statements", "--bogus"], r"unrecognized arguments: --bogus"),
+    ("check-plugin", "missing-file", ["check-plugin", "{d}/no_such_plugin.py"], r"no_such_plugin.py: no such file"),
+    ("check-plugin", "bad-preset", ["check-plugin", "{afile}", "--preset", "huge"], r"invalid choice: 'huge'"),
+    ("check-plugin", "unknown-option", ["check-plugin", "x.py", "--bogus"], r"unrecognized arguments: --bogus"),
 ]
 
 ALL_CASES = [
