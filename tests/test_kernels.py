@@ -143,3 +143,27 @@ def test_deep_relu_gram_converges_wide(depth):
     errs = _errors(lambda w: mlp(4, w, depth, activation="relu"), widths, "ntk", None, 16, X)
     slope = fit_loglog_slope(widths, errs)["slope"]
     assert -0.65 <= slope <= -0.35, (slope, errs)
+
+
+def test_unit_sphere_closed_form_is_exact_on_planted_pairs():
+    """Issue 19: with geodesic planting the unit-sphere formula of the example (RELU1) is the kernel of the actual
+    set up to round-off, where straight-line planting put the moved point off the sphere and lambda_min off by ~1.2x."""
+    from hmin.sims.data import planted_pair, uniform_sphere
+
+    def unit_formula(X):  # (1/d)[(sin t + (pi - t) cos t)/(2 pi) + cos t (pi - t)/(2 pi)], unit vectors assumed
+        d = X.shape[1]
+        c = np.clip(X @ X.T, -1, 1)
+        t = 2 * np.arcsin(np.clip(np.linalg.norm(X[:, None] - X[None], axis=-1) / 2, 0, 1))
+        return ((np.sin(t) + (np.pi - t) * c) / (2 * np.pi) + c * (np.pi - t) / (2 * np.pi)) / d
+
+    base = uniform_sphere(8, 8, key=jax.random.PRNGKey(0))
+    for h in (1e-5, 1e-3):
+        X = planted_pair(base, h).X
+        lam_true = np.linalg.eigvalsh(np.asarray(kernels.shallow_kernel(X)))[0]
+        assert np.linalg.eigvalsh(unit_formula(X))[0] / lam_true == pytest.approx(1.0, abs=1e-6)
+    # the planted wrong answer: the old straight-line move (norm 1 - O(eps h)) breaks the unit formula
+    i, j = planted_pair(base, 1e-3).info["pair"]
+    Xs = base.X.copy()
+    Xs[j] = Xs[i] + 1e-3 * (Xs[j] - Xs[i]) / np.linalg.norm(Xs[j] - Xs[i])
+    ratio = np.linalg.eigvalsh(unit_formula(Xs))[0] / np.linalg.eigvalsh(np.asarray(kernels.shallow_kernel(Xs)))[0]
+    assert abs(ratio - 1) > 0.05
