@@ -60,6 +60,7 @@ import sympy as sp
 from hmin import theory
 from hmin.sims.data import planted_pair, uniform_sphere
 from hmin.sims.diagnostics import gram
+from hmin.sims.kernels import shallow_kernel
 from hmin.sims.models import shallow
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, VIOLATED, Verdict, band_verdict, fit_loglog_slope, worst
@@ -77,21 +78,14 @@ NTK_ANGLE = (sp.sin(_t) + (sp.pi - _t) * sp.cos(_t)) / (2 * sp.pi) + sp.cos(_t) 
 
 
 def ntk_matrix(X: np.ndarray) -> np.ndarray:
-    """The infinite-width NTK matrix of hmin's shallow ReLU net on unit vectors X (closed form, float64).
+    """The infinite-width NTK matrix of hmin's shallow ReLU net on X (`hmin.sims.kernels`, float64).
 
     Example:
         >>> K = ntk_matrix(np.eye(2))      # orthogonal unit vectors, d = 2
         >>> round(float(K[0, 0]), 6), round(float(K[0, 1]), 6)
         (0.5, 0.079577)
     """
-    X = np.asarray(X, dtype=np.float64)
-    d = X.shape[1]
-    c = np.clip(X @ X.T, -1.0, 1.0)
-    # the angle from differences, accurate for close pairs: theta = 2 arcsin(||x - x'|| / 2)
-    diff = np.linalg.norm(X[:, None, :] - X[None, :, :], axis=-1)
-    th = 2.0 * np.arcsin(np.clip(diff / 2.0, 0.0, 1.0))
-    k = (np.sin(th) + (np.pi - th) * c) / (2 * np.pi) + c * (np.pi - th) / (2 * np.pi)
-    return k / d
+    return np.asarray(shallow_kernel(np.asarray(X, dtype=np.float64), activation="relu", get="ntk"))
 
 
 def _symbolic_checks() -> list:

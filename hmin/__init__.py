@@ -7,6 +7,7 @@ The public face. Everything a notebook, a script or a plug-in needs is one attri
     hmin.min_pairwise_distance(X).h_min      # geometry
     hmin.select(X, k=100)                    # a uniform subset with its certificate
     hmin.train_and_measure(model, X, Y)      # GD with the theory's diagnostics
+    hmin.model_kernel(model, X)              # the closed-form infinite-width NTK (hmin.kernels)
     hmin.run_verify(only="T1")               # the report card, from a library call
 
 Names are imported on first use, so ``import hmin`` costs nothing (no JAX, no sympy) until one is
@@ -36,6 +37,8 @@ __all__ = [
     "select", "greedy_maxmin", "maxmin_certificate", "Selection",
     # data
     "PointSet", "planted_pair",
+    # closed-form infinite-width kernels and the empirical Gram
+    "kernels", "shallow_kernel", "mlp_kernel", "model_kernel", "arccos_kernel", "gram",
 ]
 
 #: public name -> the module that defines it
@@ -53,6 +56,8 @@ _LAZY = {
     "select": "hmin.sims.select", "greedy_maxmin": "hmin.sims.select", "maxmin_certificate": "hmin.sims.select",
     "Selection": "hmin.sims.select",
     "PointSet": "hmin.sims.data", "planted_pair": "hmin.sims.data",
+    "shallow_kernel": "hmin.sims.kernels", "mlp_kernel": "hmin.sims.kernels", "model_kernel": "hmin.sims.kernels",
+    "arccos_kernel": "hmin.sims.kernels", "gram": "hmin.sims.diagnostics",
 }
 
 
@@ -73,6 +78,8 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(_LAZY[name]), name)
     if name in ("sims", "theory"):
         return importlib.import_module(f"hmin.{name}")
+    if name == "kernels":
+        return importlib.import_module("hmin.sims.kernels")
     raise AttributeError(f"module 'hmin' has no attribute {name!r}")
 
 

@@ -5,8 +5,10 @@ packages ``hmin.sims`` and ``hmin.theory`` and of each of their modules whose na
 Modules without ``__all__`` (the command line ``sims.cli`` and ``sims.commands.*``, the numeric
 checks ``sims.checks.*``, which ``docs/statements.md`` documents) are not part of it.
 
-For each public name: its kind, its signature and the first paragraph of its docstring (for a
-constant: the ``#:`` comment above its assignment). ``tests/test_reference.py`` fails when the
+For each public name: its kind, its signature and its whole docstring: the first paragraph on the
+name's line, the rest (arguments, returns, examples, math) in a block below it, as pdoc and Sphinx
+autodoc render it (for a constant: the ``#:`` comment above its assignment). Each module's whole
+docstring heads its section. ``tests/test_reference.py`` fails when the
 committed ``docs/api.md`` is stale or misses a public name. Regenerate with
 ``python tools/reference.py`` (``make docs``).
 
@@ -24,7 +26,7 @@ import inspect
 import pkgutil
 import re
 
-__all__ = ["PACKAGES", "public_modules", "public_names", "api_markdown", "first_paragraph"]
+__all__ = ["PACKAGES", "public_modules", "public_names", "api_markdown", "first_paragraph", "rest_of_doc"]
 
 #: The packages whose public API is documented.
 PACKAGES = ("hmin.sims", "hmin.theory")
@@ -77,6 +79,28 @@ def first_paragraph(doc: str | None) -> str:
         return ""
     doc = inspect.cleandoc(doc)
     return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+def rest_of_doc(doc: str | None) -> str:
+    """Everything of a docstring after its first paragraph (arguments, returns, examples), dedented.
+
+    Example:
+        >>> rest_of_doc("Sum two numbers.\\n\\n    Args:\\n        a: first.")
+        'Args:\\n    a: first.'
+    """
+    if not doc:
+        return ""
+    doc = inspect.cleandoc(doc)
+    parts = doc.split("\n\n", 1)
+    return parts[1].strip("\n") if len(parts) > 1 else ""
+
+
+def _block(text: str, indent: str = "  ") -> list[str]:
+    """``text`` as a fenced block indented under a list item (nothing when empty)."""
+    if not text.strip():
+        return []
+    fence = "````" if "```" in text else "```"
+    return ["", indent + fence + "text"] + [(indent + ln).rstrip() for ln in text.splitlines()] + [indent + fence, ""]
 
 
 def _comment_doc(module, name: str, _depth: int = 0) -> str:
@@ -144,6 +168,8 @@ def _entry(modname: str, module, name: str) -> list[str]:
         head = f"- {kind} **`{name}{sig}`**{reexport}" if "`" not in sig else f"- {kind} **{name}**{reexport}"
         doc = first_paragraph(inspect.getdoc(obj))
     lines = [head + (f": {doc}" if doc else ": (no docstring)")]
+    if kind in ("class", "exception", "function") and (home == modname or not reexport):
+        lines += _block(rest_of_doc(inspect.getdoc(obj)))
     if kind in ("class", "exception") and home == modname:
         lines += _members(obj)
     return lines
@@ -160,12 +186,13 @@ def _members(cls) -> list[str]:
         elif isinstance(attr, (staticmethod, classmethod)) or inspect.isfunction(attr):
             fn = attr.__func__ if isinstance(attr, (staticmethod, classmethod)) else attr
             out.append(f"  - method `{name}{_signature(fn)}`: {first_paragraph(fn.__doc__) or '(no docstring)'}")
+            out += _block(rest_of_doc(fn.__doc__), "    ")
     return out
 
 
 def api_markdown(packages=PACKAGES) -> str:
-    """The API reference as Markdown: per public module, its first docstring paragraph, then every name of
-    its ``__all__`` with its kind, signature and first docstring paragraph.
+    """The API reference as Markdown: per public module, its docstring, then every name of its ``__all__``
+    with its kind, signature and whole docstring (first paragraph on the line, the rest in a block).
 
     Deterministic: memory addresses are removed from signatures and values.
     """
@@ -183,6 +210,9 @@ def api_markdown(packages=PACKAGES) -> str:
         doc = first_paragraph(module.__doc__)
         if doc:
             out += [doc, ""]
+        rest = rest_of_doc(module.__doc__)
+        if rest:
+            out += ["<details><summary>module documentation</summary>", ""] + _block(rest, "") + ["</details>", ""]
         for name in module.__all__:
             out += _entry(m, module, name)
         out.append("")

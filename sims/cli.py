@@ -26,6 +26,7 @@ COMMANDS = {
     "run": "hmin.sims.commands.run",
     "verify": "hmin.sims.commands.verify",
     "statements": "hmin.sims.commands.statements",
+    "check-plugin": "hmin.sims.commands.check_plugin",
     "train": "hmin.sims.commands.train",
     "attack": "hmin.sims.commands.attack",
 }
@@ -38,6 +39,7 @@ measured GD trajectories (JAX).
 
   hmin verify                 every theorem check; writes report.md/html, results.json, figures
   hmin statements [ID]        the statements checked: the list, or one in full
+  hmin check-plugin FILE      run the statement contract on a plug-in of your own (docs/plugins.md)
   hmin run planted-pair       GD slowdown vs h_min on a planted close pair (T3, T4, T6)
   hmin geometry POINTS.npy    h_min, q_X = h_min/2, fill distance, mesh ratio of a point set
   hmin select POINTS.npy --k  a uniform subset (greedy max-min) with its T10 certificate

@@ -30,6 +30,8 @@ __all__ = [
     "poisson_disk",
     "planted_pair",
     "planted_cluster",
+    "DOMAINS",
+    "in_domain",
     "make_targets",
     "unit_ball_volume",
 ]
@@ -50,7 +52,8 @@ class PointSet:
         X: (N, d) float64 points.
         pi_max: an upper bound on the density (exact where the docstring says so); None if none.
         pi_bar: a lower bound on the density on the region where it applies; None if none.
-        domain: "cube", "ball", "sphere", "mixture", "lattice", "poisson", ...
+        domain: the region the points lie in, one of `DOMAINS` ("cube", "ball", "sphere", "mixture", "lattice",
+            "poisson", or "" for no claim); `in_domain` tests the claim, and every generator keeps it true.
         info: anything else (the planted pair, cluster indices, the mixture's parameters).
     """
 
@@ -163,13 +166,80 @@ def _nearest_other(X: np.ndarray, i: int) -> int:
     return int(np.argmin(dist))
 
 
+def _on_sphere(X: np.ndarray) -> bool:
+    return bool(np.all(np.abs(np.linalg.norm(X, axis=1) - 1.0) <= 1e-12))
+
+
+def _in_cube(ps: "PointSet") -> bool:
+    side = float(ps.info.get("side", 1.0))
+    return bool(np.all((ps.X >= 0.0) & (ps.X <= side)))
+
+
+def _in_ball(ps: "PointSet") -> bool:
+    return bool(np.all(np.linalg.norm(ps.X, axis=1) <= float(ps.info.get("radius", 1.0)) * (1 + 1e-12)))
+
+
+def _on_lattice(ps: "PointSet") -> bool:
+    h = float(ps.info.get("spacing", 1.0))
+    q = ps.X / h
+    return bool(np.all(np.abs(q - np.round(q)) <= 1e-9) and np.all(ps.X >= -1e-12))
+
+
+def _poisson(ps: "PointSet") -> bool:
+    from hmin.sims.geometry import min_pairwise_distance
+
+    r = float(ps.info.get("radius", 0.0))
+    return bool(np.all((ps.X >= 0.0) & (ps.X <= 1.0)) and float(min_pairwise_distance(ps.X).h_min) >= r * (1 - 1e-12))
+
+
+#: domain name -> the test that a `PointSet` lies in it (what a generator's ``domain`` claims); "" and
+#: "mixture" (all of R^d) claim nothing
+DOMAINS = {
+    "": lambda ps: True,
+    "mixture": lambda ps: True,
+    "cube": _in_cube,
+    "ball": _in_ball,
+    "sphere": lambda ps: _on_sphere(ps.X),
+    "lattice": _on_lattice,
+    "poisson": _poisson,
+}
+
+
+def in_domain(points: PointSet) -> bool:
+    """Whether the points lie in the domain their ``domain`` field claims (`DOMAINS`).
+
+    Example:
+        >>> import jax
+        >>> ps = uniform_sphere(5, 3, key=jax.random.PRNGKey(0))
+        >>> in_domain(ps), in_domain(planted_pair(ps, 1e-3))
+        (True, True)
+    """
+    if points.domain not in DOMAINS:
+        raise InputError(f"unknown domain {points.domain!r}; known: {sorted(DOMAINS)}")
+    return DOMAINS[points.domain](points)
+
+
+def _keep_claim(base: PointSet, moved: PointSet, how: str) -> PointSet:
+    """``moved`` with the base's domain claim when it still holds, else with no claim (and why in info)."""
+    if in_domain(moved):
+        return moved
+    info = dict(moved.info)
+    info["domain_dropped"] = f"{base.domain!r}: {how}"
+    return dataclasses.replace(moved, domain="", pi_max=None, pi_bar=None, info=info)
+
+
 def planted_pair(points: PointSet | np.ndarray, eps: float, *, i: int = 0, j: int | None = None) -> PointSet:
     """Move one point so that the pair (i, j) is at distance exactly ``eps``; nothing else changes.
 
-    Point j (default: i's nearest neighbour) moves along the segment towards x_i to
-    x_i + eps (x_j - x_i)/||x_j - x_i||.  The pair is then the unique closest pair provided
-    eps < h_min(base) / 2 (every other distance from the moved point is >= h_base - eps > eps);
-    otherwise an InputError says so.
+    Point j (default: i's nearest neighbour) moves towards x_i until ||x_i - x_j|| = eps (Euclidean).
+    On the unit sphere (``domain="sphere"``, or unit-norm points given as an array) it moves along the
+    great circle through x_i and x_j, to x_i cos(phi) + t sin(phi) with t the unit tangent at x_i towards
+    x_j and phi = 2 arcsin(eps/2), so the moved point stays on the sphere (norm 1 up to round-off) and the
+    chord is eps. Elsewhere it moves along the segment, to x_i + eps (x_j - x_i)/||x_j - x_i|| (inside a
+    convex domain: cube, ball). The pair is then the unique closest pair provided eps < h_min(base) / 2
+    (every other distance from the moved point is >= h_base - eps > eps); otherwise an InputError says so.
+    The result claims the base's ``domain`` only where it still holds (`in_domain`; a lattice or a
+    Poisson-disk set does not stay one); otherwise ``domain`` is "" and ``info["domain_dropped"]`` says why.
     """
     X0 = points.X if isinstance(points, PointSet) else _np(points)
     X = X0.copy()
@@ -187,20 +257,30 @@ def planted_pair(points: PointSet | np.ndarray, eps: float, *, i: int = 0, j: in
     if eps >= h_base / 2:
         raise InputError(f"planted distance eps = {eps:g} must be < h_min(base)/2 = {h_base / 2:g} "
                          "for the pair to be the unique closest pair")
-    u = X[j] - X[i]
-    u /= np.linalg.norm(u)
-    X[j] = X[i] + eps * u
+    sphere = (points.domain == "sphere") if isinstance(points, PointSet) else _on_sphere(X0)
+    if sphere:
+        xi = X[i] / np.linalg.norm(X[i])
+        t = X[j] - (X[j] @ xi) * xi      # the tangent at x_i towards x_j
+        t /= np.linalg.norm(t)
+        phi = 2.0 * np.arcsin(eps / 2.0)
+        X[j] = np.cos(phi) * xi + np.sin(phi) * t
+    else:
+        u = X[j] - X[i]
+        u /= np.linalg.norm(u)
+        X[j] = X[i] + eps * u
     info = dict(getattr(points, "info", {}) or {})
     info.update({"pair": (int(i), int(j)), "eps": float(eps), "h_min_base": h_base})
-    base = points if isinstance(points, PointSet) else PointSet(X0)
-    return dataclasses.replace(base, X=X, info=info)
+    base = points if isinstance(points, PointSet) else PointSet(X0, domain="sphere" if sphere else "")
+    return _keep_claim(base, dataclasses.replace(base, X=X, info=info), "a planted pair moves a point off it")
 
 
 @uses_float64
 def planted_cluster(points: PointSet | np.ndarray, i: int, size: int, H: float, *, key) -> PointSet:
     """Move ``size`` points (i's nearest neighbours) uniformly into the ball of radius H around x_i.
 
-    The moved indices form the cluster D_{i,H} of T4 (all within distance H of x_i).
+    The moved indices form the cluster D_{i,H} of T4 (all within distance H of x_i). The result claims
+    the base's ``domain`` only where the moved points still lie in it (`in_domain`); otherwise ``domain``
+    is "" and ``info["domain_dropped"]`` says why (the ball around x_i leaves a sphere, and may leave a cube).
     """
     X = (points.X if isinstance(points, PointSet) else _np(points)).copy()
     n, d = X.shape
@@ -216,7 +296,7 @@ def planted_cluster(points: PointSet | np.ndarray, i: int, size: int, H: float, 
     info = dict(getattr(points, "info", {}) or {})
     info.update({"cluster_center": int(i), "cluster": members.astype(int).tolist(), "H": float(H)})
     base = points if isinstance(points, PointSet) else PointSet(X)
-    return dataclasses.replace(base, X=X, info=info)
+    return _keep_claim(base, dataclasses.replace(base, X=X, info=info), "the cluster's ball around x_i leaves it")
 
 
 def smooth_function(X: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from hmin.sims.errors import InputError
 from hmin.sims.models import Model
 from hmin.sims.precision import uses_float64
 
-__all__ = ["make_loss", "jacobian", "gram", "gram_eigh", "sharpness", "hessian_dense", "check_psd", "relative_change", "one_blas_thread"]
+__all__ = ["make_loss", "param_paths", "jacobian", "gram", "gram_eigh", "sharpness", "hessian_dense", "check_psd", "relative_change", "one_blas_thread"]
 
 
 def make_loss(model: Model, loss: str = "mse") -> Callable:
@@ -43,9 +43,45 @@ def make_loss(model: Model, loss: str = "mse") -> Callable:
     raise InputError(f"unknown loss {loss!r}; choose 'mse' or 'ce'")
 
 
-@functools.partial(jax.jit, static_argnames=("model", "chunk"))
+def param_paths(params) -> list[str]:
+    """The path of every leaf of a parameter pytree, as "key/key/..." strings (what ``wrt`` selects).
+
+    Example:
+        >>> from hmin.sims.models import mlp
+        >>> import jax
+        >>> param_paths(mlp(2, 4, 2).init(jax.random.PRNGKey(0)))
+        ['Ws/0', 'Ws/1', 'w']
+    """
+    leaves = jax.tree_util.tree_flatten_with_path(params)[0]
+    return ["/".join(str(getattr(k, "key", getattr(k, "idx", getattr(k, "name", k)))) for k in path)
+            for path, _ in leaves]
+
+
+def _split_params(params, wrt):
+    """(selected leaves, a function that rebuilds params from them) for a ``wrt`` filter of path prefixes."""
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    paths = param_paths(params)
+    if wrt is None:
+        return leaves, lambda sel: jax.tree_util.tree_unflatten(treedef, sel)
+    prefixes = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    chosen = [i for i, p in enumerate(paths) if any(p == q or p.startswith(q + "/") for q in prefixes)]
+    unknown = [q for q in prefixes if not any(p == q or p.startswith(q + "/") for p in paths)]
+    if unknown or not chosen:
+        raise InputError(f"wrt {list(unknown or prefixes)} selects no parameter; the parameters are {paths}")
+
+    def rebuild(sel):
+        full = list(leaves)
+        for i, leaf in zip(chosen, sel):
+            full[i] = leaf
+        return jax.tree_util.tree_unflatten(treedef, full)
+
+    return [leaves[i] for i in chosen], rebuild
+
+
+@functools.partial(jax.jit, static_argnames=("model", "chunk", "wrt"))
 @uses_float64
-def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None) -> jax.Array:
+def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None,
+             wrt: str | tuple[str, ...] | None = None) -> jax.Array:
     """J(theta) of shape (N k, P): row (i, c) is grad_theta f_c(x_i; theta) (flattened params).
 
     Per-example: ``vmap`` over points of the reverse-mode Jacobian of the single-point output, so
@@ -53,11 +89,22 @@ def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None) ->
     push every row's cotangent through all N points: N times the work).  ``chunk`` computes the
     rows a chunk of points at a time (``lax.map``), bounding memory when N is large (the
     neural-tangents lesson).
+
+    Args:
+        model, params, X: the model, its parameters and the (N, d) points.
+        chunk: rows computed this many points at a time (must divide N).
+        wrt: a parameter filter: a path prefix or a tuple of them (`param_paths`: "W" is the first layer of
+            ``shallow``, "Ws/0" of ``mlp``); only those parameters are differentiated (the others are held
+            fixed), so P counts only them. None: every parameter.
+
+    Returns:
+        (N k, P) array in the parameters' dtype.
     """
-    flat, unravel = ravel_pytree(params)
+    sel, rebuild = _split_params(params, wrt)
+    flat, unravel = ravel_pytree(sel)
 
     def point_rows(x):  # (k, P)
-        return jax.jacrev(lambda th: model.apply(unravel(th), x[None, :])[0])(flat)
+        return jax.jacrev(lambda th: model.apply(rebuild(unravel(th)), x[None, :])[0])(flat)
 
     def rows(Xc):
         return jax.vmap(point_rows)(Xc).reshape(-1, flat.size)
@@ -71,11 +118,29 @@ def jacobian(model: Model, params, X: jax.Array, *, chunk: int | None = None) ->
     return Js.reshape(n * model.k, flat.size)
 
 
-@functools.partial(jax.jit, static_argnames=("model", "chunk"))
+@functools.partial(jax.jit, static_argnames=("model", "chunk", "wrt"))
 @uses_float64
-def gram(model: Model, params, X: jax.Array, *, chunk: int | None = None) -> jax.Array:
-    """The empirical NTK Gram matrix G = J J^T, shape (N k, N k), in float64."""
-    J = jacobian(model, params, X, chunk=chunk).astype(jnp.float64)
+def gram(model: Model, params, X: jax.Array, *, chunk: int | None = None,
+         wrt: str | tuple[str, ...] | None = None) -> jax.Array:
+    """The empirical NTK Gram matrix G = J J^T, shape (N k, N k), in float64.
+
+    Args:
+        model, params, X: the model, its parameters and the (N, d) points.
+        chunk: see `jacobian`.
+        wrt: a parameter filter (see `jacobian`): ``wrt="W"`` is the Gram of the first layer of ``shallow``
+            alone, whose infinite-width limit is ``sims.kernels.shallow_kernel(..., get="ntk_first_layer")``.
+
+    Returns:
+        (N k, N k) float64 array; at width m it is within O(1/sqrt(m)) of `sims.kernels.model_kernel`.
+
+    Example:
+        >>> import jax, numpy as np
+        >>> from hmin.sims.models import shallow
+        >>> m = shallow(2, 8, activation="relu"); p = m.init(jax.random.PRNGKey(0)); X = np.eye(2)
+        >>> bool(np.allclose(gram(m, p, X), gram(m, p, X, wrt="W") + gram(m, p, X, wrt="a")))
+        True
+    """
+    J = jacobian(model, params, X, chunk=chunk, wrt=wrt).astype(jnp.float64)
     return J @ J.T
 
 

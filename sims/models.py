@@ -7,7 +7,7 @@ A :class:`Model` is a pair of pure functions, ``init(key) -> params`` and
 Scaling is the NTK/"1/sqrt(fan_in)" convention: weights are N(0, 1) and every matrix product is
 divided by sqrt(fan_in), so widths can be compared at equal learning rates.
 
-Activations: tanh, sigmoid, softplus, GELU (erf form), SiLU are real-analytic; ReLU is not and is
+Activations: tanh, sigmoid, softplus, GELU (erf form), SiLU, erf are real-analytic; ReLU is not and is
 flagged ``analytic=False``: it is the counterexample the analyticity hypotheses must reject.
 """
 
@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.special
 
 from hmin.sims.errors import InputError
 
@@ -43,9 +44,10 @@ ACTIVATIONS: dict[str, Callable] = {
     "gelu": lambda x: jax.nn.gelu(x, approximate=False),
     "silu": jax.nn.silu,
     "relu": jax.nn.relu,
+    "erf": jax.scipy.special.erf,
 }
 #: activation name -> whether it is real-analytic (ReLU is not: the counterexample of T7/T8).
-ANALYTIC = {"tanh": True, "sigmoid": True, "softplus": True, "gelu": True, "silu": True, "relu": False}
+ANALYTIC = {"tanh": True, "sigmoid": True, "softplus": True, "gelu": True, "silu": True, "relu": False, "erf": True}
 
 Params = Any
 

@@ -36,9 +36,9 @@ __all__ = [
 
 #: What each kind of statement is.
 KIND_MEANING = {
-    "EXACT": "the paper's own formula, or an identity",
-    "OURS": "this project's formalisation of the paper's message (never the paper's wording)",
-    "QUESTION": "a reviewers' question answered by measurement (no symbolic side)",
+    "EXACT": "the named paper's own formula, or an identity",
+    "OURS": "a formalisation (by hmin, or by a plug-in's author) of the named paper's message, never its wording",
+    "QUESTION": "a question answered by measurement (no symbolic side)",
 }
 
 #: Section heading of each symbolic role (`theory.Role` value), in the order they are printed.
@@ -70,16 +70,21 @@ authors published no code; the statements below are hmin's precise formalisation
   **mu = (2/N) lambda_min(G)**, so that ||grad L||^2 >= mu L (T3).
 - Normalisation **tau_eps(z) = z / sqrt(||z||^2 + eps^2)**, eps > 0 (a real-analytic RMSNorm).
 - V_d = pi^(d/2) / Gamma(d/2 + 1), the volume of the unit ball in R^d.
-- Architectures: shallow f(x) = a^T sigma(W x) / sqrt(m); deep MLP; residual
+- Architectures (weights N(0, 1), no biases, every product divided by sqrt(fan_in): the NTK
+  parameterisation of `sims.models`, and of the closed forms in `sims.kernels`): shallow
+  f(x) = a^T sigma(W x / sqrt(d)) / sqrt(m), W of shape (m, d); deep MLP
+  z_l = sigma(W_l z_{l-1} / sqrt(fan_in)), f = w^T z_L / sqrt(m); residual
   z_l = z_{l-1} + (1/L) V_l sigma(U_l tau_eps(z_{l-1})), f = w^T tau_eps(z_L); a small pre-norm
   transformer block. Activations tanh, sigmoid, softplus, GELU, SiLU are analytic; ReLU is not.
 - Eigenvalues that decide a verdict are computed in float64 (`import sims` enables it in JAX).
 
 ## Kinds, roles and verdicts
 
-- **EXACT**: the paper's own formula, or an identity. **OURS**: this project's formalisation of the
-  paper's message, never to be quoted as the paper's wording. **QUESTION**: a reviewers' question
-  answered by measurement (no symbolic side).
+- Each statement speaks for the paper its *paper reference* names: T1..T10 and C1.. for Wang & Gu,
+  a field statement (`hmin.zoo`, docs/field.md) or a plug-in for its own paper. **EXACT**: that
+  paper's own formula, or an identity. **OURS**: a formalisation (by hmin, or by a plug-in's author)
+  of that paper's message, never to be quoted as its wording. **QUESTION**: a question answered by
+  measurement (no symbolic side).
 - The **symbolic side** (sympy, `theory/`) is three-valued: *proved* (sympy, or a short argument
   written out in the result), *disproved* (an explicit counterexample), *unproven* (sympy could not
   close it; always backed by a numeric counterexample search, never shown as proved). Each result
@@ -132,6 +137,10 @@ def statement_line(entry) -> str:
         return f"{entry.id:<9} ERROR     could not be loaded: {entry.error}"
     st = entry.statement
     tail = "" if entry.check is not None else "  [numeric check: not registered]"
+    if entry.source != "built-in":  # a row speaks for its own paper
+        from hmin.sims.report import paper_of
+
+        tail += f"  [paper: {paper_of({'source': entry.source, 'paper_ref': st.paper_ref})}]"
     return f"{entry.id:<9} {st.kind:<9} {st.title}{tail}"
 
 
@@ -250,7 +259,9 @@ def statement_text(entry, *, symbolic: bool = True) -> str:
     st = entry.statement
     out = [f"## {st.id}: {st.title}", ""]
     out.append(f"- **kind:** {st.kind}: {KIND_MEANING.get(st.kind, '')}")
-    out.append(f"- **paper reference:** {st.paper_ref or 'none given'}")
+    from hmin.sims.report import paper_of
+
+    out.append(f"- **paper:** {paper_of({'source': entry.source, 'paper_ref': st.paper_ref})}")
     theory_mod = _module_of(st.checks) if st.checks is not None else None
     where = _repo_path(getattr(theory_mod, "__file__", None)) if theory_mod is not None else None
     if entry.source != "built-in":

@@ -56,6 +56,7 @@ from hmin.sims.precision import uses_float64
 __all__ = [
     "PRESETS",
     "ENTRY_POINT_GROUP",
+    "FIELD_SOURCE",
     "Check",
     "CheckContext",
     "Entry",
@@ -66,6 +67,9 @@ __all__ = [
     "run_check",
     "measure_and_judge",
     "plot_check",
+    "non_json_path",
+    "json_round_trip",
+    "last_frame",
 ]
 
 #: the presets every check gives settings for: smoke test, the report card, paper-grade
@@ -236,14 +240,111 @@ class Entry:
         return [] if self.statement is None else self.statement.symbolic_checks()
 
 
+_JSON_LEAVES = (str, int, float, bool, type(None))
+
+
+def non_json_path(obj: Any, *, strict: bool = True, _path: str = "") -> str | None:
+    """The key path of the first value in ``obj`` that JSON cannot hold, or None when there is none.
+
+    ``strict``: only dicts with string keys, lists, tuples, str, int, float, bool and None (what the
+    contract of ``measure`` asks for; a NumPy array is reported, since a judge would see a list after a JSON
+    round trip). Not strict: NumPy/JAX arrays and scalars and paths are accepted too (`sims.store.to_jsonable`
+    converts them).
+
+    Example:
+        >>> import numpy as np
+        >>> non_json_path({"rows": [{"lam": 1.0}, {"lam": np.ones(2)}]}), non_json_path({"a": [1, 2]})
+        ('rows[1].lam', None)
+        >>> non_json_path({"f": print}, strict=False)
+        'f'
+    """
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            sub = f"{_path}.{k}" if _path else str(k)
+            if not isinstance(k, str):
+                return sub
+            found = non_json_path(v, strict=strict, _path=sub)
+            if found is not None:
+                return found
+        return None
+    if isinstance(obj, (list, tuple)):
+        for n, v in enumerate(obj):
+            found = non_json_path(v, strict=strict, _path=f"{_path}[{n}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(obj, _JSON_LEAVES):
+        return None
+    if not strict:
+        import numpy as np
+
+        if isinstance(obj, (np.generic, Path)) or (hasattr(obj, "__array__") and hasattr(obj, "dtype")
+                                                     and np.asarray(obj).dtype.kind in "biuf"):
+            return None
+    return _path or "<the measurement itself>"
+
+
+def json_round_trip(measured: Any, check_id: str = "") -> Any:
+    """``measured`` as ``results.json`` stores it and reads it back (`sims.store.to_jsonable`, then JSON).
+
+    ``hmin verify`` judges this, never the in-process object, so an in-process verdict and one recomputed
+    from the stored measurement cannot differ. A value JSON cannot hold raises `PluginError` naming its key
+    path (e.g. ``rows[3].lam``).
+    """
+    import json
+
+    from hmin.sims.store import to_jsonable
+
+    bad = non_json_path(measured, strict=False)
+    if bad is not None:
+        obj = measured
+        raise PluginError(f"check {check_id}: measure returned a value JSON cannot hold at key path {bad!r}"
+                          f"{_type_at(obj, bad)}; return lists, numbers and strings")
+    return json.loads(json.dumps(to_jsonable(measured)))
+
+
+def _type_at(obj: Any, path: str) -> str:
+    import re
+
+    try:
+        for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+            obj = obj[int(part[1:-1])] if part.startswith("[") else obj[part]
+        return f" (a {type(obj).__name__})"
+    except Exception:  # noqa: BLE001 - only a hint
+        return ""
+
+
+def last_frame(exc: BaseException) -> str:
+    """``file:line in function`` of where ``exc`` was raised (a SyntaxError: where the bad line is).
+
+    Example:
+        >>> try:
+        ...     1 / 0
+        ... except ZeroDivisionError as e:
+        ...     last_frame(e).split(":")[-1].startswith("2 in ")
+        True
+    """
+    import traceback
+
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f"{f.filename}:{f.lineno} in {f.name}"
+
+
 @uses_float64
 def measure_and_judge(check: Check, ctx: CheckContext) -> tuple[Verdict, dict]:
-    """measure -> judge (no figures); returns the verdict and the measured numbers.
+    """measure -> JSON round trip -> judge (no figures); returns the verdict and the measured numbers.
 
-    The first half of `run_check`; ``hmin verify --processes N`` runs it on the process that owns
-    the check and `plot_check` on process 0 (the only one that writes).
+    The judge sees the measurement as ``results.json`` stores it (`json_round_trip`), so the verdict in
+    process is the one a reader recomputes from the stored file. The first half of `run_check`;
+    ``hmin verify --processes N`` runs it on the process that owns the check and `plot_check` on
+    process 0 (the only one that writes).
     """
-    measured = check.measure(ctx)
+    measured = json_round_trip(check.measure(ctx), check.id)
     verdict = check.judge(measured)
     if not isinstance(verdict, Verdict):
         raise PluginError(f"check {check.id}: judge returned a {type(verdict).__name__}, not a sims.verdict.Verdict")
@@ -300,7 +401,9 @@ class Registry(Mapping):
         wanted = [s.strip() for s in items if s.strip()]
         unknown = [s for s in wanted if s.upper() not in by_upper]
         if unknown or not wanted:
-            raise InputError(f"unknown statement id(s) {unknown or only!r} in --only; choose from {', '.join(self)}")
+            broken = [f"{e.source}: {e.error}" for e in self._entries.values() if e.error and e.source != "built-in"]
+            raise InputError(f"unknown statement id(s) {unknown or only!r} in --only; choose from {', '.join(self)}"
+                             + (f". A plug-in failed to load, which may be why: {'; '.join(broken)}" if broken else ""))
         chosen = {by_upper[s.upper()] for s in wanted}
         return [sid for sid in self if sid in chosen]
 
@@ -362,7 +465,8 @@ def _entry_from_module(mod, source: str, statement=None) -> Entry:
 
 def _error_entry(label: str, source: str, exc: BaseException) -> Entry:
     msg = str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
-    return Entry(label, None, None, source, (), msg)
+    where = "" if isinstance(exc, PluginError) else last_frame(exc)
+    return Entry(label, None, None, source, (), msg + (f" (at {where})" if where else ""))
 
 
 def _load_plugin_spec(spec: str) -> Entry:
@@ -416,7 +520,8 @@ BUILTIN_CHECKS = "hmin.sims.checks"
 
 
 def builtin_registry() -> Registry:
-    """The statements shipped with hmin: ``theory`` statements joined with ``sims.checks`` checks.
+    """The statements shipped with hmin: ``theory`` statements joined with ``sims.checks`` checks, and the field's
+    published theorems of ``hmin.sims.zoo`` (source "field ...", the report card's field section).
 
     A statement without a check, a check without a statement, or a check module that fails to import
     becomes an error row (``Entry.error``): ``verify`` still runs the others and reports it, and the
@@ -467,12 +572,41 @@ def builtin_registry() -> Registry:
         guess = guess[0] + str(int(guess[1:])) if guess[1:].isdigit() else name
         entries.setdefault(guess, Entry(guess, statements.get(guess), None, "built-in", (),
                                         f"hmin.sims.checks.{name} failed to import: {type(e).__name__}: {e}"))
+    for entry in _field_entries():
+        if entry.id in entries:
+            entry = dataclasses.replace(entry, check=None, error=f"statement id {entry.id!r} of the field is already taken")
+        entries[entry.id] = entry
     for sid, st in statements.items():
         if sid not in entries:
             entries[sid] = Entry(sid, st, None, "built-in", (), f"statement {sid} has no check in sims/checks "
                                  "(no module there defines CHECK with this id)")
     _BUILTIN = Registry(entries.values())
     return _BUILTIN
+
+
+#: the ``source`` of the field's statements (published theorems shipped in ``hmin.sims.zoo``)
+FIELD_SOURCE = "field"
+#: the package whose modules are the field's statements
+FIELD_PACKAGE = "hmin.sims.zoo"
+
+
+def _field_entries() -> list[Entry]:
+    """The published theorems of ``hmin.sims.zoo`` (each module a complete plug-in), source "field <module>";
+    a module that fails to load is an error row, never hidden."""
+    # found by package name, like the built-in checks: the registry (core) never imports a statement statically
+    zoo_pkg = importlib.import_module(FIELD_PACKAGE)
+
+    out = []
+    for info in pkgutil.iter_modules(zoo_pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        modname = f"{zoo_pkg.__name__}.{info.name}"
+        source = f"{FIELD_SOURCE} {modname}"
+        try:
+            out.append(_entry_from_module(importlib.import_module(modname), source))
+        except Exception as e:  # noqa: BLE001 - an error row
+            out.append(_error_entry(f"field:{info.name}", source, e))
+    return out
 
 
 def registry(plugins: Iterable[str] = (), *, entry_points: bool = True) -> Registry:

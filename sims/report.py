@@ -8,16 +8,19 @@ from pathlib import Path
 
 from hmin.sims.store import atomic_write_text
 
-__all__ = ["write_reports", "summary_table", "format_numbers"]
+__all__ = ["write_reports", "summary_table", "format_numbers", "paper_of", "is_field", "HOME_PAPER", "FIELD_TITLE"]
 
 BADGE = {"holds": "#2e7d32", "violated": "#c62828", "inconclusive": "#ef6c00", "error": "#6a1b9a",
          "proved": "#2e7d32", "disproved": "#c62828", "unproven": "#ef6c00", "none": "#757575"}
 
 INTRO = (
-    "Each row is one registered statement (Wang & Gu, arXiv 2506.24120, as formalised by this project; the full "
-    "statements are in docs/statements.md and `hmin statements`). "
-    "**EXACT** = the paper's own formula or an identity; **OURS** = this project's formalisation that carries "
-    "the paper's message (never the paper's wording); **QUESTION** = a reviewers' question answered by measurement. "
+    "Each row is one registered statement and speaks for the paper in its *paper* column: the built-in rows for "
+    "Wang & Gu (arXiv 2506.24120) as formalised by this project (docs/statements.md, `hmin statements`), the rows of "
+    "the field section for the published theorem each names (docs/field.md), a plug-in's row for the paper its "
+    "author names. "
+    "**EXACT** = that paper's own formula or an identity; **OURS** = a formalisation (by this project, or by the "
+    "plug-in's author) that carries that paper's message, never its wording; **QUESTION** = a question answered by "
+    "measurement. "
     "*Symbolic*: what sympy established (proved / disproved / unproven; unproven is backed by a numeric "
     "counterexample search). *Numeric*: the "
     "verdict of the measured check (holds / violated / inconclusive) under the rule shown. Negative controls "
@@ -25,6 +28,32 @@ INTRO = (
     "that the toolkit refutes, shown with their counterexamples. Distances are "
     "h_min (minimum pairwise distance) unless a number says q_X = h_min/2."
 )
+
+#: the paper the built-in statements formalise (their ``paper_ref`` is a numbering inside it)
+HOME_PAPER = "Wang & Gu (arXiv 2506.24120)"
+#: the title of the report card's section of published theorems of the field (rows whose source is "field")
+FIELD_TITLE = "The field: published theorems, checked side by side"
+
+
+def paper_of(row: dict) -> str:
+    """The paper a row speaks for: the built-in statements' paper plus their numbering in it, else the row's own
+    ``paper_ref`` (a plug-in or a field statement names its paper there).
+
+    Examples:
+        >>> paper_of({"source": "built-in", "paper_ref": "Thm 3.1 (v1)"})
+        'Wang & Gu (arXiv 2506.24120), Thm 3.1 (v1)'
+        >>> paper_of({"source": "plugin x.py", "paper_ref": ""})
+        "none (the author's own statement)"
+    """
+    ref = row.get("paper_ref") or ""
+    if row.get("source", "built-in") == "built-in":
+        return HOME_PAPER + (f", {ref}" if ref else "")
+    return ref or "none (the author's own statement)"
+
+
+def is_field(row: dict) -> bool:
+    """Whether a row belongs to the field section (a published theorem shipped in ``hmin.zoo``)."""
+    return str(row.get("source", "")).startswith("field")
 
 
 def _fmt(v) -> str:
@@ -54,7 +83,8 @@ def _ids(results: dict, ids=None) -> list[str]:
     from hmin.theory import statement_sort_key
 
     ids = ids or sorted((i for i in results if i != "meta"), key=statement_sort_key)
-    return [i for i in ids if i in results]
+    ids = [i for i in ids if i in results]
+    return [i for i in ids if not is_field(results[i])] + [i for i in ids if is_field(results[i])]  # field section last
 
 
 def _stability(r: dict) -> str:
@@ -77,18 +107,19 @@ def _role(s: dict) -> str:
 def summary_table(results: dict, ids=None) -> str:
     """A plain-text report card for the terminal."""
     multi = any(results.get(i, {}).get("combined") for i in _ids(results, ids))
-    lines = [f"{'id':6s} {'kind':8s} {'symbolic':10s} {'numeric':13s}" + (f" {'seeds':24s}" if multi else "")
+    w = max([6] + [len(i) for i in _ids(results, ids)])
+    lines = [f"{'id':{w}s} {'kind':8s} {'symbolic':10s} {'numeric':13s}" + (f" {'seeds':24s}" if multi else "")
              + f" {'time':>7s}  title"]
     for i in _ids(results, ids):
         r = results[i]
         wall = sum(float(s.get("wall_s") or 0) for s in r.get("seeds", {}).values()) or float(r.get("wall_s") or 0)
-        lines.append(f"{i:6s} {r.get('kind', '-'):8s} {r.get('symbolic', {}).get('status', '-'):10s} "
+        lines.append(f"{i:{w}s} {r.get('kind', '-'):8s} {r.get('symbolic', {}).get('status', '-'):10s} "
                      f"{r.get('verdict', '-'):13s}" + (f" {_stability(r)[:24]:24s}" if multi else "")
                      + f" {wall:6.1f}s  {r.get('title', '')}")
-        if r.get("status") == "error":
-            lines.append(f"       error: {r.get('error')}")
         if r.get("attack"):
             lines.append(f"       attack: {attack_line(r['attack'])}")
+        if r.get("status") == "error":
+            lines.append(f"{'':{w}s} error: {r.get('error')}")
     return "\n".join(lines)
 
 
@@ -104,15 +135,20 @@ def _md(results: dict) -> str:
         out[out.index(INTRO) + 1:out.index(INTRO) + 1] = [f"Seeds {', '.join(map(str, meta.get('seeds', [])))}; "
                                                             f"*numeric* is seed {meta.get('seed', 0)}'s verdict, "
                                                             f"*seeds* the stability over all of them ({meta['combined_rule']}).", ""]
+    field = [i for i in _ids(results) if is_field(results[i])]
     for i in _ids(results):
         r = results[i]
+        if i == (field[0] if field else None):
+            out += ["", f"### {FIELD_TITLE}", "", "Each row names its own paper; docs/field.md compares them.", "",
+                    "| id | statement | kind | paper | symbolic | numeric | seeds | key numbers |",
+                    "|---|---|---|---|---|---|---|---|"]
         nums = "; ".join(format_numbers(r.get("numbers", {}), 4, r.get("labels"))).replace("|", "\\|")
-        out.append(f"| [{i}](#{i.lower()}) | {r.get('title', '')} | {r.get('kind', '—')} | {r.get('paper_ref') or '—'} "
+        out.append(f"| [{i}](#{i.lower()}) | {r.get('title', '')} | {r.get('kind', '—')} | {paper_of(r)} "
                    f"| {r.get('symbolic', {}).get('status', '—')} | **{r.get('verdict', '—')}** | {_stability(r)} | {nums} |")
     for i in _ids(results):
         r = results[i]
         out += ["", f"## {i}", "", f"**{r.get('title', '')}** ({r.get('kind', 'question')}"
-                + (f"; paper {r['paper_ref']}" if r.get("paper_ref") else "") + f"; preset {r.get('preset')})", ""]
+                + f"; paper {paper_of(r)}" + f"; preset {r.get('preset')})", ""]
         if r.get("text"):
             out += [f"> {r['text']}", ""]
         if r.get("hypotheses"):
@@ -169,11 +205,14 @@ def _html(results: dict) -> str:
     meta = results.get("meta", {})
     e = html.escape
     rows = []
+    field = [i for i in _ids(results) if is_field(results[i])]
     for i in _ids(results):
         r = results[i]
+        if i == (field[0] if field else None):
+            rows.append(f"<tr><th colspan='8'><h3 id='field'>{e(FIELD_TITLE)}</h3></th></tr>")
         nums = "<br>".join(e(x) for x in format_numbers(r.get("numbers", {}), 4, r.get("labels")))
         rows.append(f"<tr><td><a href='#{i}'>{i}</a></td><td>{e(r.get('title', ''))}</td><td>{e(r.get('kind', '—'))}</td>"
-                    f"<td>{e(r.get('paper_ref') or '—')}</td><td>{_badge(r.get('symbolic', {}).get('status', 'none'))}</td>"
+                    f"<td>{e(paper_of(r))}</td><td>{_badge(r.get('symbolic', {}).get('status', 'none'))}</td>"
                     f"<td>{_badge(r.get('verdict', 'none'))}</td><td>{e(_stability(r))}</td><td class='n'>{nums}</td></tr>")
     sections = []
     for i in _ids(results):
@@ -193,7 +232,7 @@ def _html(results: dict) -> str:
         err = f"<pre>{e(r.get('traceback', r.get('error', '')))}</pre>" if r.get("status") == "error" else ""
         sections.append(
             f"<section id='{i}'><h2>{i}: {e(r.get('title', ''))} {_badge(r.get('verdict', 'none'))}</h2>"
-            f"<p class='m'>{e(r.get('kind', 'question'))}{(' · paper ' + e(r['paper_ref'])) if r.get('paper_ref') else ''}"
+            f"<p class='m'>{e(r.get('kind', 'question'))} · paper {e(paper_of(r))}"
             f" · preset {e(str(r.get('preset')))} · {r.get('wall_s', 0):.1f} s</p>"
             + (f"<blockquote>{e(r['text'])}</blockquote>" if r.get("text") else "")
             + (f"<p><b>Hypotheses:</b> {e('; '.join(r['hypotheses']))}</p>" if r.get("hypotheses") else "")

@@ -36,7 +36,8 @@ from pathlib import Path
 
 from hmin.sims.distributed import allgather_objects, alone, run_items
 from hmin.sims.errors import InputError
-from hmin.sims.registry import PRESETS, CheckContext, Entry, Registry, measure_and_judge, plot_check, registry
+from hmin.sims.registry import (PRESETS, CheckContext, Entry, Registry, last_frame, measure_and_judge, plot_check,
+                                 registry)
 from hmin.sims.report import write_reports
 from hmin.sims.store import atomic_write_json, to_jsonable
 from hmin.sims.precision import uses_float64
@@ -205,8 +206,10 @@ def _measure(entry: Entry, preset: str, outdir: Path, seed: int, ctx: CheckConte
             ctx = ctx if ctx is not None else entry.context(preset, outdir, seed)
             part["verdict"], part["measured"] = measure_and_judge(entry.check, ctx)
         except Exception as e:  # noqa: BLE001 - recorded and reported, never hidden
-            part["error"] = str(e) if entry.check is None else f"{type(e).__name__}: {e}"
-            part["traceback"] = "" if entry.check is None else traceback.format_exc(limit=6)
+            where = "" if entry.check is None else last_frame(e)
+            part["error"] = (str(e) if entry.check is None
+                             else f"{type(e).__name__}: {e}" + (f" (at {where})" if where else ""))
+            part["traceback"] = "" if entry.check is None else traceback.format_exc(limit=12)
     part["wall_s"] = time.perf_counter() - t0
     part["phases"] = ph.to_dict()
     return part

@@ -163,6 +163,9 @@ CASES = [
     ("verify", "replay-missing", ["verify", "--replay", "{d}/no_such.json"], r"--replay .*no_such.json: no such file"),
     ("verify", "replay-not-a-candidate", ["verify", "--replay", "{afile}"], r"--replay .*afile: not"),
     ("verify", "attack-negative", ["verify", "--attack", "-5", "--out", "{out}"], r"--attack must be > 0 seconds"),
+    ("check-plugin", "missing-file", ["check-plugin", "{d}/no_such_plugin.py"], r"no_such_plugin.py: no such file"),
+    ("check-plugin", "bad-preset", ["check-plugin", "{afile}", "--preset", "huge"], r"invalid choice: 'huge'"),
+    ("check-plugin", "unknown-option", ["check-plugin", "x.py", "--bogus"], r"unrecognized arguments: --bogus"),
 ]
 
 ALL_CASES = [

@@ -1,5 +1,7 @@
 """Data generators: controlled h_min, densities, determinism, bad input."""
 
+import dataclasses
+
 import jax
 import numpy as np
 import pytest
@@ -88,3 +90,61 @@ def test_targets_modes():
 def test_bad_sizes(n, d):
     with pytest.raises(InputError):
         data.uniform_cube(n, d, key=jax.random.PRNGKey(0))
+
+
+# every generator of sims.data, called on small sizes; the modifiers (planted_pair, planted_cluster) are
+# applied to every base generator below. A generator added to sims.data must be added here (checked).
+_K = jax.random.PRNGKey(11)
+_BASES = {
+    "uniform_cube": lambda: data.uniform_cube(30, 3, key=_K, side=2.0),
+    "uniform_ball": lambda: data.uniform_ball(30, 3, key=_K, radius=0.5),
+    "uniform_sphere": lambda: data.uniform_sphere(30, 3, key=_K),
+    "gaussian_mixture": lambda: data.gaussian_mixture(30, 3, key=_K),
+    "lattice": lambda: data.lattice(4, 2),
+    "poisson_disk": lambda: data.poisson_disk(20, 2, radius=0.1),
+}
+_MODIFIERS = {
+    "planted_pair": lambda ps: data.planted_pair(ps, min(1e-3, 0.1 * pdist(ps.X).min())),
+    "planted_cluster": lambda ps: data.planted_cluster(ps, 0, 3, 0.05, key=jax.random.PRNGKey(5)),
+}
+
+
+def test_every_generator_is_covered_by_the_domain_test():
+    gens = {n for n in data.__all__ if callable(getattr(data, n))
+            and getattr(getattr(data, n), "__annotations__", {}).get("return") in ("PointSet", data.PointSet)}
+    assert gens == set(_BASES) | set(_MODIFIERS)
+
+
+@pytest.mark.parametrize("base", list(_BASES))
+@pytest.mark.parametrize("modifier", [None, *_MODIFIERS])
+def test_every_generator_keeps_its_domain_claim(base, modifier):
+    """What a PointSet's ``domain`` claims is true (`data.in_domain`), after planting a pair or a cluster too;
+    a modifier that breaks the claim drops it and says why."""
+    ps = _BASES[base]()
+    assert ps.domain and data.in_domain(ps)
+    if modifier is None:
+        return
+    out = _MODIFIERS[modifier](ps)
+    assert data.in_domain(out), (base, modifier, out.domain)
+    if out.domain != ps.domain:
+        assert out.domain == "" and "domain_dropped" in out.info and out.pi_max is None
+
+
+def test_planted_pair_on_the_sphere_is_geodesic():
+    base = data.uniform_sphere(20, 5, key=jax.random.PRNGKey(4))
+    for eps in (1e-9, 1e-4, 1e-2):
+        pp = data.planted_pair(base, eps)
+        i, j = pp.info["pair"]
+        assert pp.domain == "sphere"
+        np.testing.assert_allclose(np.linalg.norm(pp.X, axis=1), 1.0, rtol=0, atol=1e-15)
+        assert np.linalg.norm(pp.X[i] - pp.X[j]) == pytest.approx(eps, rel=1e-7)
+        # x_j moved within the plane of x_i and the old x_j (along the great circle)
+        P = np.linalg.qr(np.stack([base.X[i], base.X[j]], axis=1))[0]
+        assert np.linalg.norm(pp.X[j] - P @ (P.T @ pp.X[j])) < 1e-14
+    # unit-norm points given as a bare array are planted on the sphere too
+    arr = data.planted_pair(base.X, 1e-3)
+    assert arr.domain == "sphere" and np.allclose(np.linalg.norm(arr.X, axis=1), 1.0, atol=1e-15)
+    # the planted wrong answer: the old straight-line move leaves the sphere by O(eps h), and in_domain sees it
+    bad = dataclasses.replace(pp, X=pp.X.copy())
+    bad.X[j] = pp.X[i] + 1e-2 * (base.X[j] - base.X[i]) / np.linalg.norm(base.X[j] - base.X[i])
+    assert not data.in_domain(bad)

@@ -44,7 +44,7 @@ LAYERS = {
     "app": ("hmin.sims.verify", "hmin.sims.report", "hmin.sims.commands", "hmin.sims.cli", "hmin.sims.experiments",
             "hmin.sims.train", "hmin.sims.checks", "hmin.sims.reference", "hmin.sims.apidoc", "hmin.__main__",
             "hmin.sims.attack", "hmin.sims.exercises", "hmin.sims.train_run", "hmin.sims.train_plot",
-            "hmin.sims.train_report",
+            "hmin.sims.train_report", "hmin.sims.contract", "hmin.sims.zoo",
             "hmin"),
 }
 

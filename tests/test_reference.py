@@ -133,7 +133,9 @@ def test_cli_plugin_is_listed_and_printed(tmp_path, capsys):
     f = tmp_path / "zz_plugin.py"
     f.write_text('"""ZZ1: measures nothing; the rule: always holds."""\n' + PLUGIN, encoding="utf-8")
     assert main(["statements", "--plugin", str(f)]) == 0
-    assert re.search(r"^ZZ1\s+OURS\s+a test plug-in$", capsys.readouterr().out, re.M)
+    # a plug-in's line names the paper it speaks for (here none: the author's own statement)
+    assert re.search(r"^ZZ1\s+OURS\s+a test plug-in  \[paper: none \(the author's own statement\)\]$",
+                     capsys.readouterr().out, re.M)
     assert main(["statements", "ZZ1", "--plugin", str(f)]) == 0
     out = capsys.readouterr().out
     assert "## ZZ1: a test plug-in" in out and "the rule: always holds" in out and "**Symbolic side:** none" in out

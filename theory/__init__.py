@@ -31,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from hmin.theory._core import (KINDS, Role, SearchResult, Statement, Status, SymbolicResult, TheoryInputError, by_argument,
-                          disproved, negative_control, proved, refuted_draft, search_min_margin)
+                          disproved, negative_control, proved, refuted_draft, search_min_margin, unproven)
 from hmin.theory.common import unit_ball_volume, unit_ball_volume_sym
 from hmin.theory.errors import HminError, InputError, PluginError
 
@@ -52,6 +52,7 @@ __all__ = [
     "proved",
     "disproved",
     "by_argument",
+    "unproven",
     "run_symbolic",
     "search_min_margin",
     "statement_sort_key",

@@ -248,6 +248,32 @@ def by_argument(claim: str, argument: str, *, search: SearchResult | None = None
     )
 
 
+def unproven(claim: str, detail: str, search: SearchResult | None = None) -> SymbolicResult:
+    """A claim sympy could not close: shown as unproven, never as proved.
+
+    Back it with a numeric counterexample search (`search_min_margin`) where one is possible; a search
+    that finds a counterexample makes the result DISPROVED instead (a counterexample always wins).
+
+    Args:
+        claim: the claim, in words.
+        detail: what was tried and why it did not close.
+        search: an optional `SearchResult` of the numeric cross-check.
+
+    Returns:
+        A `SymbolicResult` with status UNPROVEN (or DISPROVED, see above).
+
+    Example:
+        >>> unproven("the bound holds for every N", "sympy cannot sum the series").status.value
+        'unproven'
+    """
+    if search is not None and search.min_margin < -search.tol:
+        return disproved(claim, f"{detail}; numeric search found a counterexample: {search.describe()}", search)
+    if search is not None:
+        detail = f"{detail} Numeric search found no counterexample: {search.describe()}"
+    return SymbolicResult(claim, Status.UNPROVEN, detail, None if search is None else search.min_margin,
+                          "sympy" if search is None else "numeric-search", None if search is None else search.witness)
+
+
 def disproved(claim: str, detail: str, search: SearchResult | None = None, *, margin: float | None = None,
               witness: Mapping[str, float] | None = None) -> SymbolicResult:
     """A claim refuted by an explicit counterexample."""

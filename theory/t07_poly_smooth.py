@@ -7,7 +7,7 @@ tau_eps(z) = z / sqrt(||z||^2 + eps^2) satisfies ||tau_eps(z)|| < 1 and ||D tau_
 The degree rule (`predicted_hessian_degree`; "depth" = number of hidden layers / residual blocks,
 R = ||theta||, scalar widths in the count, which carries over to any fixed widths):
 
-* shallow f = a^T sigma(W x)/sqrt(m): p = 2, T7's first draft "p = 2 for the shallow net with bounded
+* shallow f = a^T sigma(W x / sqrt(d))/sqrt(m): p = 2, T7's first draft "p = 2 for the shallow net with bounded
   sigma'", which `predicted_hessian_degree` returns for every analytic activation here (as written,
   so that the numeric check can show the refuted draft). FALSE for unbounded sigma: see "Correction" below.
   (The earlier width-1 count, f d^2 f/dw^2 = a^2 sigma sigma'' x^2 = O(R^2), misses the cross-unit term.)
@@ -840,7 +840,7 @@ def _check_two_unit_ray() -> list[SymbolicResult]:
     out.append(proved(claim, "sympy (two_unit_ray_exponent): " + "; ".join(rows)) if ok
                else disproved(claim, "sympy (two_unit_ray_exponent): " + "; ".join(rows), margin=-1.0))
     out.append(by_argument(
-        "shallow net f = a^T sigma(W x)/sqrt(m), any width m and input dimension d, squared loss, sigma' and sigma'' "
+        "shallow net f = a^T sigma(W x / sqrt(d))/sqrt(m), any width m and input dimension d, squared loss, sigma' and sigma'' "
         "bounded: ||Hess L(theta)|| <= K (1 + ||theta||)^2 if sigma is bounded, <= K (1 + ||theta||)^3 if "
         "sigma(z) = O(1 + |z|) (derived here: corrected_hessian_degree; both attained along the two-unit ray)",
         "With R = ||theta|| and the data fixed: sigma(w_j . x) = O(1) resp. O(R); df/da_j = sigma(w_j . x)/sqrt(m) = "

@@ -141,6 +141,10 @@ def _verify(args, reg, ids, seeds, ctx) -> int:
     if results is not None:  # None: another process of a multi-process run (process 0 reports)
         shown = [i for i in results if i in ids or (i in reg and reg[i].error)]
         print(summary_table(results, [i for i in reg if i in shown]))
+        tb = [i for i in shown if results.get(i, {}).get("traceback")]
+        if tb:  # where the full story is: the terminal shows the last frame only
+            print(f"full traceback of {', '.join(tb)}: {args.out}/results.json, key \"traceback\" of the row "
+                  "(per seed under \"seeds\")")
         status = exit_status(results, shown, args.strict)
     if args.confirm:
         conf = run_confirmation(args.preset, args.out, only=args.only, reg=reg, ctx=ctx)
