@@ -69,9 +69,9 @@ class RegimeIndex(NamedTuple):
         index: D = max_s |log(T_s / T_pred)| (inf when a re-prediction diverges or is not reached,
             NaN when T_pred itself is not reached within ``max_steps`` or the fixed-Gram dynamics diverge,
             eta lambda_max(G_0) / N > 2: no prediction to test).
-        t_pred: T_pred, steps to eps predicted with G_0.
+        t_pred: T_pred, steps to eps predicted with G_0 (continuous: the integer crossing refined between steps).
         t_half, t_end: the steps predicted with G fixed at theta_0 + dtheta(t*)/2 and theta_0 + dtheta(t*).
-        horizon: t* = min(T_pred, steps).
+        horizon: t* = min(ceil(T_pred), steps) (whole steps).
         movement: ||dtheta(t*)|| (predicted movement of the parameters).
         movement_rel: ||dtheta(t*)|| / ||theta_0||.
         gram_drift: max_s ||G_s - G_0||_F / ||G_0||_F (predicted Gram drift).
@@ -165,10 +165,36 @@ def _gram_at_fn(model: Model, template_struct):
 
 
 def _steps(G, r0, eta, n, eps, max_steps) -> float:
-    lin = linearise(G, r0, eta, n)
+    """The continuous time at which the fixed-Gram loss sum_i |1 - eta lambda_i / N|^(2t) (u_i^T r_0)^2 / (2N)
+    (equal to the predicted loss at integer t) reaches eps L_0: the integer first crossing, refined by bisection
+    on [T - 1, T], so that D is not quantised to whole steps when the run is short."""
+    if not np.all(np.isfinite(G)):
+        return float("inf")
+    try:
+        lin = linearise(G, r0, eta, n)
+    except np.linalg.LinAlgError:
+        return float("inf")
     if eta * float(lin.eigvals[-1]) / n > 2.0:  # the fixed-Gram dynamics diverge along the top direction
         return float("inf")
-    return float(lin.steps_to_eps(eps, max_steps))
+    T = lin.steps_to_eps(eps, max_steps)
+    if not np.isfinite(T) or T <= 0:
+        return float(T)
+    base = np.abs(1.0 - eta * lin.eigvals / n)
+    w = lin.proj**2
+    target = eps * float(np.sum(w))
+
+    def loss(t):
+        with np.errstate(divide="ignore"):
+            return float(np.sum(w * np.exp(2.0 * t * np.log(base))))
+
+    lo, hi = float(T) - 1.0, float(T)
+    for _ in range(48):
+        mid = 0.5 * (lo + hi)
+        if loss(mid) <= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def regime_indices(model: Model, params0, X, Y, etas, steps: int, *, loss_eps: float = DEFAULT_LOSS_EPS,
@@ -209,7 +235,7 @@ def regime_indices(model: Model, params0, X, Y, etas, steps: int, *, loss_eps: f
         ev, U = gram_eigh(G0)
         proj = U.T @ r0s[b]
         t_pred = _steps(G0, r0s[b], etas[b], n, loss_eps, max_steps)
-        horizon = float(min(t_pred, int(steps)))
+        horizon = float(min(np.ceil(t_pred), int(steps)))  # a whole number of steps: (1 - x)^t for x > 1
         if etas[b] * float(ev[-1]) / n <= 2.0:  # else the fixed-Gram dynamics diverge: no path to follow
             dflat[b] = linearised_displacement(J[b], r0s[b], etas[b], n, horizon)
         pre.append((G0, ev, proj, t_pred, horizon))

@@ -136,10 +136,10 @@ def test_index_matches_a_brute_force_oracle():
     steps, eps = 1500, 1e-3
     D, T, Ts = _brute_D(m, p0, X, Y, eta, steps, eps)
     ri = regime_index(m, p0, X, Y, eta=eta, steps=steps, loss_eps=eps)
-    assert ri.t_pred == T
+    assert T - 1 < ri.t_pred <= T  # the continuous crossing lies between the integer steps around it
     assert np.isfinite(Ts).all(), Ts
-    assert abs(ri.t_half - Ts[0]) <= 1 and abs(ri.t_end - Ts[1]) <= 1
-    assert ri.index == pytest.approx(D, rel=1e-6, abs=2 / T)
+    assert Ts[0] - 1 < ri.t_half <= Ts[0] and Ts[1] - 1 < ri.t_end <= Ts[1]
+    assert ri.index == pytest.approx(D, abs=2 / min(T, *Ts))  # integer vs continuous crossings
     assert D > REGIME_THRESHOLD  # a narrow net with random labels on a close pair: the picture fails
     # planted: the index with the Gram matrix taken at the start again (no drift) is 0, not D
     assert abs(D - 0.0) > 10 * 2 / T

@@ -341,7 +341,8 @@ class SweepConfig:
             linearised dynamics are stable for lr_scale < 2.
         curve_points: how many points of each loss curve (measured and predicted) are kept.
         crossing_levels: the loss levels l (L_t <= l L_0) at which the first crossing is recorded, measured and
-            predicted (the whole predicted curve is judged through them; the last is ``loss_eps``).
+            predicted (`crossing_time`, interpolated between steps; the whole predicted curve is judged through
+            them; the last is ``loss_eps``).
     """
 
     n: int = 8
@@ -368,11 +369,41 @@ SWEEP_PRESETS = {
 }
 
 
+def crossing_time(loss, level: float) -> float:
+    """The first crossing of L_t <= level L_0, log-linearly interpolated between the two steps around it (the
+    same function of any sequence, measured or predicted, so an exact prediction gives the same number and a
+    ratio of two crossings is not limited by the integer step grid); ``inf`` if never crossed.
+
+    Examples:
+        >>> crossing_time(np.exp(-0.5 * np.arange(10)), np.exp(-1.25))  # a pure exponential: exact
+        2.5
+        >>> crossing_time([1.0, 0.5], 0.1)
+        inf
+    """
+    loss = np.asarray(loss, dtype=np.float64)
+    target = level * loss[0]
+    hit = np.nonzero(loss <= target)[0]
+    if not hit.size:
+        return float("inf")
+    t = int(hit[0])
+    if t == 0:
+        return 0.0
+    a, b = np.log(loss[t - 1]), np.log(max(loss[t], 1e-300))
+    return float(t - 1 + (a - np.log(target)) / (a - b)) if a > b else float(t)
+
+
 def _curve_error(meas: np.ndarray, pred: np.ndarray) -> float:
     """max_t |L_t - L_t^lin| / L_0 over the run (NaN measured losses after a divergence -> inf)."""
     if not np.all(np.isfinite(meas)):
         return float("inf")
     return float(np.max(np.abs(meas - pred)) / meas[0])
+
+
+def _pred_crossing(pred_curve: np.ndarray, lin, level: float) -> float:
+    """The predicted crossing: `crossing_time` of the predicted curve on the run's steps, or (beyond them) the
+    first integer step of the fixed-Gram prediction."""
+    t = crossing_time(pred_curve, level)
+    return t if np.isfinite(t) else float(lin.steps_to_eps(level))
 
 
 # 64, not 4: `verify --seeds 0-4` runs T6 on every seed before C3, and C3 must find each seed's sweep (~1 MB each)
@@ -481,9 +512,8 @@ def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
                 "eigvals0": ri.eigvals.tolist(),
                 "proj0": ri.proj.tolist(),
                 "crossing_levels": list(cfg.crossing_levels),
-                "crossings_measured": [float("inf") if div else float(steps_to_eps(loss, lv))
-                                       for lv in cfg.crossing_levels],
-                "crossings_predicted": [float(lin.steps_to_eps(lv)) for lv in cfg.crossing_levels],
+                "crossings_measured": [float("inf") if div else crossing_time(loss, lv) for lv in cfg.crossing_levels],
+                "crossings_predicted": [_pred_crossing(pred_curve, lin, lv) for lv in cfg.crossing_levels],
                 "steps_run": int(R),
                 "diverged": div,
                 "steps_to_eps_measured": meas_steps,

@@ -29,13 +29,14 @@ threshold below; it replaces a rule that judged runs outside T6's own hypothesis
       a mode "slows down" if the median lower end is >= 10, "does not" if the median upper end is <= 2, else
       undecided.  T6 predicts: random slows down, smooth and equal do not.
   (A) quantitative, the whole predicted curve: for every judged run and every loss level l in 10^-0.5 ..
-      10^-3 (half decades), measured/predicted first crossing of L_t <= l L_0 as an interval (both on the
-      integer step grid: [(T_m - 1)/T_p, T_m/(T_p - 1)]; censored: [R / T_p, inf); diverged: [inf, inf)) in
-      the band [1/B, B], B = 1.15.  A run is violated if any level misses the band, holds if every level is
+      10^-3 (half decades), measured/predicted first crossing of L_t <= l L_0 (both crossings log-linearly
+      interpolated between the two steps around them, ``_trajectories.crossing_time``: the same function of
+      both sequences, so an exact prediction gives 1 however few steps the crossing takes; censored: the
+      interval [R / T_p, inf); diverged: [inf, inf)) in the band [1/B, B], B = 1.15.  A run is violated if any level misses the band, holds if every level is
       inside (censored levels that straddle the band are skipped), else inconclusive.  (A) is violated if any
       judged run is violated, holds if >= 3 hold and none is violated, else inconclusive.
-  (A') the pooled time scale: the median over judged runs of exp(mean over levels of log(T_m / T_p)), as an
-      interval (lower and upper ends of the level intervals), must lie in [1/S, S], S = exp(log(1.15)/3) =
+  (A') the pooled time scale: the median over judged runs of exp(mean over the levels reached of
+      log(T_m / T_p)) must lie in [1/S, S], S = exp(log(1.15)/3) =
       1.0477 (one third of the band: inside the certificate the drift moves the time scale by at most that).
       Violated if it misses it, inconclusive if it straddles an end.
   (B) the index predicts the error (the runs outside are measured, not thrown away): over every run of the
@@ -176,27 +177,45 @@ def slowdown(runs: list[dict], mode: str, seed: int, key: str = "steps_to_eps_me
     return (R / t_large, float("inf"))
 
 
+def level_interval(meas: float, pred: float, R: int, diverged: bool) -> tuple[float, float]:
+    """measured/predicted crossing at one loss level: a point (both interpolated crossings, `crossing_time`),
+    [R/pred, inf) when the run did not reach the level (censored), [inf, inf) when it diverged.
+
+    Examples:
+        >>> level_interval(110.0, 100.0, 1000, False), level_interval(float("inf"), 2000.0, 1000, False)
+        ((1.1, 1.1), (0.5, inf))
+    """
+    if diverged:
+        return (float("inf"), float("inf"))
+    if not np.isfinite(pred) or pred <= 0:
+        return (float("nan"), float("nan"))
+    if np.isfinite(meas):
+        return (meas / pred, meas / pred)
+    return (R / pred, float("inf"))
+
+
 def _run_levels(r: dict, pred_scale: float) -> list[tuple[float, float]]:
-    """The measured/predicted crossing-time interval at each loss level of a run (the whole predicted curve)."""
+    """The measured/predicted crossing interval at each loss level of a run (the whole predicted curve)."""
     R = r["steps_run"]
-    return [_ratio_interval(as_float(m), as_float(p) * pred_scale, R, r["diverged"])
+    return [level_interval(as_float(m), as_float(p) * pred_scale, R, r["diverged"])
             for m, p in zip(r["crossings_measured"], r["crossings_predicted"])]
 
 
 def judge_run(r: dict, *, pred_scale: float = 1.0, band=BAND) -> dict:
     """T6's verdict on one run inside the certificate: its whole predicted curve, level by level.
 
-    Each level's interval (``_ratio_interval``) is in the band, misses it or straddles it (``_in_band``).  Levels
-    the run did not reach (censored, not diverged) whose interval straddles say nothing and are skipped.  The run
-    is violated if any level misses the band, holds if every other level is inside (at least one), else
-    inconclusive.  Its curve error is max over levels with finite crossings of |log(T_meas / T_pred)|.
+    Each level's interval (`level_interval`) is in the band, misses it or straddles it (``_in_band``).  Levels
+    the run did not reach (censored, not diverged) whose interval straddles say nothing and are skipped.  The
+    run is violated if any level misses the band, holds if every other level is inside (at least one), else
+    inconclusive.  Its curve error is max over levels with finite crossings of |log(T_meas / T_pred)|, and
+    ``log_scale`` the mean log ratio over them (for the pooled time scale).
 
     Example:
-        >>> r = {"steps_run": 1000, "diverged": False, "crossings_measured": [10, 100, float("inf")],
-        ...      "crossings_predicted": [10, 101, 5000]}
+        >>> r = {"steps_run": 1000, "diverged": False, "crossings_measured": [10.2, 100.0, float("inf")],
+        ...      "crossings_predicted": [10.0, 101.0, 5000.0]}
         >>> v = judge_run(r); v["verdict"], round(v["curve_error"], 4)
-        ('holds', 0.01)
-        >>> judge_run(r, pred_scale=1.25)["verdict"]
+        ('holds', 0.0198)
+        >>> judge_run(r, pred_scale=1.2)["verdict"]
         'violated'
     """
     ivs = _run_levels(r, pred_scale)
@@ -212,13 +231,10 @@ def judge_run(r: dict, *, pred_scale: float = 1.0, band=BAND) -> dict:
         v = HOLDS
     else:
         v = INCONCLUSIVE
-    logs = [np.log(as_float(m) / (as_float(p) * pred_scale)) for m, p in zip(r["crossings_measured"], r["crossings_predicted"])
-            if np.isfinite(as_float(m)) and np.isfinite(as_float(p)) and as_float(p) > 0 and as_float(m) > 0]
-    fin = [(lo, hi) for lo, hi in ivs if np.isfinite(lo) and np.isfinite(hi) and lo > 0]
+    logs = [np.log(lo) for lo, hi in ivs if np.isfinite(lo) and lo == hi and lo > 0]
     return {"verdict": v, "levels": ivs,
             "curve_error": float(max(abs(x) for x in logs)) if logs else (float("inf") if r["diverged"] else float("nan")),
-            "log_scale": [float(np.mean([np.log(lo) for lo, _ in fin])), float(np.mean([np.log(hi) for _, hi in fin]))]
-            if fin else [float("nan"), float("nan")]}
+            "log_scale": float(np.mean(logs)) if logs else float("nan")}
 
 
 def inside_certificate(r: dict, threshold: float = REGIME_THRESHOLD) -> bool:
@@ -338,10 +354,10 @@ def judge(measured: dict, *, slow_modes=EXPECTED_SLOW, pred_scale: float = 1.0, 
         a_verdict = HOLDS
     else:
         a_verdict = INCONCLUSIVE
-    # (A') the pooled time scale: median over judged runs of the mean log crossing ratio, as an interval
-    scales = np.array([x["log_scale"] for x in judged if np.all(np.isfinite(x["log_scale"]))])
+    # (A') the pooled time scale: median over judged runs of the mean log crossing ratio
+    scales = np.array([x["log_scale"] for x in judged if np.isfinite(x["log_scale"])])
     if scales.size and len(inside) >= min_judged:
-        s_lo, s_hi = float(np.exp(np.median(scales[:, 0]))), float(np.exp(np.median(scales[:, 1])))
+        s_lo = s_hi = float(np.exp(np.median(scales)))
         s_verdict = _in_band((s_lo, s_hi), scale_band)
     else:
         s_lo = s_hi = float("nan")
@@ -365,7 +381,8 @@ def judge(measured: dict, *, slow_modes=EXPECTED_SLOW, pred_scale: float = 1.0, 
     held = [x for x in judged if x["verdict"] == HOLDS]
     his = [iv[1] for x in held for iv in x["levels"] if np.isfinite(iv[1])]
     los = [iv[0] for x in held for iv in x["levels"] if np.isfinite(iv[0]) and np.isfinite(iv[1])]
-    f_slow = min(his) / band[0] if his else float("nan")
+    # (A) catches pred x f iff some held level has hi / f < 1/B, i.e. f > B min hi; pred / f iff f > B / max lo
+    f_slow = min(his) * band[1] if his else float("nan")
     f_fast = band[1] / max(los) if los else float("nan")
     # the pooled part catches pred x f when s_hi / f < 1/S or s_lo * f > S
     g_slow = s_hi * scale_band[1] if np.isfinite(s_hi) else float("nan")
@@ -378,9 +395,9 @@ def judge(measured: dict, *, slow_modes=EXPECTED_SLOW, pred_scale: float = 1.0, 
             f"is flat if median upper end <= {FLAT_MAX:g}; T6 expects {'/'.join(slow_modes) or 'none'} to slow, the others "
             f"flat.  (A) every judged run, its whole predicted curve: at each loss level l in "
             f"{[round(x, 4) for x in measured['config'].get('crossing_levels', [])]} measured/predicted first crossing "
-            f"(predicted x {pred_scale:g}) as an interval in the band [{band[0]:.4g}, {band[1]:.4g}] (censored levels "
-            f"straddling it skipped); violated if any run misses the band, holds if >= {MIN_HOLD_RUNS} runs hold.  (A') "
-            f"the pooled time scale (median over judged runs of exp(mean over levels of log ratio), an interval) in "
+            f"(predicted x {pred_scale:g}; both interpolated between steps; censored: an interval) in the band "
+            f"[{band[0]:.4g}, {band[1]:.4g}] (censored levels straddling it skipped); violated if any run misses the band, holds if >= {MIN_HOLD_RUNS} runs hold.  (A') "
+            f"the pooled time scale (median over judged runs of exp(mean over levels of log ratio)) in "
             f"[{scale_band[0]:.4g}, {scale_band[1]:.4g}].  (B) over every run of the sweep, Spearman rho(D, curve error) "
             f"> 0 at one-sided p < {ALPHA_B:g} holds, < 0 at p < {ALPHA_B:g} violated.  Pre-registered (module docstring)")
     worst_bad = sorted(bad, key=lambda x: -x["curve_error"] if np.isfinite(x["curve_error"]) else -1e300)[:6]
@@ -418,7 +435,7 @@ def judge(measured: dict, *, slow_modes=EXPECTED_SLOW, pred_scale: float = 1.0, 
         "verdict_parts": "verdict of each part",
         "runs_inside_hypothesis": "runs at the widest width inside the certificate D <= threshold / all / needed",
         "quantitative_counts": "(A) runs judged / held / violated / inconclusive (the runs inside the certificate)",
-        "time_scale": "(A') pooled time scale measured/predicted (median over judged runs; interval)",
+        "time_scale": "(A') pooled time scale measured/predicted (median over judged runs)",
         "time_scale_band": "(A') band for the pooled time scale (pre-registered: one third of the band)",
         "curve_error_max_judged": "max over judged runs of the curve error max_l |log(T_meas(l)/T_pred(l))|",
         "ratio_range": "measured/predicted crossing time, range over judged runs and levels",
@@ -436,8 +453,9 @@ def judge(measured: dict, *, slow_modes=EXPECTED_SLOW, pred_scale: float = 1.0, 
         "gram_change_max_inside": "max Gram change max_t ||G_t-G_0||_F/||G_0||_F over the judged runs (measured after)",
         "gap_by_width": "per width: [median |log(T_meas/T_pred)| (comparable runs), median max_t |L_t - L_t^lin|/L_0, "
                         "median max_t ||G_t-G_0||_F/||G_0||_F]",
-        "too_few_inside": "too few runs inside the hypothesis",
     }
+    if too_few_note:
+        labels["too_few_inside"] = "too few runs inside the hypothesis"
     notes = ("OURS.  h_min = planted-pair distance (not q_X).  The prediction uses G at initialisation only.  T6's "
              "hypothesis 'G stays near G_0' is decided BEFORE each run by the regime index D (sims.regime: the Gram "
              "matrix along the prediction's own linearised path re-predicts the run; D = max |log(T_s/T_pred)|), "
