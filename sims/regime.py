@@ -297,3 +297,99 @@ def expectation(ri: RegimeIndex, threshold: float = REGIME_THRESHOLD) -> str:
                 f"time scale within x{np.exp(D):.3g}; predicted Gram drift {ri.gram_drift:.2g})")
     return (f"the fixed-Gram prediction is expected to fail by about x{np.exp(D):.3g} in its time scale "
             f"(regime index D = {D:.3g} > {threshold:.3g}; predicted Gram drift {ri.gram_drift:.2g})")
+
+
+# ----------------------------------------------------------------------------------------------
+# `hmin train`: the index of the user's run, before training, and what happened after
+# ----------------------------------------------------------------------------------------------
+
+#: the largest N k for which `hmin train` computes the index (a dense N k x N k Gram matrix, four Jacobians)
+TRAIN_MAX_ROWS = 4096
+
+
+def before_training(model: Model, params0, X, Y, *, eta: float, steps: int, loss: str, optimizer: str,
+                    loss_eps: float = DEFAULT_LOSS_EPS) -> dict:
+    """The regime index of a `hmin train` run, computed before it trains (JSON-able).
+
+    Returns ``{"applies": False, "why_not": ...}`` where the fixed-Gram prediction is not a prediction of the
+    run (not the squared loss, not full-batch GD, too large for a dense Gram matrix); else the index's fields
+    and ``"expectation"`` (`expectation`), also logged.
+    """
+    from hmin.sims.progress import log
+
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1)
+    if loss != "mse":
+        out = {"applies": False, "why_not": "the regime index is about the fixed-Gram prediction of the squared loss"}
+    elif optimizer != "gd":
+        out = {"applies": False, "why_not": f"the fixed-Gram prediction is full-batch GD's ({optimizer} trains here)"}
+    elif Y.size > TRAIN_MAX_ROWS:
+        out = {"applies": False, "why_not": f"N k = {Y.size} > {TRAIN_MAX_ROWS}: too large for the dense Gram "
+                                            "matrices the index needs"}
+    else:
+        ri = regime_index(model, params0, X, Y, eta=eta, steps=steps, loss_eps=loss_eps)
+        out = {"applies": True, **{k: v for k, v in ri.to_dict().items() if k not in ("eigvals", "proj", "r0")},
+               "threshold": REGIME_THRESHOLD, "inside": bool(np.isfinite(ri.index) and ri.index <= REGIME_THRESHOLD),
+               "expectation": expectation(ri), "loss_eps": loss_eps}
+    log("[train] before training: " + (out["expectation"] if out["applies"] else
+                                       f"regime index not computed ({out['why_not']})"))
+    return out
+
+
+def after_training(pre: dict, measured_steps: float, predicted_steps: float) -> dict:
+    """``pre`` with what happened: the measured and predicted steps to eps and whether the expectation held.
+
+    Examples:
+        >>> pre = {"applies": True, "index": 0.01, "inside": True}
+        >>> after_training(pre, 104.0, 100.0)["outcome"][:44]
+        'as expected: the fixed-Gram prediction held'
+        >>> after_training({**pre, "index": 0.5, "inside": False}, 300.0, 100.0)["outcome"][:44]
+        'as expected: the fixed-Gram prediction fail'
+    """
+    out = dict(pre)
+    if not pre.get("applies"):
+        return out
+    m, p = float(measured_steps), float(predicted_steps)
+    if np.isfinite(m) and np.isfinite(p) and m > 0 and p > 0:
+        err = float(abs(np.log(m / p)))
+    elif np.isfinite(p) and not np.isfinite(m):
+        err = float("inf")
+    else:
+        err = float("nan")
+    band = float(np.log(1.15))
+    out["measured_error"] = err
+    out["measured_steps_to_eps"], out["predicted_steps_to_eps"] = m, p
+    if np.isnan(err):
+        out["outcome"] = "cannot compare: the prediction or the run did not reach the target loss"
+    else:
+        held = err <= band
+        expected = bool(pre["inside"])
+        word = "as expected" if held == expected else "NOT as expected"
+        out["outcome"] = (f"{word}: the fixed-Gram prediction {'held' if held else 'failed'} "
+                          f"(|log(T_measured / T_predicted)| = {err:.3g}, factor x{np.exp(err):.3g}; "
+                          f"expected about x{np.exp(pre['index']) if np.isfinite(pre['index']) else float('inf'):.3g})")
+    return out
+
+
+def mark_loss_axes(ax, regime: dict | None) -> None:
+    """Mark the index on `hmin train`'s loss figure (a text box; nothing when it was not computed)."""
+    if not regime or not regime.get("applies"):
+        return
+    txt = (f"before training: regime index D = {regime['index']:.3g} "
+           f"({'inside' if regime['inside'] else 'outside'} D <= {regime['threshold']:.3g})")
+    if "outcome" in regime:
+        txt += "\nafter: " + regime["outcome"].split(" (")[0]
+    ax.text(0.02, 0.02, txt, transform=ax.transAxes, fontsize=7, va="bottom",
+            bbox={"boxstyle": "round", "fc": "w", "ec": "0.6", "alpha": 0.85})
+
+
+def report_lines(regime: dict | None) -> list[str]:
+    """The summary's lines about the index (`hmin train`'s text report)."""
+    if not regime:
+        return []
+    if not regime.get("applies"):
+        return [f"  regime index: not computed ({regime['why_not']})"]
+    lines = [f"  regime index (before training): D = {regime['index']:.3g}: {regime['expectation']}"]
+    if "outcome" in regime:
+        lines.append(f"  regime index (after training): {regime['outcome']}")
+    return lines

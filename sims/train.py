@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hmin.sims import gd
+from hmin.sims import gd, regime
 from hmin.sims.diagnostics import gram, gram_eigh, make_loss, sharpness
 from hmin.sims.errors import DivergedError, InputError
 from hmin.sims.geometry import knn_distance_quantiles, knn_distances, min_pairwise_distance, validate_points
@@ -403,6 +403,8 @@ def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str |
         store = RunStore(out / "runs")
         ucfg = _unit_config(cfg, model, X, Y, params0, f0)
         ukey = store.key(ucfg)
+    regime_pre = regime.before_training(model, params0, X, Y, eta=eta, steps=int(cfg.steps), loss=cfg.loss,
+                                        optimizer=cfg.optimizer, loss_eps=cfg.loss_eps)
     params = None
     if store is not None and store.is_done(ukey):
         log(f"[train] {out}/runs/{ukey}: already trained, reusing it")
@@ -420,6 +422,8 @@ def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str |
             store.save(ukey, ucfg, arr, meta)
 
     summary, arrays = _summarise(cfg, model, arr, meta, eta, eta_info, geo, Y, X)
+    summary["regime"] = regime.after_training(regime_pre, summary["loss"]["steps_to_eps"],
+                                              summary["t6_linearised"].get("steps_to_eps", float("nan")))
     arrays["nn_distance"] = knn_distances(X, k=1)
     summary["wall_seconds"] = time.perf_counter() - t_start
     div = summary["loss"]["diverged_step"]
@@ -563,6 +567,7 @@ def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
         fin = np.isfinite(b)
         ax.semilogy(t[fin], b[fin], ":", color="C3", lw=1.4, label="T5: product bound (while eta < 2/beta)")
     ax.axhline(cfg["loss_eps"], color="gray", lw=0.8, ls="-.", label=f"eps = {cfg['loss_eps']:g}")
+    regime.mark_loss_axes(ax, summary.get("regime"))
     lo = np.nanmin(loss[ok] / L0) if ok.any() else 1e-6
     ax.set_ylim(max(min(lo, cfg["loss_eps"]) * 0.3, 1e-12), 3)
     ax.set_xlabel("step t")
@@ -667,6 +672,7 @@ def report(summary: dict) -> str:
     lines.append(f"  T6 linearised (from G_0): steps to {L['eps']:g} L_0 predicted {_steps(t6['steps_to_eps'])}"
                  if t6["applies"]
                  else f"  T6 linearised: not applicable ({t6['why_not']})")
+    lines += regime.report_lines(summary.get("regime"))
     t5 = summary["t5_descent"]
     if t5["applies"]:
         b = t5["final_bound_over_L0"]

@@ -360,7 +360,7 @@ class SweepConfig:
 
 
 SWEEP_PRESETS = {
-    "quick": SweepConfig(widths=(32, 256), eps_values=tuple(float(x) for x in np.logspace(-2.5, -0.5, 3)),
+    "quick": SweepConfig(widths=(16, 64, 256), eps_values=tuple(float(x) for x in np.logspace(-2.5, -0.5, 3)),
                          seeds=(0,), steps=3000, record_every=300),
     "default": SweepConfig(),
     "full": SweepConfig(widths=(16, 32, 64, 128, 256, 512, 1024, 2048),

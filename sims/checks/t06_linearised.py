@@ -538,7 +538,72 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     parts = verdict.numbers["verdict_parts"]
     fig.suptitle(f"T6: {verdict.verdict} (qualitative {parts['qualitative']}, quantitative {parts['quantitative']})")
     paths.append(ctx.rel(save(fig, ctx.fig("t06_time_to_eps.png"))))
+    paths.append(ctx.rel(save(regime_map(measured), ctx.fig("t06_regime_map.png"))))
     return paths
+
+
+def regime_grid(runs: list[dict]) -> dict:
+    """Per (mode, width, h_min): the median over seeds of the regime index D (a priori) and of the measured
+    curve error (max over loss levels of |log(T_meas/T_pred)|; inf for a diverged run), the data of the map.
+
+    Example:
+        >>> runs = [{"mode": "smooth", "width": 64, "h_min": 0.1, "seed": s, "regime_index": 0.01 * (s + 1),
+        ...          "diverged": False, "steps_run": 100, "crossings_measured": [10.0], "crossings_predicted": [10.0]}
+        ...         for s in range(3)]
+        >>> regime_grid(runs)[("smooth", 64, 0.1)]
+        (0.02, 0.0)
+    """
+    out = {}
+    for key in sorted({(r["mode"], r["width"], r["h_min"]) for r in runs}):
+        rs = [r for r in runs if (r["mode"], r["width"], r["h_min"]) == key]
+        D = [as_float(r["regime_index"]) for r in rs]
+        E = [judge_run(r)["curve_error"] for r in rs]
+        D = [d for d in D if not np.isnan(d)]
+        E = [e for e in E if not np.isnan(e)]
+        out[key] = (float(np.median(D)) if D else float("nan"), float(np.median(E)) if E else float("nan"))
+    return out
+
+
+def regime_map(measured: dict, threshold: float = REGIME_THRESHOLD):
+    """The regime map: width x h_min per label mode, coloured by the a-priori regime index D (median over
+    seeds), marked by the measured error of the fixed-Gram prediction (o: within the band, x: outside), with
+    the certificate's boundary D = threshold marked.  Where the NTK picture holds, and where the beyond-NTK
+    regime starts."""
+    from matplotlib.colors import LogNorm
+
+    from hmin.sims.plotting import plt
+
+    pyplot = plt()
+    runs = measured["runs"]
+    grid = regime_grid(runs)
+    modes = [m for m in ("random", "smooth", "equal") if any(k[0] == m for k in grid)]
+    widths = sorted({k[1] for k in grid})
+    hs = sorted({k[2] for k in grid})
+    fig, axes = pyplot.subplots(1, len(modes), figsize=(4.6 * len(modes), 4.2), squeeze=False)
+    norm = LogNorm(vmin=1e-3, vmax=10.0)
+    lim = np.log(BAND_FACTOR)
+    sc = None
+    for ax, mode in zip(axes[0], modes):
+        for wi, w in enumerate(widths):
+            for hi, h in enumerate(hs):
+                D, e = grid.get((mode, w, h), (float("nan"), float("nan")))
+                c = min(max(D, 1e-3), 10.0) if np.isfinite(D) else 10.0
+                ok = np.isfinite(e) and e <= lim
+                sc = ax.scatter([wi], [hi], c=[c], cmap="viridis", norm=norm, s=260, marker="s",
+                                edgecolors="k" if np.isfinite(D) and D <= threshold else "none", linewidths=1.6)
+                ax.scatter([wi], [hi], marker="o" if ok else "x", s=40, c="w" if ok else "r")
+        ax.set_xticks(range(len(widths)), [str(w) for w in widths], fontsize=7)
+        ax.set_yticks(range(len(hs)), [f"{h:.2g}" for h in hs], fontsize=7)
+        ax.set_xlabel("width m")
+        ax.set_xlim(-0.5, len(widths) - 0.5)
+        ax.set_ylim(-0.5, len(hs) - 0.5)
+        if mode == modes[0]:
+            ax.set_ylabel("h_min (planted pair; not q_X)")
+        ax.set_title(f"{mode} labels", fontsize=9)
+    fig.colorbar(sc, ax=axes[0].tolist(), label="regime index D (a priori; median over seeds; inf shown at 10)")
+    fig.suptitle(f"T6 regime map: black edge = inside the certificate D <= {threshold:.3g}; "
+                 f"o = measured curve error <= log {BAND_FACTOR:g}, x = above (median over seeds)", fontsize=9)
+    return fig
 
 
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
