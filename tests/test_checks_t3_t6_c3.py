@@ -389,6 +389,8 @@ def test_figures_are_written(ctx, m3, m6):
     assert paths and all((ctx.outdir / p).exists() for p in paths)
     v6 = c3.judge(m6)
     assert all((ctx.outdir / p).exists() for p in c3.plot(m6, v6, ctx))
+    paths = t6.plot(m6, t6.judge(m6), ctx)
+    assert any(p.endswith("t06_regime_map.png") for p in paths) and all((ctx.outdir / p).exists() for p in paths)
 
 
 def test_every_false_variant_is_violated_on_a_real_measurement(m3, m5, m6):
