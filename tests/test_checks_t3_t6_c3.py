@@ -72,7 +72,7 @@ def test_t6_and_c3_share_one_sweep_on_one_stream(outdir, m6):
     """One measurement read by two statements: C3's measure returns T6's runs (same stream, cache hit)."""
     m = c3.measure(_ctx("C3", outdir))
     assert m["runs"] is m6["runs"]
-    assert tr.WIDTH_SWEEP.readers == ("T6", "C3") and m["shared_measurement"]["name"] == tr.WIDTH_SWEEP.name
+    assert tr.WIDTH_SWEEP.readers() == ["T6", "C3"] and m["shared_measurement"]["name"] == tr.WIDTH_SWEEP.name
     assert tr.WIDTH_SWEEP.stream(0) == _ctx("T6", outdir).stream != _ctx("C3", outdir).stream
 
 

@@ -537,15 +537,16 @@ def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
 class SharedMeasurement:
     """One measurement read by several statements, named explicitly (not by borrowing one reader's id).
 
+    A check module that reads it says so with ``MEASUREMENT = <this object>``; `readers` derives the list from
+    the registry (no hand-kept list of ids).
+
     Attributes:
         name: the measurement's name.
-        readers: the statements that read it (each judges it by its own rule).
         stream_key: the key of its random stream, ``stream_seed(seed, stream_key)``.  The width sweep keeps
             "T6", the key it always had, so the runs of the committed seeds stay reproducible.
     """
 
     name: str
-    readers: tuple[str, ...]
     stream_key: str
 
     def stream(self, seed: int) -> int:
@@ -553,11 +554,26 @@ class SharedMeasurement:
 
         return stream_seed(seed, self.stream_key)
 
+    def readers(self, reg=None) -> list[str]:
+        """The ids of the registered statements whose check module declares ``MEASUREMENT = self``."""
+        import sys
+
+        from hmin.sims.registry import builtin_registry
+
+        reg = reg if reg is not None else builtin_registry()
+        out = []
+        for sid in reg:
+            chk = reg[sid].check
+            mod = sys.modules.get(getattr(getattr(chk, "measure", None), "__module__", ""), None)
+            if mod is not None and getattr(mod, "MEASUREMENT", None) is self:
+                out.append(sid)
+        return out
+
 
 #: The width sweep is ONE measurement read by two statements (T6 judges the linearised prediction on it,
 #: C3 the movement of the weights and of the Gram matrix against width); both read the same runs
 #: (served from the in-process cache), not a second, accidentally identical stream.
-WIDTH_SWEEP = SharedMeasurement(name="planted-pair width sweep", readers=("T6", "C3"), stream_key="T6")
+WIDTH_SWEEP = SharedMeasurement(name="planted-pair width sweep", stream_key="T6")
 #: kept for readers of the old name (the key of the sweep's stream)
 SWEEP_STREAM_ID = WIDTH_SWEEP.stream_key
 
@@ -566,8 +582,8 @@ def shared_width_sweep(ctx, cfg: SweepConfig) -> dict:
     """The width sweep of ``cfg`` on the stream of `WIDTH_SWEEP` at ctx.seed, shared by T6 and C3.
 
     Returns the sweep's dict (see `width_sweep`) as a new top-level dict (the cached one is not mutated),
-    with ``"shared_measurement"``: the measurement's name and readers.
+    with ``"shared_measurement"``: the measurement's name and the key of its stream.
     """
     out = dict(width_sweep(cfg, stream=WIDTH_SWEEP.stream(ctx.seed)))
-    out["shared_measurement"] = {"name": WIDTH_SWEEP.name, "readers": list(WIDTH_SWEEP.readers)}
+    out["shared_measurement"] = {"name": WIDTH_SWEEP.name, "stream_key": WIDTH_SWEEP.stream_key}
     return out

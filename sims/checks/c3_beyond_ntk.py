@@ -48,9 +48,12 @@ import dataclasses
 
 import numpy as np
 
-from hmin.sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
+from hmin.sims.checks._trajectories import WIDTH_SWEEP, SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, INCONCLUSIVE, OUTSIDE, VIOLATED, Verdict, fit_loglog_slope, worst
+
+#: the shared measurement this check reads (`_trajectories.SharedMeasurement`)
+MEASUREMENT = WIDTH_SWEEP
 
 ID = "C3"
 

@@ -71,11 +71,14 @@ import dataclasses
 
 import numpy as np
 
-from hmin.sims.checks._trajectories import SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
+from hmin.sims.checks._trajectories import WIDTH_SWEEP, SWEEP_PRESETS, SweepConfig, as_float, shared_width_sweep
 from hmin.sims.regime import REGIME_THRESHOLD
 from hmin.sims.registry import Check
 from hmin.sims.verdict import (HOLDS, INCONCLUSIVE, OUTSIDE, VIOLATED, Verdict, fit_loglog_slope, too_few_inside,
                                worst)
+
+#: the shared measurement this check reads (`_trajectories.SharedMeasurement`)
+MEASUREMENT = WIDTH_SWEEP
 
 ID = "T6"
 
