@@ -121,27 +121,6 @@ def measure(ctx) -> dict:
     return out
 
 
-def _ratio_interval(meas: float, pred: float, R: int, diverged: bool) -> tuple[float, float]:
-    """measured/predicted steps-to-eps as an interval: both are first crossings on the integer step grid,
-    so each crossing lies in (T - 1, T]; censored (meas = inf) -> [R/pred, inf); diverged -> [inf, inf).
-
-    Examples:
-        >>> _ratio_interval(100.0, 50.0, 1000, False)
-        (1.98, 2.0408163265306123)
-        >>> _ratio_interval(float("inf"), 100.0, 1000, False)
-        (10.0, inf)
-    """
-    if diverged:
-        return (float("inf"), float("inf"))
-    if not np.isfinite(pred) or pred <= 0:
-        return (float("nan"), float("nan"))
-    if np.isfinite(meas):
-        lo = max(meas - 1.0, 0.0) / pred
-        hi = meas / (pred - 1.0) if pred > 1 else float("inf")
-        return (lo, hi)
-    return (R / pred, float("inf"))
-
-
 def _in_band(iv: tuple[float, float], band) -> str:
     lo, hi = iv
     if not np.isfinite(lo) and not np.isinf(lo):
