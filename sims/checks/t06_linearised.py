@@ -369,7 +369,7 @@ def judge(measured: dict, *, slow_modes=EXPECTED_SLOW, pred_scale: float = 1.0, 
     # the pooled part catches pred x f when s_hi / f < 1/S or s_lo * f > S
     g_slow = s_hi * scale_band[1] if np.isfinite(s_hi) else float("nan")
     g_fast = scale_band[1] / s_lo if np.isfinite(s_lo) else float("nan")
-    rule = (f"Hypothesis decided before the run (certificate, sims.regime): the regime index D <= {threshold:.4g} "
+    rule = (f"Hypothesis decided before the run (a stated predictor, sims.regime): the regime index D <= {threshold:.4g} "
             f"(= log(1.15)/3); judged: the runs at the widest width ({wmax}) inside it ({len(inside)} of {len(runs)}; "
             f"{min_judged} needed), the others are 'outside hypothesis'.  (Q) per (mode, seed), slowdown S = T(smallest "
             f"h_min inside)/T(largest h_min inside, >= 10x larger) (censoring-aware, T = steps to L_t <= "
