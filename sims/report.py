@@ -158,6 +158,8 @@ def _md(results: dict, conf: dict | None = None) -> str:
         if r.get("hypotheses_checked_before"):
             out += ["Hypotheses decided before the measurement (runs outside are 'outside hypothesis'): "
                     + "; ".join(f"{h}: {how}" for h, how in r["hypotheses_checked_before"].items()), ""]
+        for h, c in (r.get("hypothesis_counts") or {}).items():
+            out += [f"Inside '{h}': " + ", ".join(f"{k} {v}" for k, v in c.items() if k != "decided_by"), ""]
         if r.get("status") == "error":
             out += ["```", r.get("traceback", r.get("error", "")), "```", ""]
         if r.get("rule"):

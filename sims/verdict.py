@@ -85,7 +85,7 @@ class Verdict:
         notes: anything a reader must know to interpret the numbers.
         power: what the rule can detect: the smallest error in the prediction that it would catch
             (e.g. "a prediction 1.25x off"), and parts that can only hold (exploratory).
-        hypotheses: per hypothesis of the statement that the check decides BEFORE the measurement, how it
+        hypothesis_counts: per hypothesis of the statement that the check decides BEFORE the measurement, how it
             decides it (``{"G stays near G_0": "a-priori regime index D <= log(1.15)/3 (sims.regime)"}``)
             and how many runs it admitted; empty when the check judges every run it measures.
 
@@ -103,7 +103,7 @@ class Verdict:
     figures: tuple[str, ...] = ()
     notes: str = ""
     power: str = ""
-    hypotheses: dict[str, Any] = dataclasses.field(default_factory=dict)
+    hypothesis_counts: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         try:

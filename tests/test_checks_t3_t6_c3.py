@@ -252,7 +252,7 @@ def test_t6_judges_only_runs_inside_the_a_priori_certificate(m6):
     counts = v.numbers["quantitative_counts"]
     assert counts[0] == n_in and counts[1] + counts[2] + counts[3] == n_in
     assert v.numbers["regime_threshold"] == pytest.approx(np.log(1.15) / 3)
-    assert v.hypotheses["G stays near G_0 along the run"]["inside"] == n_in
+    assert v.hypothesis_counts["G stays near G_0 along the run"]["inside"] == n_in
     # the measurement carries what decided the hypothesis and what the prediction used
     r = wide[0]
     assert len(r["r0"]) == len(r["eigvals0"]) == len(r["proj0"]) == m6["config"]["n"]

@@ -312,7 +312,7 @@ def judge(measured: dict, *, gram_slope_band=GRAM_SLOPE_BAND, threshold: float =
     hyp = {"the width is in the lazy (unsaturated) regime": {"decided_by": CHECK_HYPOTHESES[
         "the width is in the lazy (unsaturated) regime"], "cells_inside": n_in, "cells": len(cells),
         "saturated_runs": n_sat, "diverged_runs": n_div}}
-    return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power, hypotheses=hyp)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power, hypothesis_counts=hyp)
 
 
 def _answer(gfit, intervals, mode_parts, band, cross, table, wmin, wmax, threshold) -> str:

@@ -455,7 +455,7 @@ def judge(measured: dict, *, slow_modes=EXPECTED_SLOW, pred_scale: float = 1.0, 
              "(lower end >= 10).  (B) catches an index that anti-correlates with the error")
     hyp = {"G stays near G_0 along the run": {"decided_by": CHECK_HYPOTHESES["G stays near G_0 along the run"],
                                               "inside": len(inside), "of": len(runs), "needed": min_judged}}
-    return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power, hypotheses=hyp)
+    return Verdict(ID, verdict, rule, numbers, labels, notes=notes, power=power, hypothesis_counts=hyp)
 
 
 def _gap_by_width(runs: list[dict]) -> dict:
