@@ -341,10 +341,10 @@ def after_training(pre: dict, measured_steps: float, predicted_steps: float) -> 
 
     Examples:
         >>> pre = {"applies": True, "index": 0.01, "inside": True}
-        >>> after_training(pre, 104.0, 100.0)["outcome"][:44]
+        >>> after_training(pre, 104.0, 100.0)["outcome"][:43]
         'as expected: the fixed-Gram prediction held'
-        >>> after_training({**pre, "index": 0.5, "inside": False}, 300.0, 100.0)["outcome"][:44]
-        'as expected: the fixed-Gram prediction fail'
+        >>> after_training({**pre, "index": 0.5, "inside": False}, 300.0, 100.0)["outcome"][:45]
+        'as expected: the fixed-Gram prediction failed'
     """
     out = dict(pre)
     if not pre.get("applies"):

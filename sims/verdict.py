@@ -34,6 +34,8 @@ class VerdictName(enum.StrEnum):
     Examples:
         >>> VerdictName("outside hypothesis") is VerdictName.OUTSIDE, VerdictName.HOLDS == "holds"
         (True, True)
+        >>> {"part": VerdictName.OUTSIDE}
+        {'part': 'outside hypothesis'}
         >>> import json; json.dumps({"v": VerdictName.VIOLATED})
         '{"v": "violated"}'
     """
@@ -42,6 +44,9 @@ class VerdictName(enum.StrEnum):
     VIOLATED = "violated"
     INCONCLUSIVE = "inconclusive"
     OUTSIDE = "outside hypothesis"
+
+    def __repr__(self) -> str:  # as the plain string: dicts of verdicts print as they are stored in JSON
+        return repr(self.value)
 
 
 #: the module-level names (kept: every check and plug-in compares with these)
