@@ -91,8 +91,10 @@ authors published no code; the statements below are hmin's precise formalisation
   has a role: a *claim* (part of the statement), a *negative control* (a deliberately false variant
   the checker must refute), or a *refuted draft* (an earlier wording, shown with its counterexample).
 - The **numeric check** (`sims/checks/`) measures on real GD trajectories or Monte Carlo samples and
-  ends in **holds / violated / inconclusive** by the rule quoted below; its *false variants* are
-  false predictions that the same rule must turn into "violated" on a real measurement.
+  ends in **holds / violated / inconclusive / outside hypothesis** by the rule quoted below (*outside
+  hypothesis*: the runs lie outside the statement's hypotheses, as decided before measuring by the rule
+  listed under "Hypotheses decided before the measurement"); its *false variants* are false predictions
+  that the same rule must turn into "violated" on a real measurement.
 - `hmin verify` runs every check and writes the report card; `hmin statements ID` prints one entry
   of this reference.
 """
@@ -235,6 +237,9 @@ def _numeric_section(entry) -> list[str]:
     out = [f"**Numeric check** (`{where}`): what it measures and the rule of its verdict, from its docstring:"
            if where else "**Numeric check:** what it measures and the rule of its verdict, from its docstring:"]
     out += ["", "```text", doc or "(the check module has no docstring)", "```"]
+    if getattr(chk, "hypotheses", None):
+        out += ["", "Hypotheses decided before the measurement (runs that fail them are 'outside hypothesis'): "
+                + "; ".join(f"*{h}*: {how}" for h, how in chk.hypotheses.items()) + "."]
     if chk.false_variants:
         out += ["", "False variants (each must make the verdict \"violated\" on a real measurement): "
                 + "; ".join(f"{name} (`{', '.join(f'{k}={_value(v)}' for k, v in kw.items())}`)"

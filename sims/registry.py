@@ -24,7 +24,11 @@ The contract of a `Check` (the smallest complete example is ``examples/relu_ntk_
 * ``plot(measured, verdict, ctx) -> list[str]``: figures written with ``ctx.fig(name)``, returned as
   ``ctx.rel(path)``;
 * ``false_variants``: ``{name: judge kwargs}``, each a false version of the prediction that ``judge``
-  must turn into "violated" on a real measurement (the contract test checks every one).
+  must turn into "violated" on a real measurement (the contract test checks every one);
+* ``hypotheses`` (optional): ``{hypothesis: "certificate: ..." | "predictor: ..."}``, the hypotheses the
+  check decides per run BEFORE measuring; runs that fail them get the verdict "outside hypothesis"
+  (`sims.verdict.OUTSIDE`), a row with none inside is "outside hypothesis", one with too few inside is
+  "inconclusive" and says so (`sims.verdict.too_few_inside`).
 
 Example (what a plug-in file contains, in outline)::
 
@@ -165,6 +169,10 @@ class Check:
             make the verdict "violated" on a real measurement.
         attack: optional `sims.surface.AttackSurface`: the search space, a parameterisation inside the
             hypotheses and a float64 margin (>= 0 where the claim holds) that ``hmin attack`` minimises.
+        hypotheses: hypothesis of the statement -> how the check decides it BEFORE the measurement, per
+            run ("certificate: ..." for a proof-grade test, "predictor: ..." for a stated rule that is not a
+            proof); runs, rows or seeds that fail it get the verdict "outside hypothesis"
+            (`sims.verdict.OUTSIDE`) instead of being judged.  Empty: every measured run is judged.
     """
 
     id: str
@@ -174,8 +182,14 @@ class Check:
     plot: Callable[[dict, Verdict, "CheckContext"], list] | None = None
     false_variants: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     attack: Any = None
+    hypotheses: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
+        bad = [h for h, how in dict(self.hypotheses).items()
+               if not isinstance(how, str) or not how.startswith(("certificate:", "predictor:"))]
+        if bad:
+            raise PluginError(f"check {self.id}: hypotheses must map each hypothesis to how it is decided before "
+                              f"the measurement, starting 'certificate:' or 'predictor:'; not so for {bad[:2]}")
         missing = [p for p in PRESETS if p not in self.settings]
         extra = [p for p in self.settings if p not in PRESETS]
         if missing or extra:

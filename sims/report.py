@@ -8,9 +8,11 @@ from pathlib import Path
 
 from hmin.sims.store import atomic_write_text
 
-__all__ = ["write_reports", "summary_table", "format_numbers", "paper_of", "is_field", "HOME_PAPER", "FIELD_TITLE"]
+__all__ = ["write_reports", "summary_table", "format_numbers", "headline", "paper_of", "is_field", "HOME_PAPER",
+           "FIELD_TITLE"]
 
-BADGE = {"holds": "#2e7d32", "violated": "#c62828", "inconclusive": "#ef6c00", "error": "#6a1b9a",
+BADGE = {"holds": "#2e7d32", "violated": "#c62828", "inconclusive": "#ef6c00", "outside hypothesis": "#546e7a",
+         "error": "#6a1b9a",
          "proved": "#2e7d32", "disproved": "#c62828", "unproven": "#ef6c00", "none": "#757575"}
 
 INTRO = (
@@ -23,7 +25,9 @@ INTRO = (
     "measurement. "
     "*Symbolic*: what sympy established (proved / disproved / unproven; unproven is backed by a numeric "
     "counterexample search). *Numeric*: the "
-    "verdict of the measured check (holds / violated / inconclusive) under the rule shown. Negative controls "
+    "verdict of the measured check (holds / violated / inconclusive / outside hypothesis: the runs lie outside the "
+    "statement's hypotheses, decided before measuring) under the rule shown; with several seeds it is the verdict "
+    "combined over seeds, never one seed's. Negative controls "
     "(deliberately false variants) must come out disproved; refuted drafts are earlier wordings of a statement "
     "that the toolkit refutes, shown with their counterexamples. Distances are "
     "h_min (minimum pairwise distance) unless a number says q_X = h_min/2."
@@ -99,6 +103,22 @@ def _stability(r: dict) -> str:
     return ", ".join(f"{n} {v}" for v, n in counts.items()) + f" -> {c.get('verdict')}"
 
 
+def headline(r: dict) -> str:
+    """The headline verdict of a row: the verdict combined over seeds when it ran on several, else its own.
+
+    Example:
+        >>> headline({"verdict": "holds", "combined": {"verdict": "inconclusive"}}), headline({"verdict": "holds"})
+        ('inconclusive', 'holds')
+    """
+    return str((r.get("combined") or {}).get("verdict") or r.get("verdict", "-"))
+
+
+def _fresh(conf: dict | None, i: str) -> str:
+    if not conf or i not in conf:
+        return "—"
+    return headline(conf[i])
+
+
 def _role(s: dict) -> str:
     role = s.get("role", "claim")
     return "" if role == "claim" else ("negative control, " if role == "control" else "refuted draft, ")
@@ -108,13 +128,13 @@ def summary_table(results: dict, ids=None) -> str:
     """A plain-text report card for the terminal."""
     multi = any(results.get(i, {}).get("combined") for i in _ids(results, ids))
     w = max([6] + [len(i) for i in _ids(results, ids)])
-    lines = [f"{'id':{w}s} {'kind':8s} {'symbolic':10s} {'numeric':13s}" + (f" {'seeds':24s}" if multi else "")
+    lines = [f"{'id':{w}s} {'kind':8s} {'symbolic':10s} {'numeric':18s}" + (f" {'seeds':24s}" if multi else "")
              + f" {'time':>7s}  title"]
     for i in _ids(results, ids):
         r = results[i]
         wall = sum(float(s.get("wall_s") or 0) for s in r.get("seeds", {}).values()) or float(r.get("wall_s") or 0)
         lines.append(f"{i:{w}s} {r.get('kind', '-'):8s} {r.get('symbolic', {}).get('status', '-'):10s} "
-                     f"{r.get('verdict', '-'):13s}" + (f" {_stability(r)[:24]:24s}" if multi else "")
+                     f"{headline(r):18s}" + (f" {_stability(r)[:24]:24s}" if multi else "")
                      + f" {wall:6.1f}s  {r.get('title', '')}")
         if r.get("attack"):
             lines.append(f"       attack: {attack_line(r['attack'])}")
@@ -123,28 +143,31 @@ def summary_table(results: dict, ids=None) -> str:
     return "\n".join(lines)
 
 
-def _md(results: dict) -> str:
+def _md(results: dict, conf: dict | None = None) -> str:
     meta = results.get("meta", {})
     out = ["# hmin report card", "",
            f"Preset **{meta.get('preset', '?')}**, seed {meta.get('seed', 0)}, {meta.get('date', '')}; "
            f"last run {meta.get('wall_s_last_run', 0):.0f} s on {meta.get('machine', '?')}; "
            + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()), "", INTRO, "",
-           "| id | statement | kind | paper | symbolic | numeric | seeds | key numbers |",
-           "|---|---|---|---|---|---|---|---|"]
+           "| id | statement | kind | paper | symbolic | numeric | seeds | fresh seeds | key numbers |",
+           "|---|---|---|---|---|---|---|---|---|"]
     if meta.get("combined_rule"):
         out[out.index(INTRO) + 1:out.index(INTRO) + 1] = [f"Seeds {', '.join(map(str, meta.get('seeds', [])))}; "
-                                                            f"*numeric* is seed {meta.get('seed', 0)}'s verdict, "
-                                                            f"*seeds* the stability over all of them ({meta['combined_rule']}).", ""]
+                                                            f"*numeric* is the verdict combined over them, "
+                                                            f"*seeds* the verdict per seed ({meta['combined_rule']}); "
+                                                            "*fresh seeds*: the combined verdict of the confirmation run "
+                                                            "(below).", ""]
     field = [i for i in _ids(results) if is_field(results[i])]
     for i in _ids(results):
         r = results[i]
         if i == (field[0] if field else None):
             out += ["", f"### {FIELD_TITLE}", "", "Each row names its own paper; docs/field.md compares them.", "",
-                    "| id | statement | kind | paper | symbolic | numeric | seeds | key numbers |",
-                    "|---|---|---|---|---|---|---|---|"]
+                    "| id | statement | kind | paper | symbolic | numeric | seeds | fresh seeds | key numbers |",
+                    "|---|---|---|---|---|---|---|---|---|"]
         nums = "; ".join(format_numbers(r.get("numbers", {}), 4, r.get("labels"))).replace("|", "\\|")
         out.append(f"| [{i}](#{i.lower()}) | {r.get('title', '')} | {r.get('kind', '—')} | {paper_of(r)} "
-                   f"| {r.get('symbolic', {}).get('status', '—')} | **{r.get('verdict', '—')}** | {_stability(r)} | {nums} |")
+                   f"| {r.get('symbolic', {}).get('status', '—')} | **{headline(r)}** | {_stability(r)} "
+                   f"| {_fresh(conf, i)} | {nums} |")
     for i in _ids(results):
         r = results[i]
         out += ["", f"## {i}", "", f"**{r.get('title', '')}** ({r.get('kind', 'question')}"
@@ -170,7 +193,14 @@ def _md(results: dict) -> str:
             out.append("")
         elif sym.get("status") == "error":
             out += [f"**Symbolic: error** {sym.get('error')}", ""]
-        out += [f"**Numeric: {r.get('verdict')}**" + (f" ({r.get('wall_s', 0):.1f} s)" if r.get("wall_s") else ""), ""]
+        out += [f"**Numeric: {headline(r)}**" + (f" (combined over seeds; seed {r.get('seed')}'s: {r.get('verdict')}, "
+                                                 "whose numbers are shown below)" if r.get("combined") else "")
+                + (f" ({r.get('wall_s', 0):.1f} s)" if r.get("wall_s") else ""), ""]
+        if r.get("hypotheses_checked_before"):
+            out += ["Hypotheses decided before the measurement (runs outside are 'outside hypothesis'): "
+                    + "; ".join(f"{h}: {how}" for h, how in r["hypotheses_checked_before"].items()), ""]
+        for h, c in (r.get("hypothesis_counts") or {}).items():
+            out += [f"Inside '{h}': " + ", ".join(f"{k} {v}" for k, v in c.items() if k != "decided_by"), ""]
         if r.get("status") == "error":
             out += ["```", r.get("traceback", r.get("error", "")), "```", ""]
         if r.get("rule"):
@@ -201,7 +231,7 @@ def _badge(s: str) -> str:
     return f'<span class="b" style="background:{BADGE.get(s, "#757575")}">{html.escape(str(s))}</span>'
 
 
-def _html(results: dict) -> str:
+def _html(results: dict, conf: dict | None = None) -> str:
     meta = results.get("meta", {})
     e = html.escape
     rows = []
@@ -209,11 +239,12 @@ def _html(results: dict) -> str:
     for i in _ids(results):
         r = results[i]
         if i == (field[0] if field else None):
-            rows.append(f"<tr><th colspan='8'><h3 id='field'>{e(FIELD_TITLE)}</h3></th></tr>")
+            rows.append(f"<tr><th colspan='9'><h3 id='field'>{e(FIELD_TITLE)}</h3></th></tr>")
         nums = "<br>".join(e(x) for x in format_numbers(r.get("numbers", {}), 4, r.get("labels")))
         rows.append(f"<tr><td><a href='#{i}'>{i}</a></td><td>{e(r.get('title', ''))}</td><td>{e(r.get('kind', '—'))}</td>"
                     f"<td>{e(paper_of(r))}</td><td>{_badge(r.get('symbolic', {}).get('status', 'none'))}</td>"
-                    f"<td>{_badge(r.get('verdict', 'none'))}</td><td>{e(_stability(r))}</td><td class='n'>{nums}</td></tr>")
+                    f"<td>{_badge(headline(r))}</td><td>{e(_stability(r))}</td><td>{e(_fresh(conf, i))}</td>"
+                    f"<td class='n'>{nums}</td></tr>")
     sections = []
     for i in _ids(results):
         r = results[i]
@@ -231,13 +262,18 @@ def _html(results: dict) -> str:
                     + e(", ".join(f"seed {k}: {v}" for k, v in c.get("per_seed", {}).items())) + "</p>" + nums)
         err = f"<pre>{e(r.get('traceback', r.get('error', '')))}</pre>" if r.get("status") == "error" else ""
         sections.append(
-            f"<section id='{i}'><h2>{i}: {e(r.get('title', ''))} {_badge(r.get('verdict', 'none'))}</h2>"
+            f"<section id='{i}'><h2>{i}: {e(r.get('title', ''))} {_badge(headline(r))}</h2>"
             f"<p class='m'>{e(r.get('kind', 'question'))} · paper {e(paper_of(r))}"
             f" · preset {e(str(r.get('preset')))} · {r.get('wall_s', 0):.1f} s</p>"
             + (f"<blockquote>{e(r['text'])}</blockquote>" if r.get("text") else "")
             + (f"<p><b>Hypotheses:</b> {e('; '.join(r['hypotheses']))}</p>" if r.get("hypotheses") else "")
             + (f"<h3>Symbolic {_badge(sym.get('status', 'none'))}</h3><ul>{syms}</ul>" if syms else "")
-            + f"<h3>Numeric {_badge(r.get('verdict', 'none'))}</h3>{err}"
+            + f"<h3>Numeric {_badge(headline(r))}</h3>{err}"
+            + (f"<p class='m'>combined over seeds; seed {e(str(r.get('seed')))}'s verdict {e(str(r.get('verdict')))}, "
+               "whose numbers are shown below</p>" if r.get("combined") else "")
+            + ("<p><b>Hypotheses decided before the measurement:</b> " + e("; ".join(
+                f"{h}: {how}" for h, how in r["hypotheses_checked_before"].items())) + "</p>"
+               if r.get("hypotheses_checked_before") else "")
             + (f"<p><b>Rule:</b> {e(r['rule'])}</p>" if r.get("rule") else "")
             + (f"<p><b>Power:</b> {e(r['power'])}</p>" if r.get("power") else "")
             + (f"<p><b>Attack:</b> {e(_attack_text(r))}</p>" if r.get("attack") else "")
@@ -249,8 +285,9 @@ def _html(results: dict) -> str:
     intro = intro.replace("*Symbolic*", "<i>Symbolic</i>").replace("*Numeric*", "<i>Numeric</i>")
     intro = intro.replace("**QUESTION**", "<b>QUESTION</b>")
     if meta.get("combined_rule"):
-        intro += (f"</p><p>Seeds {e(', '.join(map(str, meta.get('seeds', []))))}: <i>numeric</i> is seed "
-                  f"{meta.get('seed', 0)}'s verdict, <i>seeds</i> the stability over all of them ({e(meta['combined_rule'])}).")
+        intro += (f"</p><p>Seeds {e(', '.join(map(str, meta.get('seeds', []))))}: <i>numeric</i> is the verdict "
+                  f"combined over them, <i>seeds</i> the verdict per seed ({e(meta['combined_rule'])}); <i>fresh "
+                  "seeds</i>: the combined verdict of the confirmation run.")
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>hmin report card</title>
 <style>
 body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}}
@@ -264,7 +301,7 @@ img{{max-width:100%;border:1px solid #eee}} section{{margin-top:2.5em}} pre{{bac
 <p class="m">Preset <b>{e(str(meta.get('preset', '?')))}</b>, seed {meta.get('seed', 0)}, {e(meta.get('date', ''))};
 last run {meta.get('wall_s_last_run', 0):.0f} s on {e(meta.get('machine', '?'))}; {e(versions)}</p>
 <p>{intro}</p>
-<table><tr><th>id</th><th>statement</th><th>kind</th><th>paper</th><th>symbolic</th><th>numeric</th><th>seeds</th><th>key numbers</th></tr>
+<table><tr><th>id</th><th>statement</th><th>kind</th><th>paper</th><th>symbolic</th><th>numeric</th><th>seeds</th><th>fresh seeds</th><th>key numbers</th></tr>
 {''.join(rows)}</table>
 {''.join(sections)}
 </body></html>
@@ -302,8 +339,8 @@ def write_reports(results: dict, outdir: str | Path) -> None:
     """Write ``report.md`` and ``report.html`` into ``outdir`` (atomic), with the fresh-seed confirmation
     table when ``outdir/confirmation/results.json`` exists."""
     outdir = Path(outdir)
-    md, page = _md(results), _html(results)
     conf = _confirmation(outdir)
+    md, page = _md(results, conf), _html(results, conf)
     if conf and any(k != "meta" for k in conf):
         rows = confirmation_rows(results, conf)
         seeds = ", ".join(map(str, conf.get("meta", {}).get("seeds", [])))

@@ -53,7 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hmin.sims import gd
+from hmin.sims import gd, regime
 from hmin.sims.adapters import from_functions
 from hmin.sims.diagnostics import gram, gram_eigh, jacobian, make_loss, sharpness
 from hmin.sims.errors import DivergedError, InputError
@@ -483,6 +483,8 @@ def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str |
         store = RunStore(out / "runs")
         ucfg = _unit_config(cfg, model, X, Y, params0, f0)
         ukey = store.key(ucfg)
+    regime_pre = regime.before_training(model, params0, X, Y, eta=eta, steps=int(cfg.steps), loss=cfg.loss,
+                                        optimizer=cfg.optimizer, loss_eps=cfg.loss_eps)
     params = None
     if store is not None and store.is_done(ukey):
         log(f"[train] {out}/runs/{ukey}: already trained, reusing it")
@@ -517,6 +519,8 @@ def train_and_measure(model, X, Y, config: TrainConfig | None = None, out: str |
     ctx = {"model": model, "params0": params0, "Xj": Xj, "spec0": spec0}
     summary, arrays = _summarise(cfg, model, arr, meta, eta, eta_info, geo, Y, X, ctx)
     summary_s = time.perf_counter() - t0
+    summary["regime"] = regime.after_training(regime_pre, summary["loss"]["steps_to_eps"],
+                                              summary["t6_linearised"].get("steps_to_eps", float("nan")))
     arrays["nn_distance"] = knn_distances(X, k=1)
     summary["timing"] = {**meta.get("timing", {}), "summary_s": summary_s}
     summary["wall_seconds"] = time.perf_counter() - t_start

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hmin.sims import regime
 from hmin.sims.plotting import plt, save, styled
 
 __all__ = ["plot"]
@@ -40,6 +41,7 @@ def plot(summary: dict, arrays: dict, figdir: Path) -> list[str]:
         fin = np.isfinite(b)
         ax.semilogy(t[fin], b[fin], ":", color="C3", lw=1.4, label="T5: product bound (while eta < 2/beta)")
     ax.axhline(cfg["loss_eps"], color="gray", lw=0.8, ls="-.", label=f"eps = {cfg['loss_eps']:g}")
+    regime.mark_loss_axes(ax, summary.get("regime"))
     lo = np.nanmin(loss[ok] / L0) if ok.any() else 1e-6
     ax.set_ylim(max(min(lo, cfg["loss_eps"]) * 0.3, 1e-12), 3)
     ax.set_xlabel("step t")

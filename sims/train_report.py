@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from hmin.sims import regime
+
 __all__ = ["report"]
 
 
@@ -28,6 +30,7 @@ def report(summary: dict) -> str:
     lines.append(f"  T6 linearised (from G_0): steps to {L['eps']:g} L_0 predicted {_steps(t6['steps_to_eps'])}"
                  if t6["applies"]
                  else f"  T6 linearised: not applicable ({t6['why_not']})")
+    lines += regime.report_lines(summary.get("regime"))
     t5 = summary["t5_descent"]
     if t5["applies"]:
         b = t5["final_bound_over_L0"]

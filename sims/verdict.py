@@ -9,23 +9,61 @@ thing everywhere.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+import enum
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
 import re
 
-#: the three numeric verdicts: the measurement agrees with the statement; contradicts it beyond the stated
-#: tolerance (certain); neither (an estimate that can fall short, too few data, an unstable fit)
-HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
+
+
+class VerdictName(enum.StrEnum):
+    """The four numeric verdicts (a ``str`` enum: ``VerdictName.HOLDS == "holds"`` and it is written to JSON as
+    ``"holds"``, so stored results and string comparisons keep working).
+
+    * ``HOLDS``: the measurement agrees with the statement;
+    * ``VIOLATED``: it contradicts it beyond the stated tolerance (certain);
+    * ``INCONCLUSIVE``: neither (an estimate that can fall short, too few data, an unstable fit, too few
+      runs inside the hypotheses);
+    * ``OUTSIDE``: the run, row or seed lies outside the statement's hypotheses, as decided BEFORE the
+      measurement by a rule fixed in advance (an a-priori certificate or a stated predictor; each check
+      declares which in its ``hypotheses``).  Not evidence either way: the statement says nothing there.
+
+    Examples:
+        >>> VerdictName("outside hypothesis") is VerdictName.OUTSIDE, VerdictName.HOLDS == "holds"
+        (True, True)
+        >>> {"part": VerdictName.OUTSIDE}
+        {'part': 'outside hypothesis'}
+        >>> import json; json.dumps({"v": VerdictName.VIOLATED})
+        '{"v": "violated"}'
+    """
+
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    INCONCLUSIVE = "inconclusive"
+    OUTSIDE = "outside hypothesis"
+
+    def __repr__(self) -> str:  # as the plain string: dicts of verdicts print as they are stored in JSON
+        return repr(self.value)
+
+
+#: the module-level names (kept: every check and plug-in compares with these)
+HOLDS, VIOLATED, INCONCLUSIVE, OUTSIDE = (VerdictName.HOLDS, VerdictName.VIOLATED, VerdictName.INCONCLUSIVE,
+                                          VerdictName.OUTSIDE)
+#: every legal numeric verdict, in the order a report lists them
+VERDICTS = tuple(VerdictName)
 _KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
-VerdictName = Literal["holds", "violated", "inconclusive"]
 
 __all__ = [
     "HOLDS",
     "VIOLATED",
     "INCONCLUSIVE",
+    "OUTSIDE",
+    "VERDICTS",
+    "VerdictName",
+    "too_few_inside",
     "Verdict",
     "clopper_pearson",
     "clopper_pearson_bound",
@@ -41,7 +79,8 @@ class Verdict:
 
     Attributes:
         id: statement id, e.g. ``"T4"`` or ``"C3"``.
-        verdict: ``"holds"``, ``"violated"`` or ``"inconclusive"``.
+        verdict: a :class:`VerdictName` (``"holds"``, ``"violated"``, ``"inconclusive"`` or
+            ``"outside hypothesis"``); a plain string of one of these is accepted and converted.
         rule: the comparison rule, in words, exactly as the code applies it.
         numbers: the key numbers behind the verdict (JSON-able), under stable machine keys
             (lower_snake_case: ``slope_band``, ``max_ratio``); code and tests look values up by key.
@@ -51,6 +90,9 @@ class Verdict:
         notes: anything a reader must know to interpret the numbers.
         power: what the rule can detect: the smallest error in the prediction that it would catch
             (e.g. "a prediction 1.25x off"), and parts that can only hold (exploratory).
+        hypothesis_counts: per hypothesis of the statement that the check decides BEFORE the measurement, how it
+            decides it (``{"G stays near G_0": "a-priori regime index D <= log(1.15)/3 (sims.regime)"}``)
+            and how many runs it admitted; empty when the check judges every run it measures.
 
     Example:
         >>> v = Verdict("T4", "holds", "slope in [1.7, 2.3]", {"slope": 2.0}, {"slope": "slope of log mu on log h_min"})
@@ -66,10 +108,14 @@ class Verdict:
     figures: tuple[str, ...] = ()
     notes: str = ""
     power: str = ""
+    hypothesis_counts: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
-        if self.verdict not in (HOLDS, VIOLATED, INCONCLUSIVE):
-            raise ValueError(f"unknown verdict {self.verdict!r}")
+        try:
+            object.__setattr__(self, "verdict", VerdictName(self.verdict))
+        except ValueError:
+            raise ValueError(f"unknown verdict {self.verdict!r}; choose from "
+                             f"{', '.join(v.value for v in VERDICTS)}") from None
         bad = [k for k in self.numbers if not isinstance(k, str) or not _KEY_RE.fullmatch(k)]
         if bad:
             raise ValueError(f"verdict {self.id}: number keys must be lower_snake_case machine keys "
@@ -85,16 +131,37 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["figures"] = list(self.figures)
+        d["verdict"] = self.verdict.value
         return d
 
 
 def worst(verdicts: list[str]) -> VerdictName:
-    """Combine sub-verdicts: any violated -> violated; else any inconclusive -> inconclusive."""
+    """Combine sub-verdicts: any violated -> violated; else any inconclusive -> inconclusive; parts outside the
+    hypotheses are left out (they say nothing), and all parts outside -> outside hypothesis.
+
+    Examples:
+        >>> worst(["holds", "outside hypothesis"]).value, worst(["outside hypothesis"] * 2).value
+        ('holds', 'outside hypothesis')
+        >>> worst(["holds", "inconclusive", "violated"]).value, worst([]).value
+        ('violated', 'inconclusive')
+    """
+    if verdicts and all(v == OUTSIDE for v in verdicts):
+        return OUTSIDE
     if any(v == VIOLATED for v in verdicts):
         return VIOLATED
     if any(v == INCONCLUSIVE for v in verdicts) or not verdicts:
         return INCONCLUSIVE
     return HOLDS
+
+
+def too_few_inside(n_inside: int, n_total: int, needed: int) -> str:
+    """The words of a row judged on too few runs inside its hypotheses.
+
+    Example:
+        >>> too_few_inside(4, 30, 10)
+        'inconclusive: 4 of 30 runs inside the hypothesis, 10 needed'
+    """
+    return f"inconclusive: {n_inside} of {n_total} runs inside the hypothesis, {needed} needed"
 
 
 def clopper_pearson(k: int, n: int, level: float = 0.99) -> tuple[float, float]:

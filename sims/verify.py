@@ -57,9 +57,10 @@ FRESH_SEEDS = "7301-7305"
 CONFIRMATION_DIR = "confirmation"
 
 #: the rule that combines the verdicts of several seeds into one (``hmin verify --seeds``)
-COMBINED_RULE = ("combined over seeds: holds if the check holds on every seed; violated if it ran on every seed and "
-                 "is violated on at least half of them (each 'violated' is certain by the check's own rule, and it "
-                 "must recur); otherwise inconclusive (the verdict depends on the seed)")
+COMBINED_RULE = ("combined over seeds: seeds outside the statement's hypotheses (decided before measuring) are left "
+                 "out (all outside: outside hypothesis); holds if the check holds on every other seed; violated if it "
+                 "ran on every seed and is violated on at least half of the others (each 'violated' is certain by the "
+                 "check's own rule, and it must recur); otherwise inconclusive (the verdict depends on the seed)")
 
 
 def parse_only(only: str | None, reg: Registry | None = None) -> list[str]:
@@ -188,6 +189,8 @@ def _statement_info(entry: Entry) -> dict:
     info = {"id": entry.id, "title": entry.title, "source": entry.source}
     if st is not None:
         info.update(kind=st.kind, paper_ref=st.paper_ref, text=st.text, hypotheses=list(st.hypotheses))
+    if entry.check is not None and entry.check.hypotheses:
+        info["hypotheses_checked_before"] = dict(entry.check.hypotheses)
     return info
 
 
@@ -268,21 +271,31 @@ def _numeric(entry: Entry, preset: str, outdir: Path, seed: int, plot: bool = Tr
 def combine_verdicts(verdicts: list[str]) -> str:
     """The combined verdict over seeds under `COMBINED_RULE`.
 
+    Seeds outside the statement's hypotheses (decided before measuring) are left out; all outside ->
+    "outside hypothesis".
+
     Examples:
         >>> combine_verdicts(["holds"] * 5), combine_verdicts(["holds", "violated", "holds"])
         ('holds', 'inconclusive')
         >>> combine_verdicts(["violated", "violated", "holds"]), combine_verdicts(["holds", "error"])
         ('violated', 'error')
+        >>> combine_verdicts(["holds", "outside hypothesis", "holds"]), combine_verdicts(["outside hypothesis"])
+        ('holds', 'outside hypothesis')
     """
+    from hmin.sims.verdict import HOLDS, INCONCLUSIVE, OUTSIDE, VIOLATED
+
     if not verdicts:
-        return "inconclusive"
+        return INCONCLUSIVE.value
     if any(v == "error" for v in verdicts):
         return "error"
-    if all(v == "holds" for v in verdicts):
-        return "holds"
-    if 2 * sum(v == "violated" for v in verdicts) >= len(verdicts):
-        return "violated"
-    return "inconclusive"
+    inside = [v for v in verdicts if v != OUTSIDE]
+    if not inside:
+        return OUTSIDE.value
+    if all(v == HOLDS for v in inside):
+        return HOLDS.value
+    if 2 * sum(v == VIOLATED for v in inside) >= len(inside):
+        return VIOLATED.value
+    return INCONCLUSIVE.value
 
 
 def _seed_outdir(outdir: Path, seed: int, primary: bool) -> Path:

@@ -72,7 +72,8 @@ def test_t6_and_c3_share_one_sweep_on_one_stream(outdir, m6):
     """One measurement read by two statements: C3's measure returns T6's runs (same stream, cache hit)."""
     m = c3.measure(_ctx("C3", outdir))
     assert m["runs"] is m6["runs"]
-    assert tr.SWEEP_STREAM_ID == "T6" and _ctx("C3", outdir).stream != _ctx("T6", outdir).stream
+    assert tr.WIDTH_SWEEP.readers() == ["T6", "C3"] and m["shared_measurement"]["name"] == tr.WIDTH_SWEEP.name
+    assert tr.WIDTH_SWEEP.stream(0) == _ctx("T6", outdir).stream != _ctx("C3", outdir).stream
 
 
 # ------------------------------------------------------------------------------------------ T3
@@ -240,70 +241,118 @@ def test_t5_rule_on_a_quadratic_by_hand():
 # ------------------------------------------------------------------------------------------ T6 / C3
 
 
-def test_t6_qualitative_and_judges_every_run_at_the_widest_width(m6):
+def test_t6_judges_only_runs_inside_the_a_priori_certificate(m6):
     v = t6.judge(m6)
-    q = v.numbers["slowdown_per_mode"]
-    assert q["smooth"]["decided"] == "flat" and q["equal"]["decided"] == "flat"
-    assert q["random"]["S_measured"][0] > q["smooth"]["S_measured"][1]
     wmax = max(r["width"] for r in m6["runs"])
-    n_wide = sum(r["width"] == wmax for r in m6["runs"])
+    wide = [r for r in m6["runs"] if r["width"] == wmax]
+    inside = [r for r in wide if np.isfinite(tr.as_float(r["regime_index"]))
+              and tr.as_float(r["regime_index"]) <= t6.REGIME_THRESHOLD]
+    n_in, n_all, needed = v.numbers["runs_inside_hypothesis"]
+    assert (n_in, n_all, needed) == (len(inside), len(wide), 3)  # quick preset: a smoke run needs 3
     counts = v.numbers["quantitative_counts"]
-    assert counts[0] == n_wide and counts[1] + counts[2] + counts[3] == n_wide  # no run filtered on its outcome
-    assert v.numbers["band"] == [pytest.approx(1 / 1.15), pytest.approx(1.15)]
-    assert v.power and np.isfinite(v.numbers["power_factor_slow"])
+    assert counts[0] == n_in and counts[1] + counts[2] + counts[3] == n_in
+    assert v.numbers["regime_threshold"] == pytest.approx(np.log(1.15) / 3)
+    assert v.hypothesis_counts["G stays near G_0 along the run"]["inside"] == n_in
+    # the measurement carries what decided the hypothesis and what the prediction used
+    r = wide[0]
+    assert len(r["r0"]) == len(r["eigvals0"]) == len(r["proj0"]) == m6["config"]["n"]
+    assert np.allclose(np.sum(np.square(r["proj0"])), np.sum(np.square(r["r0"])))  # U orthogonal
+    assert v.numbers["verdict_parts"]["quantitative"] == "holds"
     assert t6.judge(_roundtrip(m6)).verdict == v.verdict
+    # with the threshold at 0 (nothing inside) the row is outside its hypothesis, with too few it says so
+    assert t6.judge(m6, threshold=-1.0).numbers["verdict_parts"]["quantitative"] == "outside hypothesis"
+    few = t6.judge(m6, min_judged=n_in + 1)
+    assert few.numbers["verdict_parts"]["quantitative"] == "inconclusive"
+    assert few.numbers["too_few_inside"] == f"inconclusive: {n_in} of {n_all} runs inside the hypothesis, {n_in + 1} needed"
 
 
-def _t6_runs_where_the_prediction_holds(m6):
-    wmax = max(r["width"] for r in m6["runs"])
-    keep = []
-    for r in m6["runs"]:
-        iv = t6._ratio_interval(tr.as_float(r["steps_to_eps_measured"]), tr.as_float(r["steps_to_eps_predicted"]),
-                                r["steps_run"], r["diverged"])
-        if r["width"] == wmax and t6._in_band(iv, t6.BAND) == "holds":
-            keep.append(r)
-    return {**m6, "runs": keep}
-
-
-def test_t6_power_a_prediction_off_by_1_25_is_caught(m6):
-    """On the runs where the linearised prediction holds, predicting 1.25x too slow or too fast is violated."""
-    ok = _t6_runs_where_the_prediction_holds(m6)
-    assert len(ok["runs"]) >= 3
-    assert t6.judge(ok, slow_modes=()).numbers["verdict_parts"]["quantitative"] == "holds"
-    for f in (1.25, 1 / 1.25):
-        assert t6.judge(ok, pred_scale=f).numbers["verdict_parts"]["quantitative"] == "violated", f
+def test_t6_a_prediction_10_percent_off_is_caught_on_the_judged_runs(m6):
+    v = t6.judge(m6)
+    assert v.numbers["verdict_parts"]["time_scale"] == "holds"
+    for f in (1.1, 1 / 1.1):
+        parts = t6.judge(m6, pred_scale=f).numbers["verdict_parts"]
+        assert parts["time_scale"] == "violated", f
+    assert v.numbers["power_factor_slow"] < 1.1 and v.numbers["power_factor_fast"] < 1.1
     assert t6.judge(m6, slow_modes=("random", "smooth", "equal")).verdict == "violated"
 
 
-def test_t6_censoring_intervals():
-    assert t6._ratio_interval(100.0, 50.0, 1000, False) == pytest.approx((99 / 50, 100 / 49))
-    assert t6._ratio_interval(float("inf"), 100.0, 1000, False) == (10.0, float("inf"))
-    assert t6._ratio_interval(float("inf"), 5000.0, 1000, False) == (0.2, float("inf"))
-    band = t6.BAND
-    assert t6._in_band((0.2, float("inf")), band) == "inconclusive"  # predicted beyond the run
-    assert t6._in_band((10.0, float("inf")), band) == "violated"  # predicted well inside the run
-    assert t6._in_band((float("inf"), float("inf")), band) == "violated"  # diverged
-    assert t6._in_band((0.95, 1.05), band) == "holds"
-    assert t6._in_band((0.99, 1.2), band) == "inconclusive"  # the step grid straddles the band's end
-    assert t6._in_band((1.2, 1.3), band) == "violated"  # 1.25x off
+def test_t6_curve_rule_by_hand():
+    """judge_run on hand-made crossings: the whole curve, censoring, divergence; planted errors."""
+    run = {"steps_run": 1000, "diverged": False, "crossings_measured": [5.1, 51.0, 510.0, float("inf")],
+           "crossings_predicted": [5.0, 50.0, 500.0, 5000.0]}
+    assert t6.judge_run(run)["verdict"] == "holds"  # the censored last level is consistent and skipped
+    assert t6.judge_run(run)["curve_error"] == pytest.approx(np.log(1.02))
+    bent = {**run, "crossings_measured": [5.1, 51.0, 700.0, float("inf")]}  # right at the start, wrong later
+    assert t6.judge_run(bent)["verdict"] == "violated"
+    early = {**run, "crossings_predicted": [5.0, 50.0, 500.0, 1100.0], "crossings_measured": [5.1, 51.0, 510.0,
+                                                                                         float("inf")]}
+    assert t6.judge_run(early)["verdict"] == "holds"  # [1000/1100, inf) straddles: skipped
+    late = {**early, "crossings_predicted": [5.0, 50.0, 500.0, 600.0]}
+    assert t6.judge_run(late)["verdict"] == "violated"  # predicted at 600, not reached by 1000
+    assert t6.judge_run({**run, "diverged": True})["verdict"] == "violated"
+    assert t6.level_interval(float("inf"), 100.0, 1000, False) == (10.0, float("inf"))
+    assert t6._in_band((0.2, float("inf")), t6.BAND) == "inconclusive"
+    assert t6._in_band((float("inf"), float("inf")), t6.BAND) == "violated"
     runs = [{"mode": "random", "seed": 0, "h_min": h, "steps_run": 1000, "steps_to_eps_measured": t}
             for h, t in ((1e-3, float("inf")), (0.3, 50.0))]
     assert t6.slowdown(runs, "random", 0) == (20.0, float("inf"))
 
 
-def test_c3_judges_each_label_mode_with_an_interval(m6):
+def test_t6_error_vs_index_detects_a_planted_anticorrelation():
+    def run(d, err):
+        return {"regime_index": d, "diverged": False, "steps_run": 10**6, "crossings_measured": [100 * np.exp(err)],
+                "crossings_predicted": [100.0]}
+
+    ds = np.linspace(0.01, 1.0, 20)
+    assert t6.error_vs_index([run(d, d) for d in ds])["p_greater"] < t6.ALPHA_B
+    planted = t6.error_vs_index([run(d, 1.0 - d) for d in ds])
+    assert planted["p_less"] < t6.ALPHA_B and planted["spearman_rho"] < 0
+
+
+def test_t6_regime_map_grid(m6):
+    g = t6.regime_grid(m6["runs"])
+    assert len(g) == len({(r["mode"], r["width"], r["h_min"]) for r in m6["runs"]})
+    wmax = max(r["width"] for r in m6["runs"])
+    smooth = [v[0] for k, v in g.items() if k[0] == "smooth" and k[1] == wmax]
+    assert all(np.isfinite(d) and d >= 0 for d in smooth)
+
+
+def test_c3_judges_each_label_mode_and_h_min_cell(m6):
     v = c3.judge(m6)
     assert set(v.numbers["verdict_parts"]) == {"gram_scaling"}  # the crossover is exploratory
-    assert set(v.numbers["mode_verdicts"]) == {"random", "smooth", "equal"}
-    for m, iv in v.numbers["gram_slope_intervals"].items():
-        assert iv[0] <= iv[1]
-        assert v.numbers["mode_verdicts"][m] == ("holds" if -1.2 <= iv[0] and iv[1] <= -0.3 else
-                                                 "violated" if iv[1] < -1.2 or iv[0] > -0.3 else "inconclusive")
-    g = v.numbers["gram_change_per_width"]
-    ws = sorted(g, key=int)
-    assert g[ws[-1]] < g[ws[0]]
+    hs = sorted({r["h_min"] for r in m6["runs"]})
+    assert len(v.numbers["cell_verdicts"]) == 3 * len(hs)
+    for k, iv in v.numbers["cell_intervals"].items():
+        want = ("outside hypothesis" if iv is None else
+                "holds" if -1.2 <= iv[0] and iv[1] <= -0.3 else
+                "violated" if iv[1] < -1.2 or iv[0] > -0.3 else "inconclusive")
+        assert v.numbers["cell_verdicts"][k] == want, k
+    ex = v.numbers["excluded_runs"]
+    assert ex["saturated"] == sum((not r["diverged"]) and tr.as_float(r["regime_gram_drift"]) >= 0.5
+                                  for r in m6["runs"])
+    assert "chosen after looking" in v.labels["gram_slope_band"]
     assert v.power
     assert c3.judge(_roundtrip(m6)).verdict == v.verdict
+
+
+def test_c3_cell_rule_by_hand():
+    def runs(slope, *, diverge=(), saturate=()):
+        return [{"mode": "random", "seed": s, "h_min": 0.1, "width": w, "gram_change_max": 0.3 * (w / 16) ** slope,
+                 "diverged": w in diverge, "regime_gram_drift": 0.9 if w in saturate else 0.1}
+                for s in (0, 1) for w in (16, 64, 256, 1024)]
+
+    r = runs(-0.7)
+    assert c3.cell_slopes(r, "random", 0.1)["slopes"][0] == pytest.approx(-0.7)
+    # a diverged width-16 run with a huge Gram change is excluded, not fitted
+    bad = runs(-0.7, diverge=(16,))
+    for x in bad:
+        if x["width"] == 16:
+            x["gram_change_max"] = 2e4
+    c = c3.cell_slopes(bad, "random", 0.1)
+    assert c["diverged"] == 2 and c["slopes"][0] == pytest.approx(-0.7)
+    # saturated widths leave too few: the cell is outside its hypothesis
+    c = c3.cell_slopes(runs(-0.7, saturate=(16, 64)), "random", 0.1)
+    assert c["saturated"] == 4 and c["slopes"][0] is None
 
 
 def test_c3_false_slope_band_is_violated(m6):
@@ -340,6 +389,8 @@ def test_figures_are_written(ctx, m3, m6):
     assert paths and all((ctx.outdir / p).exists() for p in paths)
     v6 = c3.judge(m6)
     assert all((ctx.outdir / p).exists() for p in c3.plot(m6, v6, ctx))
+    paths = t6.plot(m6, t6.judge(m6), ctx)
+    assert any(p.endswith("t06_regime_map.png") for p in paths) and all((ctx.outdir / p).exists() for p in paths)
 
 
 def test_every_false_variant_is_violated_on_a_real_measurement(m3, m5, m6):

@@ -36,7 +36,8 @@ def files(tmp_path_factory):
 def test_end_to_end_and_resume(files, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", str(files / "points.csv"), "--labels", str(files / "y.npy"), "--out", str(out), *ARGS]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "h_min" in printed and "pairs that slow GD" in printed
     s = json.loads((out / "summary.json").read_text())
     assert s["geometry"]["argmin_pair"] == [0, 1]
@@ -46,6 +47,15 @@ def test_end_to_end_and_resume(files, tmp_path, capsys):
     assert s["slow_pairs"][0]["predicted_slowdown"] > 10  # T6: its small eigenvalue holds the loss up
     assert all(p["predicted_slowdown"] < 1.5 for p in s["slow_pairs"][1:])  # pairs that are not close do not
     assert s["t6_linearised"]["applies"] and s["t5_descent"]["applies"]
+    # the regime index: printed before training (stderr log), stored, compared with the run afterwards
+    rg = s["regime"]
+    assert rg["applies"] and rg["index"] >= 0
+    if "HMIN_QUIET" not in __import__("os").environ:  # the log line comes before the training's own lines
+        err = captured.err
+        assert "before training: " + rg["expectation"] in err
+        assert err.index("before training") < err.index("steps in")
+    assert "regime index (before training)" in printed and "regime index (after training)" in printed
+    assert rg["predicted_steps_to_eps"] == s["t6_linearised"]["steps_to_eps"]
     assert s["loss"]["final_over_initial"] < 1
     with np.load(out / "arrays.npz") as z:
         assert z["loss"].shape == (61,) and z["t6_loss"].shape == (61,) and z["diag_mu"].shape == (4,)

@@ -237,3 +237,32 @@ def test_confirmation_table_on_fresh_seeds(fake_reg, tmp_path, capsys, monkeypat
     md = (tmp_path / "report.md").read_text()
     assert "Fresh-seed confirmation" in md and "| T2 | 7: violated, 8: violated | violated | violated | yes |" in md
     assert "Fresh-seed confirmation" in (tmp_path / "report.html").read_text()
+
+
+def test_outside_hypothesis_verdict_is_carried_through(tmp_path):
+    """The fourth verdict: worst / combine leave it out, exit status ignores it, the report shows the combined
+    verdict as the headline (never seed 0's) and the fresh seeds beside it."""
+    from hmin.sims import report
+    from hmin.sims.verdict import HOLDS, OUTSIDE, VIOLATED, Verdict, VerdictName, worst
+
+    assert OUTSIDE == "outside hypothesis" and isinstance(HOLDS, str) and HOLDS == "holds"
+    assert Verdict("X", "outside hypothesis", "r").verdict is VerdictName.OUTSIDE
+    assert json.loads(json.dumps(Verdict("X", OUTSIDE, "r").to_dict()))["verdict"] == "outside hypothesis"
+    with pytest.raises(ValueError, match="outside hypothesis"):
+        Verdict("X", "outside", "r")
+    assert worst([HOLDS, OUTSIDE]) == HOLDS and worst([OUTSIDE, VIOLATED]) == VIOLATED
+    assert verify.combine_verdicts(["outside hypothesis", "violated", "holds", "holds"]) == "inconclusive"
+    assert verify.combine_verdicts(["outside hypothesis", "violated"]) == "violated"
+    row = {"id": "T6", "title": "t", "verdict": "holds", "seed": 0,
+           "combined": {"verdict": "outside hypothesis", "per_seed": {"0": "holds", "1": "outside hypothesis"}}}
+    res = {"T6": row, "meta": {"preset": "quick", "seeds": [0, 1], "combined_rule": verify.COMBINED_RULE}}
+    assert verify.exit_status(res, ["T6"], strict=True) == 0
+    (tmp_path / "confirmation").mkdir()
+    (tmp_path / "confirmation" / "results.json").write_text(json.dumps(
+        {"T6": {"verdict": "holds", "combined": {"verdict": "holds", "per_seed": {"9": "holds"}}}, "meta": {}}))
+    report.write_reports(res, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    line = next(x for x in md.splitlines() if x.startswith("| [T6]"))
+    assert "**outside hypothesis**" in line and line.rstrip("| ").count("holds") >= 1  # headline, then fresh
+    assert "seed 0's: holds" in md
+    assert "outside hypothesis" in (tmp_path / "report.html").read_text()

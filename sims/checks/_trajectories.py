@@ -26,6 +26,7 @@ from hmin.sims.errors import InputError
 from hmin.sims.models import Model, make_model
 from hmin.sims.rates import linearise, steps_to_eps
 from hmin.sims.registry import stream_seed
+from hmin.sims.regime import regime_indices
 from hmin.sims.store import as_float
 
 log = logging.getLogger(__name__).info  # progress lines: the CLI shows them on stderr, -q hides them
@@ -46,6 +47,8 @@ __all__ = [
     "SWEEP_PRESETS",
     "width_sweep",
     "SWEEP_STREAM_ID",
+    "SharedMeasurement",
+    "WIDTH_SWEEP",
     "shared_width_sweep",
 ]
 
@@ -346,6 +349,9 @@ class SweepConfig:
         lr_scale: eta = lr_scale N / lambda_max(G_0) (max over the eps sets of one seed); the
             linearised dynamics are stable for lr_scale < 2.
         curve_points: how many points of each loss curve (measured and predicted) are kept.
+        crossing_levels: the loss levels l (L_t <= l L_0) at which the first crossing is recorded, measured and
+            predicted (`crossing_time`, interpolated between steps; the whole predicted curve is judged through
+            them; the last is ``loss_eps``).
     """
 
     n: int = 8
@@ -359,10 +365,11 @@ class SweepConfig:
     loss_eps: float = 1e-3
     lr_scale: float = 1.0
     curve_points: int = 200
+    crossing_levels: tuple[float, ...] = tuple(float(10.0 ** (-k / 2)) for k in range(1, 7))
 
 
 SWEEP_PRESETS = {
-    "quick": SweepConfig(widths=(32, 256), eps_values=tuple(float(x) for x in np.logspace(-2.5, -0.5, 3)),
+    "quick": SweepConfig(widths=(16, 64, 256), eps_values=tuple(float(x) for x in np.logspace(-2.5, -0.5, 3)),
                          seeds=(0,), steps=3000, record_every=300),
     "default": SweepConfig(),
     "full": SweepConfig(widths=(16, 32, 64, 128, 256, 512, 1024, 2048),
@@ -371,11 +378,41 @@ SWEEP_PRESETS = {
 }
 
 
+def crossing_time(loss, level: float) -> float:
+    """The first crossing of L_t <= level L_0, log-linearly interpolated between the two steps around it (the
+    same function of any sequence, measured or predicted, so an exact prediction gives the same number and a
+    ratio of two crossings is not limited by the integer step grid); ``inf`` if never crossed.
+
+    Examples:
+        >>> crossing_time(np.exp(-0.5 * np.arange(10)), np.exp(-1.25))  # a pure exponential: exact
+        2.5
+        >>> crossing_time([1.0, 0.5], 0.1)
+        inf
+    """
+    loss = np.asarray(loss, dtype=np.float64)
+    target = level * loss[0]
+    hit = np.nonzero(loss <= target)[0]
+    if not hit.size:
+        return float("inf")
+    t = int(hit[0])
+    if t == 0:
+        return 0.0
+    a, b = np.log(loss[t - 1]), np.log(max(loss[t], 1e-300))
+    return float(t - 1 + (a - np.log(target)) / (a - b)) if a > b else float(t)
+
+
 def _curve_error(meas: np.ndarray, pred: np.ndarray) -> float:
     """max_t |L_t - L_t^lin| / L_0 over the run (NaN measured losses after a divergence -> inf)."""
     if not np.all(np.isfinite(meas)):
         return float("inf")
     return float(np.max(np.abs(meas - pred)) / meas[0])
+
+
+def _pred_crossing(pred_curve: np.ndarray, lin, level: float) -> float:
+    """The predicted crossing: `crossing_time` of the predicted curve on the run's steps, or (beyond them) the
+    first integer step of the fixed-Gram prediction."""
+    t = crossing_time(pred_curve, level)
+    return t if np.isfinite(t) else float(lin.steps_to_eps(level))
 
 
 # 64, not 4: `verify --seeds 0-4` runs T6 on every seed before C3, and C3 must find each seed's sweep (~1 MB each)
@@ -395,7 +432,9 @@ def width_sweep(cfg: SweepConfig, *, stream: int) -> dict:
     per (width, seed) shared by all modes and eps; measured: the loss curve, steps to
     ``loss_eps * L_0`` (inf = not reached within ``steps``: censored), max_t ||G_t - G_0||_F/||G_0||_F,
     ||theta_T - theta_0|| and ||theta_0||, divergence; predicted (T6, ``sims.rates.linearise``
-    with G at initialisation): the loss curve and the steps to eps.
+    with G at initialisation): the loss curve, the steps to eps and the first crossing of each of
+    ``crossing_levels`` (measured and predicted); decided BEFORE GD runs (``sims.regime.regime_indices``): the
+    regime index D of every run with its predicted movement and Gram drift, r_0, eig(G_0) and U^T r_0.
 
     Returns:
         dict with "config", "runs" (one dict per run), "wall_s".
@@ -457,17 +496,33 @@ def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
                                  "lam_max0": float(ev[-1]), "theta0_norm": norm0,
                                  "pair_weight": float(0.5 * (r0[i] - r0[j]) ** 2 / np.sum(r0**2))})
         params0 = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *P0)
+        R = gcfg0.total_steps
+        # the a-priori regime index of every run, from the initialisation alone (before GD runs)
+        regimes = regime_indices(model, params0, np.stack(Xb), np.stack(Yb), np.asarray(lrs), R,
+                                 loss_eps=cfg.loss_eps)
         traj = gd.train_batch(model, np.stack(Xb), np.stack(Yb), gcfg0, key=jax.random.fold_in(jax.random.fold_in(root, _K_RUN), width),
                               params0=params0, lrs=np.asarray(lrs))
-        R = gcfg0.total_steps
         for b, m in enumerate(meta):
             loss = traj.loss[b]
             div = bool(traj.diverged[b])
             lin = lins[b]
             pred_curve = lin.loss(np.arange(R + 1))
             meas_steps = float("inf") if div else float(steps_to_eps(loss, cfg.loss_eps))
+            ri = regimes[b]
             runs.append({
                 **m,
+                "regime_index": ri.index,
+                "regime_t_half": ri.t_half,
+                "regime_t_end": ri.t_end,
+                "regime_movement": ri.movement,
+                "regime_movement_rel": ri.movement_rel,
+                "regime_gram_drift": ri.gram_drift,
+                "r0": ri.r0.tolist(),
+                "eigvals0": ri.eigvals.tolist(),
+                "proj0": ri.proj.tolist(),
+                "crossing_levels": list(cfg.crossing_levels),
+                "crossings_measured": [float("inf") if div else crossing_time(loss, lv) for lv in cfg.crossing_levels],
+                "crossings_predicted": [_pred_crossing(pred_curve, lin, lv) for lv in cfg.crossing_levels],
                 "steps_run": int(R),
                 "diverged": div,
                 "steps_to_eps_measured": meas_steps,
@@ -487,16 +542,57 @@ def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
     return {"config": dataclasses.asdict(cfg), "runs": runs, "wall_s": time.perf_counter() - t_start}
 
 
+@dataclasses.dataclass(frozen=True)
+class SharedMeasurement:
+    """One measurement read by several statements, named explicitly (not by borrowing one reader's id).
+
+    A check module that reads it says so with ``MEASUREMENT = <this object>``; `readers` derives the list from
+    the registry (no hand-kept list of ids).
+
+    Attributes:
+        name: the measurement's name.
+        stream_key: the key of its random stream, ``stream_seed(seed, stream_key)``.  The width sweep keeps
+            "T6", the key it always had, so the runs of the committed seeds stay reproducible.
+    """
+
+    name: str
+    stream_key: str
+
+    def stream(self, seed: int) -> int:
+        from hmin.sims.registry import stream_seed
+
+        return stream_seed(seed, self.stream_key)
+
+    def readers(self, reg=None) -> list[str]:
+        """The ids of the registered statements whose check module declares ``MEASUREMENT = self``."""
+        import sys
+
+        from hmin.sims.registry import builtin_registry
+
+        reg = reg if reg is not None else builtin_registry()
+        out = []
+        for sid in reg:
+            chk = reg[sid].check
+            mod = sys.modules.get(getattr(getattr(chk, "measure", None), "__module__", ""), None)
+            if mod is not None and getattr(mod, "MEASUREMENT", None) is self:
+                out.append(sid)
+        return out
+
+
 #: The width sweep is ONE measurement read by two statements (T6 judges the linearised prediction on it,
-#: C3 the movement of the weights and of the Gram matrix against width).  Its random stream is derived
-#: from (seed, "T6") for both, on purpose: C3 reads the same runs as T6 (served from the in-process
-#: cache), it does not draw a second, accidentally identical stream.
-SWEEP_STREAM_ID = "T6"
+#: C3 the movement of the weights and of the Gram matrix against width); both read the same runs
+#: (served from the in-process cache), not a second, accidentally identical stream.
+WIDTH_SWEEP = SharedMeasurement(name="planted-pair width sweep", stream_key="T6")
+#: kept for readers of the old name (the key of the sweep's stream)
+SWEEP_STREAM_ID = WIDTH_SWEEP.stream_key
 
 
 def shared_width_sweep(ctx, cfg: SweepConfig) -> dict:
-    """The width sweep of ``cfg`` on the stream of (ctx.seed, `SWEEP_STREAM_ID`), shared by T6 and C3.
+    """The width sweep of ``cfg`` on the stream of `WIDTH_SWEEP` at ctx.seed, shared by T6 and C3.
 
-    Returns the sweep's dict (see `width_sweep`) as a new top-level dict (the cached one is not mutated).
+    Returns the sweep's dict (see `width_sweep`) as a new top-level dict (the cached one is not mutated),
+    with ``"shared_measurement"``: the measurement's name and the key of its stream.
     """
-    return dict(width_sweep(cfg, stream=stream_seed(ctx.seed, SWEEP_STREAM_ID)))
+    out = dict(width_sweep(cfg, stream=WIDTH_SWEEP.stream(ctx.seed)))
+    out["shared_measurement"] = {"name": WIDTH_SWEEP.name, "stream_key": WIDTH_SWEEP.stream_key}
+    return out
