@@ -45,6 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from hmin.sims.precision import uses_float64
 from hmin.sims.diagnostics import gram_eigh, jacobian
 from hmin.sims.errors import InputError
 from hmin.sims.models import Model
@@ -197,6 +198,7 @@ def _steps(G, r0, eta, n, eps, max_steps) -> float:
     return hi
 
 
+@uses_float64
 def regime_indices(model: Model, params0, X, Y, etas, steps: int, *, loss_eps: float = DEFAULT_LOSS_EPS,
                    max_steps: int = 10**12) -> list[RegimeIndex]:
     """The regime index of a batch of B runs, without running GD.
@@ -261,6 +263,7 @@ def regime_indices(model: Model, params0, X, Y, etas, steps: int, *, loss_eps: f
     return out
 
 
+@uses_float64
 def regime_index(model: Model, params0, X, Y, *, eta: float, steps: int, loss_eps: float = DEFAULT_LOSS_EPS,
                  max_steps: int = 10**12) -> RegimeIndex:
     """The regime index of one run (`regime_indices` with a batch of one): X (N, d), Y (N, k) or (N,)."""
@@ -307,6 +310,7 @@ def expectation(ri: RegimeIndex, threshold: float = REGIME_THRESHOLD) -> str:
 TRAIN_MAX_ROWS = 4096
 
 
+@uses_float64
 def before_training(model: Model, params0, X, Y, *, eta: float, steps: int, loss: str, optimizer: str,
                     loss_eps: float = DEFAULT_LOSS_EPS) -> dict:
     """The regime index of a `hmin train` run, computed before it trains (JSON-able).

@@ -38,7 +38,7 @@ LAYERS = {
     "core": ("hmin.sims.errors", "hmin.sims.verdict", "hmin.sims.registry", "hmin.sims.precision",
              "hmin.sims.progress", "hmin.sims.store", "hmin.sims.surface", "hmin.sims.caches", "hmin.sims.phases",
              "hmin.sims"),
-    "lab": ("hmin.sims.geometry", "hmin.sims.select", "hmin.sims.models", "hmin.sims.gd", "hmin.sims.kernels", "hmin.sims.spectra",
+    "lab": ("hmin.sims.geometry", "hmin.sims.select", "hmin.sims.models", "hmin.sims.gd", "hmin.sims.kernels", "hmin.sims.spectra", "hmin.sims.regime",
             "hmin.sims.data", "hmin.sims.diagnostics", "hmin.sims.rates", "hmin.sims.uniformity",
             "hmin.sims.sharding", "hmin.sims.distributed", "hmin.sims.adapters", "hmin.sims.plotting"),
     "app": ("hmin.sims.verify", "hmin.sims.report", "hmin.sims.commands", "hmin.sims.cli", "hmin.sims.experiments",
