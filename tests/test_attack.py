@@ -27,7 +27,7 @@ def _surface(sid):
 
 def test_surfaces_registered():
     with_surface = [i for i in REG if REG[i].check is not None and REG[i].check.attack is not None]
-    for sid in ("T3", "T4", "T5", "T7", "T8", "T10"):
+    for sid in ("T3", "T4", "T5", "T7", "T8", "T10", "OS20"):
         assert sid in with_surface
     with pytest.raises(InputError, match="no attack surface"):
         surface_of(REG, "T1" if "T1" not in with_surface else "C1")
@@ -159,7 +159,7 @@ def test_replay_bad_file(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sid", ["T3", "T4", "T5", "T7", "T8", "T10"])
+@pytest.mark.parametrize("sid", ["T3", "T4", "T5", "T7", "T8", "T10", "OS20"])
 def test_no_counterexample_against_the_revised_claims(tmp_path, sid):
     entry, surf = _surface(sid)
     res = attack(entry, surf, budget=30, restarts=4, seed=1, out=tmp_path)
@@ -194,3 +194,17 @@ def test_false_variants_fall(tmp_path, sid, claim):
     entry, surf = _surface(sid)
     res = attack(entry, surf, claim=claim, budget=60, restarts=2, out=tmp_path, figure=False)
     assert res.counterexample and replay(res.path, REG)["agrees"], res.line()
+
+
+def test_published_theorem_os20_false_variant_falls_and_its_claim_stands(tmp_path):
+    """A published theorem shipped as a plug-in (Oymak & Soltanolkotabi 2020, hmin.sims.zoo) has a surface: the
+    false variant "lambda_min >= delta" (no 1/(100 N^2)) is broken and confirmed from the saved file; the paper's
+    bound is not, and its closest margin is finite (the bound holds with room on the sets searched)."""
+    entry, surf = _surface("OS20")
+    res = attack(entry, surf, claim="no-N", budget=20, restarts=2, seed=0, out=tmp_path, figure=False)
+    assert res.counterexample and replay(res.path, REG)["agrees"], res.line()
+    cand = load_candidate(res.path)["candidate"]
+    X = np.asarray(cand["points"])
+    assert np.allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-12)  # inside the hypothesis: unit norm
+    own = attack(entry, surf, budget=8, restarts=2, seed=0, out=tmp_path, figure=False)
+    assert not own.counterexample and np.isfinite(own.judged_margin) and own.judged_margin > 0, own.line()

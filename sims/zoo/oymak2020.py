@@ -187,6 +187,76 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
     return [ctx.rel(save(fig, ctx.fig("os20_lambda_min_vs_bound.png")))]
 
 
+# ------------------------------------------------------------------------------------------------
+# attack surface (hmin attack OS20): search the unit sphere for a set the bound misses
+# ------------------------------------------------------------------------------------------------
+
+#: sets searched: N unit vectors in R^d (every z in R^(N (d-1)) is a candidate, by inverse stereographic projection)
+ATTACK_N, ATTACK_D = 6, 3
+_ATTACK_CLAIMS = {"claim": {"c": C_PAPER, "n_power": 2.0},
+                  "no-N": {"c": 1.0, "n_power": 0.0}}
+
+
+def _attack_margin(X: np.ndarray, c: float, n_power: float) -> tuple[float, float, float]:
+    """(margin, lambda_min, delta): margin = log((lambda_min + round-off) / (c delta / N^q)), the judge's part (a)
+    with its round-off allowance; < 0 exactly where (a) calls the set violated."""
+    S = sigma_matrix(X)
+    lam, delta = lam_min(S), separation(X)
+    b = bound(delta, X.shape[0], c=c, n_power=n_power)
+    if not b > 0:  # delta = 0 (a repeated input) leaves the hypothesis; the decoder cannot reach it exactly
+        return float("inf"), lam, delta
+    return float(np.log(max(lam + roundoff(S), 1e-300) / b)), lam, delta
+
+
+def _attack_problem(claim: str):
+    from hmin.sims.surface import Problem
+
+    kw = _ATTACK_CLAIMS[claim]
+    n, d = ATTACK_N, ATTACK_D
+
+    def decode(z):
+        # inverse stereographic projection of each row: every z in R^(N (d-1)) gives N unit vectors (inside the
+        # hypothesis by construction; z = 0 rows give the south pole, so shrinking can only repeat a point)
+        Z = np.asarray(z, dtype=np.float64).reshape(n, d - 1)
+        q = np.sum(Z * Z, axis=1, keepdims=True)
+        X = np.concatenate([2 * Z, q - 1], axis=1) / (q + 1)
+        return {"points": X.tolist(), "c": kw["c"], "n_power": kw["n_power"]}
+
+    def margin(z):
+        return _attack_margin(np.asarray(decode(z)["points"]), kw["c"], kw["n_power"])[0]
+
+    def rejudge(cand):  # the judge's own inequality on the saved points, float64
+        X = np.asarray(cand["points"], dtype=np.float64)
+        X = X / np.linalg.norm(X, axis=1, keepdims=True)
+        S = sigma_matrix(X)
+        b = bound(separation(X), X.shape[0], c=float(cand["c"]), n_power=float(cand["n_power"]))
+        return float(np.log(max(lam_min(S) + roundoff(S), 1e-300) / b)) if b > 0 else float("inf")
+
+    def describe(cand):
+        m, lam, delta = _attack_margin(np.asarray(cand["points"], dtype=np.float64), float(cand["c"]),
+                                       float(cand["n_power"]))
+        return (f"at delta = {delta:.3g}: lambda_min(Sigma) = {lam:.3g} against {cand['c']:g} delta / N^"
+                f"{cand['n_power']:g} (N = {n} unit vectors in R^{d})")
+
+    return Problem(dim=n * (d - 1), margin=margin, decode=decode, rejudge=rejudge, describe=describe,
+                   differentiable=False, init_scale=1.0)
+
+
+def _attack_surface():
+    from hmin.sims.surface import AttackSurface
+
+    return AttackSurface(
+        space=f"N = {ATTACK_N} unit vectors in R^{ATTACK_D} (inverse stereographic projection of z), delta > 0",
+        claims={"claim": "lambda_min(Sigma(X)) >= delta / (100 N^2) (the paper's bound)",
+                "no-N": "false variant: lambda_min(Sigma(X)) >= delta (c = 1, no N)"},
+        build=_attack_problem,
+        tolerance="the judge's round-off allowance 64 N eps ||Sigma||_2; margin = log((lambda_min + round-off) / bound)")
+
+
+ATTACK = _attack_surface()
+
+
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"lambda_min >= delta (c = 1, no N)": {"c": 1.0, "n_power": 0.0},
-                              "exponent 2 in delta": {"delta_exponent": 2.0}})
+                              "exponent 2 in delta": {"delta_exponent": 2.0}},
+              attack=ATTACK)
