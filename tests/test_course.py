@@ -323,10 +323,10 @@ def test_student_site_notebook_has_no_solution_cells_and_links_statements():
 
 
 def test_statement_links_skip_code_and_math():
-    md = "T6 and **T4**, T6's rule; `hmin verify --only T6`; $T_6$; [T6](x.md); T60; RT6"
+    md = "T6 and **T4**, T6's rule; `hmin verify --only T6`; $T_6$; [T6](plugins.md); T60; RT6"
     out = course.link_statements(md, ["T6", "T4"])
     assert out.startswith("{ref}`T6 <stmt-t6>` and **{ref}`T4 <stmt-t4>`**, {ref}`T6 <stmt-t6>`'s rule")
-    assert "`hmin verify --only T6`" in out and "$T_6$" in out and "[T6](x.md)" in out
+    assert "`hmin verify --only T6`" in out and "$T_6$" in out and "[T6](plugins.md)" in out
     assert "T60" in out and "RT6" in out and out.count("{ref}") == 3
 
 
