@@ -465,9 +465,10 @@ def plot(summary: dict, figdir: Path) -> list[str]:
         for m in LABEL_MODES:
             tab = [r for r in summary["steps_to_eps"][opt] if r["mode"] == m]
             h = np.array([r["eps"] for r in tab]) * jit[m]
-            med = np.array([r["median"] for r in tab])
-            lo = np.array([r["min"] for r in tab])
-            hi = np.array([r["max"] for r in tab])
+            # as results.json stores them (verify judges and plots the JSON round trip): None -> nan, "inf" -> inf
+            med = np.array([as_float(r["median"]) for r in tab], dtype=np.float64)
+            lo = np.array([as_float(r["min"]) for r in tab], dtype=np.float64)
+            hi = np.array([as_float(r["max"]) for r in tab], dtype=np.float64)
             c = MODE_COLORS[m]
             fin = np.isfinite(med)
             ax.errorbar(h[fin], med[fin], yerr=[med[fin] - lo[fin], np.where(np.isfinite(hi[fin]), hi[fin], R) - med[fin]],

@@ -26,3 +26,21 @@ def separation(X) -> float:
     M = np.minimum(D, S)
     np.fill_diagonal(M, np.inf)
     return float(M.min())
+
+
+def separated_base(n: int, d: int, min_hmin: float, key_of, *, tries: int = 200):
+    """A uniform draw of n points on S^(d-1) conditioned on h_min > ``min_hmin`` (rejection sampling).
+
+    The planted-pair arms plant a pair at distance eps into this set, which `sims.data.planted_pair` allows
+    only for eps < h_min(base)/2 (the pair must be the unique closest pair); an unconditioned draw of 16
+    points on S^3 falls below that for the largest eps on some seeds. ``key_of(t)``: the JAX key of try t
+    (a sub-stream of the caller's), so the draw stays deterministic per seed.
+    """
+    from hmin.sims.data import uniform_sphere
+    from hmin.sims.geometry import min_pairwise_distance
+
+    for t in range(tries):
+        base = uniform_sphere(n, d, key=key_of(t))
+        if min_pairwise_distance(base.X).h_min > min_hmin:
+            return base
+    raise RuntimeError(f"no draw of {n} points on S^{d - 1} with h_min > {min_hmin:g} in {tries} tries")

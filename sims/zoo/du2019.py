@@ -40,7 +40,7 @@ from hmin.sims.data import planted_pair, uniform_sphere
 from hmin.sims.kernels import shallow_kernel
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, VIOLATED, Verdict, fit_loglog_slope, worst
-from hmin.sims.zoo._common import lam_min, roundoff
+from hmin.sims.zoo._common import separated_base, lam_min, roundoff
 
 ID = "DU19"
 
@@ -121,7 +121,9 @@ def measure(ctx) -> dict:
         for k, (n, d) in enumerate(st.sizes):
             H = h_inf(uniform_sphere(n, d, key=ctx.key(s, 0, k)).X)
             rows.append({"seed": s, "arm": "random", "n": n, "d": d, "lam_min": lam_min(H), "roundoff": roundoff(H)})
-        base = uniform_sphere(st.pair_n, st.pair_d, key=ctx.key(s, 1))
+        # a base set in which every planted chord is the unique closest pair (planted_pair's condition)
+        base = separated_base(st.pair_n, st.pair_d, 2 * 2 * np.sin(max(st.angles) / 2),
+                              lambda t: ctx.key(s, 1) if t == 0 else ctx.key(s, 1, t))
         for th in st.angles:
             X = planted_pair(base, 2 * np.sin(th / 2)).X  # chord of the angle: the pair is at angle th
             H = h_inf(X)

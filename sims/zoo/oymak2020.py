@@ -36,7 +36,7 @@ from hmin.sims.data import planted_pair, uniform_sphere
 from hmin.sims.kernels import shallow_kernel
 from hmin.sims.registry import Check
 from hmin.sims.verdict import HOLDS, VIOLATED, Verdict, fit_loglog_slope, worst
-from hmin.sims.zoo._common import lam_min, roundoff, separation
+from hmin.sims.zoo._common import separated_base, lam_min, roundoff, separation
 
 ID = "OS20"
 #: the paper's constant as we read it (module docstring)
@@ -117,7 +117,9 @@ def measure(ctx) -> dict:
     for s in st.seeds:
         for k, (n, d) in enumerate(st.sizes):
             row("random", uniform_sphere(n, d, key=ctx.key(s, 0, k)).X, seed=s)
-        base = uniform_sphere(st.pair_n, st.pair_d, key=ctx.key(s, 1))
+        # a base set in which every planted distance is the unique closest pair (planted_pair's condition)
+        base = separated_base(st.pair_n, st.pair_d, 2 * max(st.deltas),
+                              lambda t: ctx.key(s, 1) if t == 0 else ctx.key(s, 1, t))
         for dl in st.deltas:
             X = planted_pair(base, dl).X
             row("close pair", X, seed=s, planted=dl)
