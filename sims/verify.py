@@ -125,14 +125,19 @@ def code_version() -> str:
     return _CODE_VERSION
 
 
-def _cache_key(entry: Entry, preset: str, seed: int) -> str:
-    h = hashlib.sha256(f"{code_version()}|{entry.id}|{preset}|{seed}|{entry.source}".encode())
+def _entry_key(entry: Entry, head: str) -> str:
+    """sha256 of ``head`` and the bytes of the entry's source files (an unreadable file is skipped), 16 hex."""
+    h = hashlib.sha256(head.encode())
     for f in entry.files:
         try:
             h.update(Path(f).read_bytes())
         except OSError:
             pass
     return h.hexdigest()[:16]
+
+
+def _cache_key(entry: Entry, preset: str, seed: int) -> str:
+    return _entry_key(entry, f"{code_version()}|{entry.id}|{preset}|{seed}|{entry.source}")
 
 
 def summarise_symbolic(results: list[dict]) -> dict:
@@ -478,13 +483,7 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
 
 def _symbolic_key(entry: Entry) -> str:
     """The code key of a statement's symbolic side: the code version, the statement, its source files."""
-    h = hashlib.sha256(f"{code_version()}|{entry.id}|{entry.source}".encode())
-    for f in entry.files:
-        try:
-            h.update(Path(f).read_bytes())
-        except OSError:
-            pass
-    return h.hexdigest()[:16]
+    return _entry_key(entry, f"{code_version()}|{entry.id}|{entry.source}")
 
 
 def _symbolic_row(entry: Entry) -> dict:
