@@ -56,7 +56,7 @@ from hmin.sims.precision import uses_float64
 
 _LOG = logging.getLogger(__name__)
 
-__all__ = ["GDConfig", "Trajectory", "train", "train_batch", "init_params", "OPTIMIZERS", "make_optimizer",
+__all__ = ["GDConfig", "Trajectory", "train", "train_batch", "guarded_step", "init_params", "OPTIMIZERS", "make_optimizer",
            "batch_indices"]
 
 # Gram matrices, their eigenvalues and the sharpness are traced at the highest matmul precision:
@@ -301,15 +301,8 @@ def _build_run(model: Model, cfg: GDConfig):
         def gd_step(carry, t):
             p, s, div = carry
             L, g = loss_and_step_grad(p, t)
-            bad = ~jnp.isfinite(L) | (L > cfg.diverge_factor * L0)
-            div = jnp.where((div < 0) & bad, t, div)
-            stop = div >= 0
-            updates, s_new = opt.update(g, s, p)
-            p_new = optax.apply_updates(p, updates)
-            keep = lambda old, new: jnp.where(stop, old, new)  # noqa: E731
-            p = jax.tree_util.tree_map(keep, p, p_new)
-            s = jax.tree_util.tree_map(keep, s, s_new)
-            return (p, s, div), jnp.where(stop, jnp.nan, L)
+            p, s, div, recorded = guarded_step(opt, p, s, g, L, t, div, cfg.diverge_factor * L0)
+            return (p, s, div), recorded
 
         def chunk(carry, t0):
             p, s, div, ck = carry
@@ -382,6 +375,25 @@ def _to_traj(out, cfg: GDConfig, lr, n: int) -> Trajectory:
 
 
 @uses_float64
+
+def guarded_step(opt, p, s, g, L, t, div, limit):
+    """One optimizer step that freezes once the run diverges (traceable; the step of every GD loop in hmin).
+
+    ``div`` is the step at which the loss first became non-finite or exceeded ``limit`` (-1 while it has
+    not); from then on parameters and optimizer state stay as they were.
+
+    Returns:
+        (params, state, div, recorded loss): the loss ``L`` of this step, or NaN once diverged.
+    """
+    bad = ~jnp.isfinite(L) | (L > limit)
+    div = jnp.where((div < 0) & bad, t, div)
+    stop = div >= 0
+    updates, s_new = opt.update(g, s, p)
+    p_new = optax.apply_updates(p, updates)
+    keep = lambda old, new: jnp.where(stop, old, new)  # noqa: E731
+    return (jax.tree_util.tree_map(keep, p, p_new), jax.tree_util.tree_map(keep, s, s_new), div,
+            jnp.where(stop, jnp.nan, L))
+
 def train(model: Model, X, Y, cfg: GDConfig, *, key, params0=None) -> Trajectory:
     """One run of ``cfg.optimizer`` (full-batch GD by default).
 

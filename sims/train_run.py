@@ -156,16 +156,8 @@ def _segment(model: Model, loss: str, optimizer, momentum: float, batch, diverge
             else:
                 idx = gd.batch_indices(bkey, t, n, int(batch))
                 L, g = loss_fn(p, X, Y), jax.grad(loss_fn)(p, X[idx], Y[idx])
-            bad = ~jnp.isfinite(L) | (L > diverge_factor * L0)
-            div = jnp.where((div < 0) & bad, t, div)
-            stop = div >= 0
-            updates, s_new = opt.update(g, s, p)
-            p_new = optax.apply_updates(p, updates)
-            keep = lambda old, new: jnp.where(stop, old, new)  # noqa: E731
-            p = jax.tree_util.tree_map(keep, p, p_new)
-            s = jax.tree_util.tree_map(keep, s, s_new)
-            losses = losses.at[t].set(jnp.where(stop, jnp.nan, L))
-            return p, s, div, losses
+            p, s, div, recorded = gd.guarded_step(opt, p, s, g, L, t, div, diverge_factor * L0)
+            return p, s, div, losses.at[t].set(recorded)
 
         return jax.lax.fori_loop(t0, t1, body, (p, s, div, losses))
 
