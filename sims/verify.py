@@ -53,7 +53,7 @@ RESULTS = "results.json"
 
 #: the fresh seeds of the confirmation run (docs/preregistration.md): committed before any rule that was
 #: rewritten after looking at data was run on them; used only by ``hmin verify --confirm``.
-FRESH_SEEDS = "7301-7305"
+FRESH_SEEDS = "7316-7325"
 CONFIRMATION_DIR = "confirmation"
 
 #: the rule that combines the verdicts of several seeds into one (``hmin verify --seeds``)

@@ -57,8 +57,8 @@ def test_decide_and_bad_config():
     rows = [{"mode": "smooth", "seed": s, "eps": e, "steps_to_eps": t} for s in (0, 1)
             for e, t in ((0.01, 30), (0.3, 20))]
     assert bg.decide(rows, 0.01, 0.3, 1000)["smooth"]["decision"] == "no slowdown"
-    with pytest.raises(InputError, match="tuning seed"):
-        bg.BeyondGDConfig(seeds=(100,), tune_seed=100)
+    with pytest.raises(InputError, match="tuning seeds"):
+        bg.BeyondGDConfig(seeds=(0, 101), tune_seeds=(100, 101))
     with pytest.raises(InputError, match="unknown optimizer"):
         bg.BeyondGDConfig(optimizers=("lbfgs",))
     with pytest.raises(InputError, match="batch"):
@@ -103,3 +103,18 @@ def test_divergence_is_its_own_outcome_and_low_caps_do_not_count():
     v = c5.judge(m)
     assert v.verdict == "inconclusive" and v.numbers["verdict_parts"]["gd/smooth"] == "inconclusive"
     assert v.numbers["diverged_seeds"][0] == 6
+
+
+def test_tuning_runs_once_per_configuration_not_per_evaluation_seed(monkeypatch):
+    """hmin verify --seeds 0-4 gives C5 five sets of evaluation seeds; the tuning (seeds 100-103) is the same."""
+    calls = []
+    monkeypatch.setattr(bg, "_TUNED", {})
+    monkeypatch.setattr(bg, "_tune", lambda cfg, opt, sds, chunk: calls.append((cfg.steps, opt)) or {"eta": 1.0})
+    seed_data = lambda s: {"seed": s}  # noqa: E731
+    a = bg.BeyondGDConfig(seeds=(0, 1))
+    assert bg._tune_once(a, "gd", seed_data, 9) is bg._tune_once(bg.BeyondGDConfig(seeds=(5, 6, 7)), "gd", seed_data, 9)
+    assert calls == [(a.steps, "gd")]
+    bg._tune_once(a, "adam", seed_data, 9)
+    bg._tune_once(bg.BeyondGDConfig(seeds=(0, 1), steps=77), "gd", seed_data, 9)
+    assert calls == [(a.steps, "gd"), (a.steps, "adam"), (77, "gd")]
+    assert bg.BeyondGDConfig().tune_seeds == (100, 101, 102, 103)

@@ -399,3 +399,36 @@ def test_every_false_variant_is_violated_on_a_real_measurement(m3, m5, m6):
         assert mod.CHECK.false_variants, mod.ID
         for name, kw in mod.CHECK.false_variants.items():
             assert mod.judge(m, **kw).verdict == "violated", (mod.ID, name)
+
+
+def _q_measured(cases):
+    """A hand-made width sweep for T6's part (Q): per (mode, seed) two runs inside the certificate at h_min 0.01
+    and 0.1, with the given (predicted, measured) steps to eps at h_min 0.01 (both 100 at 0.1)."""
+    runs = []
+    for (mode, seed), (t_pred, t_meas) in cases.items():
+        for h, tp, tm in ((0.01, t_pred, t_meas), (0.1, 100.0, 100.0)):
+            runs.append({"width": 64, "mode": mode, "seed": seed, "h_min": h, "regime_index": 0.0, "steps_run": 10**6,
+                         "diverged": False, "steps_to_eps_predicted": tp, "steps_to_eps_measured": tm,
+                         "crossings_predicted": [tp], "crossings_measured": [tm], "gram_change_max": 0.0,
+                         "curve_error": abs(np.log(tm / tp))})
+    return {"runs": runs, "config": {"loss_eps": 1e-3, "crossing_levels": [1e-3]}, "settings": {"min_judged": 1}}
+
+
+def test_t6_qualitative_part_expects_what_the_prediction_says_of_each_draw():
+    """Round 4 of (Q): a random-label draw whose prediction is flat (pair labels nearly agree) is expected flat."""
+    q = lambda m, **kw: t6.judge(m, **kw).numbers["verdict_parts"]["qualitative"]  # noqa: E731
+    flat_random = _q_measured({("random", s): (100.0, 100.0) for s in range(3)}
+                              | {("smooth", s): (100.0, 100.0) for s in range(3)})
+    assert q(flat_random) == "holds"
+    assert q(flat_random, slow_modes=("random",)) == "violated"  # round 3's label-mode expectation
+    slow = _q_measured({("random", s): (5000.0, 5100.0) for s in range(3)})
+    assert q(slow) == "holds"
+    assert t6.judge(slow).numbers["slowdown_per_mode"]["random"]["predicted_slows"]["decided"] == "slows"
+    # planted: measured slows where the prediction is flat, and measured flat where it slows
+    assert q(_q_measured({("random", s): (100.0, 5000.0) for s in range(3)})) == "violated"
+    assert q(_q_measured({("random", s): (5000.0, 100.0) for s in range(3)})) == "violated"
+    # a prediction between the thresholds is not judged by (Q); if no draw is judged, (Q) is outside
+    mid = _q_measured({("random", s): (500.0, 500.0) for s in range(3)})
+    assert q(mid) == "outside hypothesis"
+    assert t6.judge(mid).numbers["slowdown_per_mode"]["random"]["seeds_prediction_undecided"] == 3
+    assert q(mid, slow_modes=("random", "smooth", "equal")) == "inconclusive"  # 5x: undecided either way
