@@ -124,6 +124,9 @@ def judge(measured: dict, *, slow_modes=SLOW_MODES, slow_min: float | None = Non
             o: {f"{r['eps']:.3g}": r["median"] for r in tab if r["mode"] == "random"}
             for o, tab in measured["steps_to_eps"].items()},
         "diverged_seeds": [n_div, n_seeds],
+        "diverged_runs_random": {
+            o: {f"{r['eps']:.3g}": f"{r.get('diverged', 0)}/{r.get('runs', 0)}" for r in tab if r["mode"] == "random"}
+            for o, tab in measured["steps_to_eps"].items()},
         "censoring_cap_min": cap_min,
         "seeds": len(cfg.get("seeds", ())),
         "steps": cfg.get("steps"),
@@ -138,6 +141,7 @@ def judge(measured: dict, *, slow_modes=SLOW_MODES, slow_min: float | None = Non
         "decisions": "decision per optimizer/mode",
         "tuned_steps": "tuned step per optimizer",
         "median_steps_random": "median steps to eps, random labels, per h_min",
+        "diverged_runs_random": "diverged runs / runs, random labels, per optimizer and h_min",
         "diverged_seeds": "diverged (optimizer, mode, seed) outcomes [diverged, all] (counted, not a NaN median)",
         "censoring_cap_min": "smallest censoring cap R / T(largest h_min) over seeds per optimizer/mode (>= 50 needed)",
         "seeds": "evaluation seeds",

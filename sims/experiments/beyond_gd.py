@@ -432,10 +432,15 @@ def answer(per_opt: dict) -> str:
         dec = {m: v["decision"] for m, v in d.items()}
         slows = dec.get("random") == "slows"
         survives = slows and dec.get("smooth") == "no slowdown" and dec.get("equal") == "no slowdown"
-        s = (f"{opt}: a close pair with differing (random) labels "
-             + ("slows training" if slows else ("does NOT slow training" if dec.get("random") == "no slowdown"
-                                                else "is undecided"))
-             + f" (median slowdown >= {d['random']['median_lower']:.3g}x)" if "random" in d else f"{opt}: -")
+        if "random" not in d:
+            s = f"{opt}: -"
+        else:
+            r = dec.get("random")
+            med = as_float(d["random"].get("median_lower"))
+            s = (f"{opt}: a close pair with differing (random) labels "
+                 + {"slows": "slows training", "no slowdown": "does NOT slow training",
+                    "diverges": "cannot be judged: the runs diverge at the tuned step"}.get(r, "is undecided")
+                 + (f" (median slowdown >= {med:.3g}x)" if np.isfinite(med) else ""))
         div = {m: v.get("counts", {}).get("diverged", 0) for m, v in d.items()}
         if any(div.values()):
             s += " [diverged seeds: " + ", ".join(f"{m} {k}/{len(d[m]['outcomes'])}" for m, k in div.items() if k) + "]"
