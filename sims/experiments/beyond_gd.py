@@ -497,7 +497,7 @@ def plot(summary: dict, figdir: Path) -> list[str]:
     figdir = Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)
     cfg = summary["config"]
-    opts = list(summary["steps_to_eps"])
+    opts = [o for o in cfg.get("optimizers", ()) if o in summary["steps_to_eps"]] or list(summary["steps_to_eps"])
     fig, axes = pyplot.subplots(1, len(opts), figsize=(3.9 * len(opts), 3.8), sharey=True, squeeze=False)
     R = cfg["steps"]
     jit = {"random": 0.93, "smooth": 1.0, "equal": 1.07}
@@ -513,9 +513,17 @@ def plot(summary: dict, figdir: Path) -> list[str]:
             fin = np.isfinite(med)
             ax.errorbar(h[fin], med[fin], yerr=[med[fin] - lo[fin], np.where(np.isfinite(hi[fin]), hi[fin], R) - med[fin]],
                         fmt="o-", color=c, capsize=3, ms=4, label=f"{m} labels")
-            if (~fin).any():
-                ax.plot(h[~fin], np.full((~fin).sum(), R), "^", mfc="none", color=c, ms=8,
+            cens = np.isinf(med)  # the median run did not reach the level within R steps
+            if cens.any():
+                ax.plot(h[cens], np.full(cens.sum(), R), "^", mfc="none", color=c, ms=8,
                         label=f"{m}: median not reached in {R} steps")
+            div = np.isnan(med)  # some runs diverged (NaN steps): no median; marked with the count diverged
+            if div.any():
+                ax.plot(h[div], np.full(div.sum(), R), "x", color=c, ms=8, mew=2,
+                        label=f"{m}: runs diverged (count above)")
+                for hx, r in zip(h[div], [r for r, d in zip(tab, div) if d]):
+                    ax.annotate(f"{r.get('diverged', '?')}/{r.get('runs', '?')}", (hx, R), textcoords="offset points",
+                                xytext=(0, 6), ha="center", fontsize=7, color=c)
         ax.axhline(R, color="k", ls=":", lw=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -525,8 +533,13 @@ def plot(summary: dict, figdir: Path) -> list[str]:
                      f"{d['smooth']['decision']}, equal: {d['equal']['decision']}", fontsize=8)
         ax.set_xlabel("h_min (planted pair distance)")
     axes[0][0].set_ylabel(f"steps to L_t <= {cfg['loss_eps']:g} L_0 (median, min..max over seeds)")
-    axes[0][0].legend(fontsize=6)
-    fig.suptitle("Does a close pair slow training beyond full-batch GD? (dotted: run length; triangles: censored)",
+    seen: dict = {}  # one legend for every panel's markers (a cross or a triangle may appear in one panel only)
+    for ax in axes[0]:
+        for hd, lb in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lb, hd)
+    axes[0][0].legend(list(seen.values()), list(seen), fontsize=6)
+    fig.suptitle("Does a close pair slow training beyond full-batch GD? (dotted: run length; triangles: censored; "
+                 "crosses: runs diverged)",
                  fontsize=10)
     fig.tight_layout()
     return [str(save(fig, figdir / "beyond_gd_time_to_eps.png").relative_to(figdir.parent))]
