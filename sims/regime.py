@@ -226,7 +226,7 @@ def regime_indices(model: Model, params0, X, Y, etas, steps: int, *, loss_eps: f
         raise InputError(f"regime_indices: step sizes must be positive and finite, got {etas[:4]}")
     if int(steps) < 1:
         raise InputError(f"regime_indices: steps must be >= 1, got {steps}")
-    J, f0, norm0 = _jac_fn(model)(params0, jnp.asarray(X))
+    J, f0, norm0 = _jac_fn(model)(params0, X)  # NumPy in: jnp.asarray would build a program per shape
     J = np.asarray(J, dtype=np.float64)
     r0s = (np.asarray(f0, dtype=np.float64) - Y).reshape(B, -1)
     norm0 = np.asarray(norm0, dtype=np.float64)
@@ -241,9 +241,9 @@ def regime_indices(model: Model, params0, X, Y, etas, steps: int, *, loss_eps: f
         if etas[b] * float(ev[-1]) / n <= 2.0:  # else the fixed-Gram dynamics diverge: no path to follow
             dflat[b] = linearised_displacement(J[b], r0s[b], etas[b], n, horizon)
         pre.append((G0, ev, proj, t_pred, horizon))
-    scales = jnp.asarray([0.5, 1.0])
+    scales = np.array([0.5, 1.0])
     struct = jax.tree_util.tree_structure(params0)
-    Gs = np.asarray(_gram_at_fn(model, struct)(params0, jnp.asarray(X), jnp.asarray(dflat), scales), dtype=np.float64)
+    Gs = np.asarray(_gram_at_fn(model, struct)(params0, X, dflat, scales), dtype=np.float64)
     out = []
     for b in range(B):
         G0, ev, proj, t_pred, horizon = pre[b]

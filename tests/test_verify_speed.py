@@ -23,9 +23,12 @@ from hmin.sims.phases import jax_phases
 #: shape); T4 and T5 after T3 in one process (7, 17), given a quarter more since a program another check
 #: built first is not built again. Inside the test session such sharing can only lower a count. A change
 #: that adds programs fails here: make it compile less, or raise the budget in the same commit and say
-#: why. T6, C1, C3 and C5 are being reworked (issue 17) and get their budgets with that work.
+#: why. T6, C3 (the same width sweep: 0 when T6 measured it first) and C5 measured in a fresh process on
+#: 2026-12-07 (exact; T6 was 52 and C5 36 before their host-side glue moved to NumPy and C5's quick evaluation
+#: shared the tuning's program). C1 is being reworked (issue 17) and gets its budget with that work.
 COMPILE_BUDGET = {
-    "T1": 0, "T2": 0, "T3": 28, "T4": 10, "T5": 22, "T7": 63, "T8": 35, "T9": 33, "T10": 8,
+    "T1": 0, "T2": 0, "T3": 28, "T4": 10, "T5": 22, "T6": 32, "T7": 63, "T8": 35, "T9": 33, "T10": 8,
+    "C3": 32, "C5": 25,
 }
 
 

@@ -474,12 +474,13 @@ def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
             X, pair, h_base, Ys = sets[s]
             kinit = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(root, _K_INIT), s), width)
             p0 = jitted_init(model)(kinit)
-            G0s, f0 = _gram_and_output(model)(p0, jnp.asarray(X))
+            G0s, f0 = _gram_and_output(model)(p0, X)  # NumPy in: jnp.asarray would build a program per shape
             G0 = [np.asarray(g, np.float64) for g in G0s]
             lam_max0 = max(float(np.linalg.eigvalsh(g)[-1]) for g in G0)
             lr = cfg.lr_scale * n / lam_max0
             f0 = np.asarray(f0)
-            norm0 = float(np.linalg.norm(ravel_pytree(p0)[0]))
+            # ravel_pytree's vector, built in NumPy (jax's ravel builds a reshape and a concatenate per width)
+            norm0 = float(np.linalg.norm(np.concatenate([np.ravel(np.asarray(a)) for a in jax.tree_util.tree_leaves(p0)])))
             for mode in cfg.label_modes:
                 for b, e in enumerate(cfg.eps_values):
                     Xb.append(X[b])
@@ -495,7 +496,7 @@ def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
                                  "h_min": float(e), "h_base": h_base, "lr": lr, "lam_min0": float(ev[0]),
                                  "lam_max0": float(ev[-1]), "theta0_norm": norm0,
                                  "pair_weight": float(0.5 * (r0[i] - r0[j]) ** 2 / np.sum(r0**2))})
-        params0 = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *P0)
+        params0 = jax.tree_util.tree_map(lambda *a: np.stack(a), *P0)  # host-side glue in NumPy: no program
         R = gcfg0.total_steps
         # the a-priori regime index of every run, from the initialisation alone (before GD runs)
         regimes = regime_indices(model, params0, np.stack(Xb), np.stack(Yb), np.asarray(lrs), R,

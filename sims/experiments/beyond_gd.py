@@ -313,7 +313,12 @@ def run(cfg: BeyondGDConfig, outdir: str | Path, *, plot_figures: bool = True) -
             # every evaluation run of the optimizer in one vmapped program: the nets are tiny, so a step costs
             # about the same for 9 or 96 runs and the chunk count sets the time (issue 17: R = 30000, 8 seeds)
             n_eval = len(cfg.seeds) * len(LABEL_MODES) * len(cfg.eps_values)
-            rows, curves = _evaluate(cfg, opt, tuned, {s: seed_data(s) for s in cfg.seeds}, n_eval)
+            # an evaluation batch smaller than the tuning batch is padded to it (copies of its last run, dropped), so
+            # that both run the same compiled program (the quick preset: 12 runs padded to 24, one program per
+            # optimizer instead of two); each run's key is split(key, B)[index], the same for any B >= index
+            # (threefry_partitionable), so every run's random stream is unchanged; a larger batch is left as it is
+            n_tune = len(cfg.grid(opt)) * len(cfg.tune_seeds) * len(LABEL_MODES)
+            rows, curves = _evaluate(cfg, opt, tuned, {s: seed_data(s) for s in cfg.seeds}, max(n_eval, n_tune))
             store.save(key, ucfg, {"loss_curves": curves}, {"optimizer": opt, "tuning": tuned, "rows": rows})
             log(f"[beyond-gd] {u}/{len(cfg.optimizers)} {opt}: tuned {_tuned_str(opt, tuned)}; "
                 f"{len(rows)} runs x {cfg.steps} steps in {time.perf_counter() - t0:.1f}s")
