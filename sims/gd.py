@@ -355,10 +355,12 @@ def _compiled_cached(model: Model, cfg: GDConfig, batched: bool):
 
 
 def _as_array(a, name: str) -> jax.Array:
-    a = jnp.asarray(a)
-    if not jnp.all(jnp.isfinite(a)):
+    # checked on the host and placed with device_put: jnp.asarray of a NumPy array and an eager jnp.isfinite
+    # would each build a program per shape (three per array and N)
+    host = np.asarray(a)
+    if not np.all(np.isfinite(host)):
         raise InputError(f"{name} contains NaN or inf")
-    return a
+    return a if isinstance(a, jax.Array) else jax.device_put(host)
 
 
 def _to_traj(out, cfg: GDConfig, lr, n: int) -> Trajectory:
@@ -444,7 +446,7 @@ def train_batch(model: Model, X, Y, cfg: GDConfig, *, key, params0=None, lrs=Non
     kinit, krun = jax.random.split(key)
     if params0 is None:
         params0 = init_params(model, key=kinit, batch=B)
-    lr = jnp.full((B,), cfg.lr, X.dtype) if lrs is None else jnp.asarray(lrs, X.dtype)
+    lr = jax.device_put(np.full((B,), cfg.lr, X.dtype)) if lrs is None else jnp.asarray(lrs, X.dtype)
     if lr.shape != (B,):
         raise InputError(f"lrs must have shape ({B},), got {lr.shape}")
     args = (params0, X, Y, jax.random.split(krun, B), lr)
