@@ -255,7 +255,13 @@ def init_params(model: Model, *, key, batch: int | None = None):
     """Initial parameters; with ``batch`` a batch of independent inits from split keys."""
     if batch is None:
         return model.init(key)
-    return jax.vmap(model.init)(jax.random.split(key, batch))
+    return _batched_init(model)(jax.random.split(key, batch))
+
+
+@functools.lru_cache(maxsize=64)
+def _batched_init(model: Model):
+    # one program per model and batch size (the eager vmap built one per random draw and slice)
+    return jax.jit(jax.vmap(model.init))
 
 
 def _sq_norm(tree) -> jax.Array:
