@@ -206,7 +206,7 @@ def shallow_kernel(X1, X2=None, *, activation: str = "relu", get: str | Sequence
         (0.26198, 0.0)
     """
     names = _check_get(get)
-    _dual_fn(activation)
+    _dual_fn(activation)  # an unknown activation is an InputError here, before tracing
     res = _shallow(*_prep(X1, X2), activation=activation, names=names)
     return res[0] if isinstance(get, str) else res
 
@@ -255,7 +255,7 @@ def mlp_kernel(X1, X2=None, *, depth: int, activation: str = "relu", get: str | 
         raise InputError("mlp_kernel gives 'nngp' and 'ntk' (the per-layer blocks only for shallow_kernel)")
     if int(depth) != depth or depth < 1:
         raise InputError(f"depth must be a positive integer, got {depth}")
-    _dual_fn(activation)
+    _dual_fn(activation)  # an unknown activation is an InputError here, before tracing
     res = _mlp(*_prep(X1, X2), depth=int(depth), activation=activation, names=names)
     return res[0] if isinstance(get, str) else res
 
