@@ -255,7 +255,13 @@ def init_params(model: Model, *, key, batch: int | None = None):
     """Initial parameters; with ``batch`` a batch of independent inits from split keys."""
     if batch is None:
         return model.init(key)
-    return jax.vmap(model.init)(jax.random.split(key, batch))
+    return _batched_init(model)(jax.random.split(key, batch))
+
+
+@functools.lru_cache(maxsize=64)
+def _batched_init(model: Model):
+    # one program per model and batch size (the eager vmap built one per random draw and slice)
+    return jax.jit(jax.vmap(model.init))
 
 
 def _sq_norm(tree) -> jax.Array:
@@ -355,10 +361,12 @@ def _compiled_cached(model: Model, cfg: GDConfig, batched: bool):
 
 
 def _as_array(a, name: str) -> jax.Array:
-    a = jnp.asarray(a)
-    if not jnp.all(jnp.isfinite(a)):
+    # checked on the host and placed with device_put: jnp.asarray of a NumPy array and an eager jnp.isfinite
+    # would each build a program per shape (three per array and N)
+    host = np.asarray(a)
+    if not np.all(np.isfinite(host)):
         raise InputError(f"{name} contains NaN or inf")
-    return a
+    return a if isinstance(a, jax.Array) else jax.device_put(host)
 
 
 def _to_traj(out, cfg: GDConfig, lr, n: int) -> Trajectory:
@@ -444,7 +452,7 @@ def train_batch(model: Model, X, Y, cfg: GDConfig, *, key, params0=None, lrs=Non
     kinit, krun = jax.random.split(key)
     if params0 is None:
         params0 = init_params(model, key=kinit, batch=B)
-    lr = jnp.full((B,), cfg.lr, X.dtype) if lrs is None else jnp.asarray(lrs, X.dtype)
+    lr = jax.device_put(np.full((B,), cfg.lr, X.dtype)) if lrs is None else jnp.asarray(lrs, X.dtype)
     if lr.shape != (B,):
         raise InputError(f"lrs must have shape ({B},), got {lr.shape}")
     args = (params0, X, Y, jax.random.split(krun, B), lr)

@@ -33,8 +33,9 @@ cos theta = c / sqrt(a b)):
 The angle theta is computed from differences (theta = 2 arcsin(||x^ - x'^|| / 2) on the normalised vectors),
 never from arccos of a dot product, so close pairs keep their precision (docs: no ||x||^2 + ||y||^2 - 2 x.y).
 
-Every function is pure JAX, vmapped over pairs, jit-able, and returns float64 (inputs are cast); the
-kernels are positive semidefinite matrices of shape (N1, N2).
+Every function is pure JAX, vmapped over pairs, jitted (one compiled program per input shape and options, not
+one per array operation of an eager call), and returns float64 (inputs are cast); the kernels are positive
+semidefinite matrices of shape (N1, N2).
 
 Example:
     >>> import numpy as np
@@ -45,10 +46,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hmin.sims.errors import InputError
 
@@ -123,11 +126,17 @@ def _pairwise(fn, X1, X2):
 
 
 def _prep(X1, X2):
-    X1 = jnp.asarray(X1, jnp.float64)
-    X2 = X1 if X2 is None else jnp.asarray(X2, jnp.float64)
+    """The inputs as arrays a jitted kernel takes (JAX arrays and tracers as they are, anything else as float64
+    NumPy; the cast to float64 happens inside the jitted function), with their shapes checked."""
+    X1 = X1 if isinstance(X1, jax.Array) else np.asarray(X1, np.float64)
+    X2 = X1 if X2 is None else X2 if isinstance(X2, jax.Array) else np.asarray(X2, np.float64)
     if X1.ndim != 2 or X2.ndim != 2 or X1.shape[1] != X2.shape[1]:
         raise InputError(f"kernel inputs must be (N, d) arrays with one d; got shapes {X1.shape} and {X2.shape}")
     return X1, X2
+
+
+def _f64(X1, X2):
+    return jnp.asarray(X1, jnp.float64), jnp.asarray(X2, jnp.float64)
 
 
 def arccos_kernel(X1, X2=None, *, degree: int = 1):
@@ -153,7 +162,12 @@ def arccos_kernel(X1, X2=None, *, degree: int = 1):
     """
     if degree not in (0, 1):
         raise InputError(f"arc-cosine kernel degree must be 0 or 1, got {degree}")
-    X1, X2 = _prep(X1, X2)
+    return _arccos(*_prep(X1, X2), degree=int(degree))
+
+
+@functools.partial(jax.jit, static_argnames=("degree",))
+def _arccos(X1, X2, *, degree: int):
+    X1, X2 = _f64(X1, X2)
 
     def k(x, y):
         t = _angle(x, y)
@@ -192,8 +206,15 @@ def shallow_kernel(X1, X2=None, *, activation: str = "relu", get: str | Sequence
         (0.26198, 0.0)
     """
     names = _check_get(get)
+    _dual_fn(activation)  # an unknown activation is an InputError here, before tracing
+    res = _shallow(*_prep(X1, X2), activation=activation, names=names)
+    return res[0] if isinstance(get, str) else res
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "names"))
+def _shallow(X1, X2, *, activation: str, names: tuple[str, ...]):
     fn = _dual_fn(activation)
-    X1, X2 = _prep(X1, X2)
+    X1, X2 = _f64(X1, X2)
     d = X1.shape[1]
 
     def k(x, y):
@@ -203,8 +224,7 @@ def shallow_kernel(X1, X2=None, *, activation: str = "relu", get: str | Sequence
         return {"nngp": E, "ntk_last_layer": E, "ntk_first_layer": first, "ntk": E + first}
 
     out = _pairwise(k, X1, X2)
-    res = tuple(out[g] for g in names)
-    return res[0] if isinstance(get, str) else res
+    return tuple(out[g] for g in names)
 
 
 def mlp_kernel(X1, X2=None, *, depth: int, activation: str = "relu", get: str | Sequence[str] = "ntk"):
@@ -235,15 +255,22 @@ def mlp_kernel(X1, X2=None, *, depth: int, activation: str = "relu", get: str | 
         raise InputError("mlp_kernel gives 'nngp' and 'ntk' (the per-layer blocks only for shallow_kernel)")
     if int(depth) != depth or depth < 1:
         raise InputError(f"depth must be a positive integer, got {depth}")
+    _dual_fn(activation)  # an unknown activation is an InputError here, before tracing
+    res = _mlp(*_prep(X1, X2), depth=int(depth), activation=activation, names=names)
+    return res[0] if isinstance(get, str) else res
+
+
+@functools.partial(jax.jit, static_argnames=("depth", "activation", "names"))
+def _mlp(X1, X2, *, depth: int, activation: str, names: tuple[str, ...]):
     fn = _dual_fn(activation)
-    X1, X2 = _prep(X1, X2)
+    X1, X2 = _f64(X1, X2)
     d = X1.shape[1]
 
     def k(x, y):
         a, b, c = x @ x / d, y @ y / d, x @ y / d
         th = _angle(x, y)
         ntk = c
-        for _ in range(int(depth)):
+        for _ in range(depth):
             E, Ed = fn(a, b, c, th)
             if activation == "relu":
                 # the next layer's variances and angle, without losing small angles to round-off
@@ -261,8 +288,7 @@ def mlp_kernel(X1, X2=None, *, depth: int, activation: str = "relu", get: str | 
         return {"nngp": c, "ntk": ntk}
 
     out = _pairwise(k, X1, X2)
-    res = tuple(out[g] for g in names)
-    return res[0] if isinstance(get, str) else res
+    return tuple(out[g] for g in names)
 
 
 def model_kernel(model, X1, X2=None, *, get: str | Sequence[str] = "ntk"):

@@ -17,18 +17,20 @@ import hmin.sims.verify as verify
 from hmin import theory
 from hmin.sims.phases import jax_phases
 
-#: programs built (XLA executables) by each check's quick-preset measurement, at most. Measured on
-#: 2026-12-07 (sims.phases.jax_phases): T1, T2, T3, T7, T8, T9, T10 in a fresh process (exact; T7 was 70
-#: before it passed NumPy arrays by device_put: jnp.asarray of a NumPy array compiles a `jit(stage)` per
-#: shape); T4 and T5 after T3 in one process (7, 17), given a quarter more since a program another check
-#: built first is not built again. Inside the test session such sharing can only lower a count. A change
-#: that adds programs fails here: make it compile less, or raise the budget in the same commit and say
-#: why. T6, C3 (the same width sweep: 0 when T6 measured it first) and C5 measured in a fresh process on
-#: 2026-12-07 (exact; T6 was 52 and C5 36 before their host-side glue moved to NumPy and C5's quick evaluation
-#: shared the tuning's program). C1 is being reworked (issue 17) and gets its budget with that work.
+#: programs built (XLA executables) by each check's quick-preset measurement at seed 0, at most: the count in a
+#: fresh process (sims.phases.jax_phases; measured 2026-12-07, JAX 0.10.2) plus a margin of one, so the budget
+#: holds whatever ran before in the session (sharing with an earlier check can only lower a count: the PRNG key
+#: and random-draw programs are shared by almost every check) and also when one check is tested alone. Counts
+#: before -> after issue 18's "fewer programs" (fresh process): T3 28 -> 15, T4 16 -> 16, T5 28 -> 19, T7 63 -> 30,
+#: T8 35 -> 22, T9 33 -> 11, T10 8 -> 8, C1 66 -> 27, ARORA19 51 -> 9, DU19 60 -> 8, LEE19 35 -> 9, NMM21 103 -> 10,
+#: OS20 60 -> 8 (jitted kernels, jitted inits and runs, host-side glue instead of eager jnp calls). A change
+#: that adds programs fails here: make it compile less, or raise the budget in the same commit and say why.
+#: T6 52 -> 32, C3 32 (0 when T6 measured the same width sweep first), C5 36 -> 25 (host-side glue in NumPy; C5's quick
+#: evaluation shares the tuning's program).
 COMPILE_BUDGET = {
-    "T1": 0, "T2": 0, "T3": 28, "T4": 10, "T5": 22, "T6": 32, "T7": 63, "T8": 35, "T9": 33, "T10": 8,
-    "C3": 32, "C5": 25,
+    "T1": 0, "T2": 0, "T3": 16, "T4": 17, "T5": 20, "T7": 31, "T8": 23, "T9": 12, "T10": 9, "C1": 28,
+    "ARORA19": 10, "DU19": 9, "LEE19": 10, "NMM21": 11, "OS20": 9,
+    "T6": 33, "C3": 33, "C5": 26,
 }
 
 

@@ -39,7 +39,7 @@ import jax
 import numpy as np
 
 from hmin.sims import gd
-from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, batch_params, planted_pair_family,
+from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, planted_pair_family,
                                        jitted_init, point_diagnostics, small_models)
 from hmin.sims.data import make_targets
 from hmin.sims.registry import Check
@@ -92,11 +92,16 @@ def measure(ctx) -> dict:
     B = len(psets)
     models = small_models(d)
     out = {"settings": {**dataclasses.asdict(st), "h_base": h_base, "pair": list(pair)}, "runs": []}
+    # One diagnostics program per architecture: the initial points are evaluated in the shape of the recorded
+    # ones (each repeated n_rec times), and the data are placed once (jnp.asarray of NumPy compiles per shape).
+    n_rec = st.steps // st.record_every + 1
+    Xr, Yr = jax.device_put(np.repeat(X, n_rec, axis=0)), jax.device_put(np.repeat(Y, n_rec, axis=0))
     for arch in st.archs:
         model = models[arch]
         p0 = jitted_init(model)(jax.random.fold_in(k_init, len(arch)))
-        pb = batch_params(p0, B)
-        ev0 = point_diagnostics(model, pb, X, Y)["eigvals"]
+        pb = jax.tree_util.tree_map(lambda a: np.broadcast_to(np.asarray(a), (B,) + a.shape), p0)  # on the host
+        ev0 = point_diagnostics(model, jax.tree_util.tree_map(lambda a: np.repeat(a, n_rec, axis=0), pb),
+                                Xr, Yr)["eigvals"][::n_rec]
         lr = st.lr_scale * n / float(ev0[:, -1].max())
         # The engine runs the trajectory in chunks of record_every steps, each chunk starting from the
         # previous chunk's final parameters: the parameters at every recorded step are then the
@@ -118,11 +123,8 @@ def measure(ctx) -> dict:
             eng[k].append(traj.diag[k][:, -1])
             eng[k] = np.stack(eng[k], axis=1)  # (B, n_rec)
         loss_curve = np.concatenate(losses, axis=1)
-        n_rec = len(kept)
         flat_params = jax.tree_util.tree_map(lambda *a: np.stack(a, axis=1).reshape((B * n_rec,) + a[0].shape[1:]),
                                              *kept)
-        Xr = np.repeat(X, n_rec, axis=0)
-        Yr = np.repeat(Y, n_rec, axis=0)
         pd = point_diagnostics(model, flat_params, Xr, Yr)
         rGr = np.einsum("bi,bij,bj->b", pd["r"], pd["G"], pd["r"])
         g2_gram = grad_norm_sq_from_gram(pd["G"], pd["r"], n)  # theory's (1/N^2) r^T G r

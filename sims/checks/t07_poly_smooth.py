@@ -103,6 +103,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from hmin.sims.checks._trajectories import jitted_init
 from hmin.sims.diagnostics import make_loss, one_blas_thread, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import make_model, num_params, tau_eps
@@ -204,6 +205,32 @@ def _blocks(params) -> tuple[list[slice], int]:
 _LOSS_FNS: dict = {}
 
 
+# Host-side flattening: ravel_pytree run eagerly builds a reshape program per leaf shape and a concatenate per
+# model, and jnp.asarray of NumPy one program per shape; these give the same numbers without compiling.
+
+
+def _flat(params) -> np.ndarray:
+    """theta as one vector, in the order of ``jax.flatten_util.ravel_pytree`` (NumPy: no compile)."""
+    return np.concatenate([np.ravel(np.asarray(x)) for x in jax.tree_util.tree_leaves(params)])
+
+
+def _unflat(theta: np.ndarray, like):
+    """The inverse of :func:`_flat` for parameters shaped like ``like`` (NumPy leaves)."""
+    leaves, treedef = jax.tree_util.tree_flatten(like)
+    out, start = [], 0
+    for x in leaves:
+        out.append(np.asarray(theta[start:start + x.size]).reshape(x.shape))
+        start += x.size
+    return jax.tree_util.tree_unflatten(treedef, out)
+
+
+def _unraveler(params):
+    """``ravel_pytree(params)[1]`` (the traceable unravel the loss functions use), from the shapes alone."""
+    box = []
+    jax.eval_shape(lambda p: box.append(ravel_pytree(p)[1]) or (), params)
+    return box[0]
+
+
 def _loss_fns(model, params0):
     """(jitted batched Hessian, batched gradient, gradient, the loss itself) of the flat-parameter loss, with the data as
     arguments: one set of programs per (model, parameter shapes), shared by every seed (data baked into a
@@ -212,7 +239,7 @@ def _loss_fns(model, params0):
     key = (model, treedef, tuple(np.shape(x) for x in leaves))
     if key not in _LOSS_FNS:
         loss = make_loss(model)
-        unravel = ravel_pytree(params0)[1]
+        unravel = _unraveler(params0)
 
         def lf(th, X, Y):
             return loss(unravel(th), X, Y)
@@ -227,9 +254,8 @@ class _HessTools:
     """Jitted, batched dense Hessians and ascent gradients of one model's loss on fixed data."""
 
     def __init__(self, model, X, Y, params0):
-        flat0, unravel = ravel_pytree(params0)
-        self.unravel = unravel
-        self.flat0 = np.asarray(flat0)
+        self.flat0 = _flat(params0)
+        self.unravel = _unraveler(params0)
         # the same loss function object every seed: sharpness() takes it as a static argument
         hess, grads, _, self.loss_fn = _loss_fns(model, params0)
         self.hess = lambda th: hess(th, X, Y)
@@ -357,7 +383,7 @@ def _two_unit_ray(tools: _HessTools, params0, st) -> dict:
         a = np.zeros((m, 1))
         W[:, 1] = t / np.sqrt(d)
         a[0, 0] = a[1, 0] = t
-        thetas.append(np.asarray(ravel_pytree({"W": jnp.asarray(W), "a": jnp.asarray(a)})[0]))
+        thetas.append(_flat({"W": W, "a": a}))
     thetas = np.stack(thetas)
     return {"t": ts.tolist(), "theta_norm": np.linalg.norm(thetas, axis=1).tolist(),
             "hess_norm": tools.norms(thetas)[0].tolist()}
@@ -369,7 +395,7 @@ def _ball_sup(spec, st, key, rng, *, cross_check: bool = True) -> dict:
     kx, ky, kp, ks = jax.random.split(key, 4)
     X = jax.random.uniform(kx, (st.n, st.d), dtype=jnp.float64)
     Y = jax.random.normal(ky, (st.n, 1), dtype=jnp.float64)
-    params0 = model.init(kp)
+    params0 = jitted_init(model)(kp)
     tools = _HessTools(model, X, Y, params0)
     theta0 = tools.flat0
     blocks, first = _blocks(params0)
@@ -401,8 +427,8 @@ def _ball_sup(spec, st, key, rng, *, cross_check: bool = True) -> dict:
             ball_norm.append(ball_norm[-1])
         fam_best.append(fam[0])
         if cross_check:  # the power-iteration sharpness of sims.diagnostics at the sphere maximiser
-            s = sharpness(tools.loss_fn, tools.unravel(jnp.asarray(th[0])), X, Y, key=ks, iters=60)
-            sharp.append(float(abs(s)))
+            s = sharpness(tools.loss_fn, _unflat(th[0], params0), X, Y, key=ks, iters=60)
+            sharp.append(abs(float(s)))
     label, arch, depth, act = spec
     out = {"label": label, "arch": arch, "depth": depth, "activation": act, "P": num_params(params0),
            "theta0_norm": float(np.linalg.norm(theta0)), "radii": list(map(float, st.radii)),
@@ -426,21 +452,21 @@ def _kink_quotients(st, key) -> dict:
     Y = jax.random.normal(ky, (n, 1), dtype=jnp.float64)
     relu = make_model("shallow", d=d, width=m, activation="relu")
     soft = make_model("shallow", d=d, width=m, activation="softplus")
-    p = relu.init(kp)
+    p = jitted_init(relu)(kp)
     W = np.array(p["W"])
     i, j = 0, 0
     x = X[i]
     W[:, j] -= (x @ W[:, j]) / (x @ x) * x  # unit j's pre-activation is exactly 0 at x_i: a kink
-    p = {"W": jnp.asarray(W), "a": p["a"]}
+    p = {"W": W, "a": np.asarray(p["a"])}
     pre = X @ W / np.sqrt(d)
     mask = np.ones_like(pre, dtype=bool)
     mask[i, j] = False
     margin = float(np.min(np.abs(pre[mask])))  # distance of every other unit/point to its kink
-    flat, unravel = ravel_pytree(p)
+    flat = _flat(p)
     e = np.zeros(flat.size)
     Wpos = np.zeros_like(W)
     Wpos[:, j] = x / np.linalg.norm(x)
-    e[:] = ravel_pytree({"W": jnp.asarray(Wpos), "a": jnp.zeros_like(p["a"])})[0]
+    e[:] = _flat({"W": Wpos, "a": np.zeros_like(p["a"])})
     shift = np.linalg.norm(x) / np.sqrt(d)  # pre-activation change per unit of delta along e
     deltas = [dl for dl in st.kink_deltas if dl * shift < 0.5 * margin]
     out = {"deltas": deltas, "other_kink_margin": margin}
@@ -542,16 +568,17 @@ def _tau_probe(st, rng) -> dict:
         for scale in (1e-3 * eps, eps, 1e3 * eps):
             g = rng.standard_normal(dim)
             starts.append((eps, scale, np.concatenate([scale * g / np.linalg.norm(g), rng.standard_normal(dim)])))
-    eps_v = jnp.asarray([e for e, _, _ in starts])
+    eps_v = jax.device_put(np.asarray([e for e, _, _ in starts]))
     best, zbest = _tau_ascent(jax.device_put(np.stack([zv for _, _, zv in starts])), eps_v, st.tau_adv_steps)
+    best, zbest = np.asarray(best), np.asarray(zbest)  # indexed on the host (a device array: programs per index)
     adv = []
     for a, (eps, scale, _) in enumerate(starts):
-        Jz = np.asarray(_tau_jac_b(zbest[a][None], eps))[0]
+        Jz = np.asarray(_tau_jac_b(jax.device_put(zbest[a][None]), eps))[0]
         jn = float(np.max(np.abs(np.linalg.eigvalsh(0.5 * (Jz + Jz.T)))))
         adv.append((eps, float(scale), float(np.linalg.norm(zbest[a])), float(best[a]), jn))
     # overflow probe (reported, not judged): ||z||^2 overflows float64 above ~1.3e154
     z_huge = 1e160 * _directions(rng, 8)["gaussian"]
-    t_huge = float(np.linalg.norm(np.asarray(tau_eps(jnp.asarray(z_huge), 1.0))))
+    t_huge = float(np.linalg.norm(np.asarray(_tau_b(jax.device_put(z_huge[None]), 1.0))[0]))
     return {"rows": rows.tolist(), "columns": ["dim", "eps", "z_norm", "tau_norm", "one_minus_tau_norm_sq",
                                                "gap_closed_form", "jac_norm", "jac_norm_closed_form"],
             "adversarial": adv, "adversarial_columns": ["eps", "start_scale", "z_norm_at_best", "best_rayleigh",

@@ -227,7 +227,7 @@ def _unflat(theta: np.ndarray, like):
     leaves, treedef = jax.tree_util.tree_flatten(like)
     out, start = [], 0
     for x in leaves:
-        out.append(jnp.asarray(theta[start:start + x.size].reshape(x.shape)))
+        out.append(jax.device_put(theta[start:start + x.size].reshape(x.shape)))
         start += x.size
     return jax.tree_util.tree_unflatten(treedef, out)
 
@@ -298,7 +298,7 @@ def _config_ranks(name: str, st: dict, key) -> dict:
     # one draw of points: the first N are the data; the rest, in batches of N, measure the saturated rank
     n_batches = int(math.ceil(4 * P / (n * model.k)))
     Xall = uniform_cube(n * (1 + n_batches), model.d, key=kd).X
-    X = jnp.asarray(Xall[:n])
+    X = jax.device_put(Xall[:n])  # device_put, not jnp.asarray: that builds a program per shape
     ranks, smin, below, ratios = [], [], [], []
     for i in range(st.inits):
         r, sm, b, q = _rank_and_ratios(jacobian(model, init(i), X))
@@ -309,7 +309,7 @@ def _config_ranks(name: str, st: dict, key) -> dict:
     out = {"name": name, "kind": CONFIGS[name][0], "options": CONFIGS[name][1], "N": n, "k": model.k, "P": P,
            "ranks": ranks, "sigma_ratio_min": smin, "largest_ratio_below_tol": below, "sigma_ratios": ratios}
     # saturated rank: J on 4P/k fresh points at theta_0 (the dimension of the tangent image, P_eff)
-    Jb = np.concatenate([np.asarray(jacobian(model, p0, jnp.asarray(Xall[n * (b + 1):n * (b + 2)])))
+    Jb = np.concatenate([np.asarray(jacobian(model, p0, jax.device_put(Xall[n * (b + 1):n * (b + 2)])))
                          for b in range(n_batches)])
     out["P_eff_measured"] = rank_of(Jb)[0]
     out["P_eff_points"] = n * n_batches
@@ -332,7 +332,7 @@ def _relu(st: dict, key) -> dict:
     """Dead units: an open set of singular Gram matrices next to an open set of non-singular ones."""
     d, m, n, dead = st.relu_d, st.relu_width, st.relu_n, list(st.relu_dead)
     kd, kp, kq, ki = jax.random.split(key, 4)
-    X = jnp.asarray(uniform_cube(n, d, key=kd).X)  # coordinates in [0, 1]: a unit with w <= 0 is dead
+    X = jax.device_put(uniform_cube(n, d, key=kd).X)  # coordinates in [0, 1]: a unit with w <= 0 is dead
     Xn = np.asarray(X)
     relu = make_model("shallow", d=d, width=m, activation="relu")
     soft = make_model("shallow", d=d, width=m, activation="softplus")
@@ -351,7 +351,7 @@ def _relu(st: dict, key) -> dict:
         raise InputError("T8: no full-rank ReLU initialisation found in 200 tries")
     W = np.array(alive["W"])
     W[:, dead] = -np.abs(W[:, dead])
-    killed = {"W": jnp.asarray(W), "a": alive["a"]}
+    killed = {"W": jax.device_put(W), "a": alive["a"]}
     f_alive, f_dead = _flat(alive), _flat(killed)
     margin0 = float(-np.max(Xn @ W[:, dead]) / np.sqrt(d))
     # the neighbourhood: perturbations of std delta = 0.1 x the smallest |pre-activation| at the start, so
@@ -382,7 +382,7 @@ def _relu(st: dict, key) -> dict:
         dW = np.zeros((d, m))
         dW[:, j] = np.asarray(alive["W"])[:, j]
         da = np.zeros((m, 1))
-        da[j, 0] = -float(alive["a"][j, 0])
+        da[j, 0] = -float(np.asarray(alive["a"])[j, 0])
         dv = _flat({"W": dW, "a": da})
         hom = max(hom, float(np.linalg.norm(J0 @ dv) / (np.linalg.norm(J0, 2) * np.linalg.norm(dv))))
     # plain random initialisations (no construction): how often is the ReLU net rank deficient, and why
@@ -434,14 +434,14 @@ def _det_block(st: dict, key) -> dict:
     f = _slogdet_fn(m, h)
     B = st.det_draws
     rng = _np_rng(key)
-    Z = jnp.asarray(rng.standard_normal((B, m)) * np.exp(rng.standard_normal((B, 1))))  # ||z|| over decades
-    U0 = jnp.asarray(rng.standard_normal((B, m, h)))
-    V0 = jnp.asarray(rng.standard_normal((B, h, m)))
-    sign0, log0 = f(Z, jnp.zeros_like(U0), jnp.zeros_like(V0))
+    Z = jax.device_put(rng.standard_normal((B, m)) * np.exp(rng.standard_normal((B, 1))))  # ||z|| over decades
+    U0 = jax.device_put(rng.standard_normal((B, m, h)))
+    V0 = jax.device_put(rng.standard_normal((B, h, m)))
+    sign0, log0 = f(Z, jax.device_put(np.zeros(U0.shape)), jax.device_put(np.zeros(V0.shape)))
     det0 = np.asarray(sign0) * np.exp(np.asarray(log0))
     rows = []
     for s in st.det_scales:
-        sign, logabs = f(Z, jnp.asarray(s * np.asarray(U0)), jnp.asarray(s * np.asarray(V0)))
+        sign, logabs = f(Z, jax.device_put(s * np.asarray(U0)), jax.device_put(s * np.asarray(V0)))
         sign, logabs = np.asarray(sign), np.asarray(logabs)
         det = sign * np.exp(logabs)
         rows.append({"scale": s, "min_abs_det": float(np.exp(logabs.min())), "frac_positive": float(np.mean(sign > 0)),
@@ -449,8 +449,8 @@ def _det_block(st: dict, key) -> dict:
                      "log10_abs_det_range": [float(logabs.min() / np.log(10)), float(logabs.max() / np.log(10))]})
     # contrast: a plain block z -> phi(z) (no skip) with a narrow hidden layer has rank D_z phi <= hidden
     hn = 4
-    Un = jnp.asarray(rng.standard_normal((B, m, hn)))
-    Vn = jnp.asarray(rng.standard_normal((B, hn, m)))
+    Un = jax.device_put(rng.standard_normal((B, m, hn)))
+    Vn = jax.device_put(rng.standard_normal((B, hn, m)))
     rk = _plain_rank_fn(hn)(Z, Un, Vn)
     return {"width": m, "hidden": h, "draws": B, "det_at_W0": det0.tolist(), "scales": rows,
             "plain_narrow_hidden": hn, "plain_narrow_max_rank": int(np.max(np.asarray(rk)))}

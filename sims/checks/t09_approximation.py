@@ -60,6 +60,7 @@ error grows with h_min at fixed N (separation hurts), a realistic false reading,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 
 import jax
@@ -157,6 +158,12 @@ def _point_sets(st: Settings, ctx) -> list[dict]:
     return sets
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _predict(model, params, F):
+    """The trained nets' outputs on the test features, one program per model (eager, every operation was one)."""
+    return jax.vmap(lambda p: model.apply(p, F))(params)
+
+
 def measure(ctx) -> dict:
     """Build the point sets, train the same model on each, measure geometry and test errors."""
     t0 = time.perf_counter()
@@ -165,8 +172,8 @@ def measure(ctx) -> dict:
     sets = _point_sets(st, ctx)
     model = make_model("shallow", d=D + 1, width=st.width, activation="tanh")
     base = ctx.key()
-    init_b = gd.init_params(model, key=base, batch=st.seeds)  # one compiled call for all seeds
-    init = [jax.tree_util.tree_map(lambda a, s=s: a[s], init_b) for s in range(st.seeds)]
+    init_b = jax.device_get(gd.init_params(model, key=base, batch=st.seeds))  # one compiled call for all seeds
+    init = [jax.tree_util.tree_map(lambda a, s=s: a[s], init_b) for s in range(st.seeds)]  # host: no program per index
     F = np.stack([features(s["X"]) for s in sets])
     Y = np.stack([data.make_targets(s["X"], "smooth", key=base) for s in sets])
     p0 = [init[s["seed"]] for s in sets]
@@ -179,7 +186,7 @@ def measure(ctx) -> dict:
     g = np.linspace(0.0, 1.0, st.grid)
     T = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, D)
     yT = data.smooth_function(T)
-    pred = np.asarray(jax.vmap(lambda p: model.apply(p, features(T)))(traj.params))[..., 0]
+    pred = np.asarray(_predict(model, traj.params, features(T)))[..., 0]
     err = pred - yT[None, :]
     cube = (np.zeros(D), np.ones(D))
     rows = []

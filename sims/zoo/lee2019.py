@@ -25,6 +25,7 @@ Power: the false variant "O(m^-3/2)" (slope at most -1.4) is violated.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -94,10 +95,12 @@ SETTINGS = {
 }
 
 
-def _deviation(model, keys, X, Xt, y, steps):
-    """sup_t max_x |f_t(x) - f_t^lin(x)| for each key (one initialisation each), vmapped."""
-    n = X.shape[0]
-    Xa = jnp.concatenate([X, Xt])
+@functools.partial(jax.jit, static_argnums=(0, 3, 4))
+def _deviation(model, keys, pts, n, steps):
+    """sup_t max_x |f_t(x) - f_t^lin(x)| for each key (one initialisation each), vmapped; trained on the first
+    ``n`` points of ``pts`` (the rest: test points). Jitted (model and sizes static): one program per width."""
+    X, Xa = pts[:n], pts
+    y = jnp.sin(3 * X[:, 0]) + X[:, 1]
 
     def one(key):
         p0 = model.init(key)
@@ -128,13 +131,11 @@ def measure(ctx) -> dict:
     """The deviation D(m) between the trained net and its trained linearisation, per width and seed."""
     st = ctx.settings
     pts = uniform_sphere(st.n + st.n_test, st.d, key=ctx.key(0)).X
-    X, Xt = jnp.asarray(pts[: st.n]), jnp.asarray(pts[st.n:])
-    y = jnp.sin(3 * X[:, 0]) + X[:, 1]
     rows = []
     for act in ("tanh", "relu") if st.relu_arm else ("tanh",):
         for m in st.widths:
             keys = jax.random.split(ctx.key(1, m), st.seeds)
-            dev = np.asarray(_deviation(shallow(st.d, m, activation=act), keys, X, Xt, y, st.steps))
+            dev = np.asarray(_deviation(shallow(st.d, m, activation=act), keys, pts, st.n, st.steps))
             rows.append({"activation": act, "width": m, "deviation": dev.tolist()})
     return {"settings": dataclasses.asdict(st), "rows": rows}
 
