@@ -91,7 +91,9 @@ print(d, ph.programs, ph.cache_hits)
 def test_compile_cache_serves_a_second_process(tmp_path):
     """Two fresh processes: the first compiles and writes the cache, the second loads the program from it;
     with HMIN_CACHE=0 nothing is read or written."""
-    env = dict(os.environ, HMIN_CACHE="1", HMIN_CACHE_DIR=str(tmp_path / "c"), HMIN_QUIET="1")
+    env = {k: v for k, v in os.environ.items()  # without the test session's own cache (conftest.py)
+           if k != "JAX_COMPILATION_CACHE_DIR" and not k.startswith("JAX_PERSISTENT_CACHE")}
+    env.update(HMIN_CACHE="1", HMIN_CACHE_DIR=str(tmp_path / "c"), HMIN_QUIET="1")
     run = lambda e: subprocess.run([sys.executable, "-c", _PROGRAM], env=e, capture_output=True, text=True,  # noqa: E731
                                    timeout=300, check=True).stdout.split()
     d, programs, hits = run(env)
