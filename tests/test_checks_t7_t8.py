@@ -294,10 +294,12 @@ def test_t8_residual_twin_reproduces_sims_residual():
 
 
 def test_t8_flat_matches_ravel_pytree_and_rank_oracle():
+    from hmin.sims.checks._trajectories import flat_params, unflat_params  # T7's and T8's host-side ravel
+
     p = make_model("residual", d=2, width=3, depth=2).init(jax.random.PRNGKey(0))
-    flat = t8._flat(p)
+    flat = flat_params(p, np.float64)
     assert np.array_equal(flat, np.asarray(ravel_pytree(p)[0]))
-    back = t8._unflat(flat, p)
+    back = unflat_params(flat, p)
     assert all(np.array_equal(np.asarray(a), np.asarray(b))
                for a, b in zip(jax.tree_util.tree_leaves(back), jax.tree_util.tree_leaves(p)))
     rng = np.random.default_rng(0)

@@ -123,9 +123,28 @@ def planted_pair_family(n: int, d: int, eps_values, *, key, max_tries: int = 50)
                      f"in {max_tries} draws; use smaller eps")
 
 
+# Host-side parameter glue: eager jnp calls and ``ravel_pytree`` outside jit each build an XLA program per
+# shape (a reshape per leaf, a concatenate, a broadcast); these give the same numbers in NumPy, compiling nothing.
+
+
 def batch_params(params, b: int):
-    """The same parameters repeated along a new leading axis of size b."""
-    return jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (b,) + a.shape), params)
+    """The same parameters repeated along a new leading axis of size b (a read-only NumPy view per leaf)."""
+    return jax.tree_util.tree_map(lambda a: np.broadcast_to(np.asarray(a), (b,) + np.shape(a)), params)
+
+
+def flat_params(params, dtype=None) -> np.ndarray:
+    """theta as one NumPy vector, in the order of ``jax.flatten_util.ravel_pytree`` (cast to ``dtype`` if given)."""
+    return np.concatenate([np.ravel(np.asarray(x, dtype=dtype)) for x in jax.tree_util.tree_leaves(params)])
+
+
+def unflat_params(theta: np.ndarray, like):
+    """The inverse of `flat_params` for parameters shaped like ``like``, as device arrays."""
+    leaves, treedef = jax.tree_util.tree_flatten(like)
+    out, start = [], 0
+    for x in leaves:
+        out.append(jax.device_put(np.asarray(theta[start:start + x.size]).reshape(x.shape)))
+        start += x.size
+    return jax.tree_util.tree_unflatten(treedef, out)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -479,8 +498,7 @@ def _width_sweep(cfg: SweepConfig, stream: int) -> dict:
             lam_max0 = max(float(np.linalg.eigvalsh(g)[-1]) for g in G0)
             lr = cfg.lr_scale * n / lam_max0
             f0 = np.asarray(f0)
-            # ravel_pytree's vector, built in NumPy (jax's ravel builds a reshape and a concatenate per width)
-            norm0 = float(np.linalg.norm(np.concatenate([np.ravel(np.asarray(a)) for a in jax.tree_util.tree_leaves(p0)])))
+            norm0 = float(np.linalg.norm(flat_params(p0)))
             for mode in cfg.label_modes:
                 for b, e in enumerate(cfg.eps_values):
                     Xb.append(X[b])

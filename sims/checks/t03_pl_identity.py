@@ -39,7 +39,7 @@ import jax
 import numpy as np
 
 from hmin.sims import gd
-from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, planted_pair_family,
+from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, batch_params, planted_pair_family,
                                        jitted_init, point_diagnostics, small_models)
 from hmin.sims.data import make_targets
 from hmin.sims.registry import Check
@@ -99,7 +99,7 @@ def measure(ctx) -> dict:
     for arch in st.archs:
         model = models[arch]
         p0 = jitted_init(model)(jax.random.fold_in(k_init, len(arch)))
-        pb = jax.tree_util.tree_map(lambda a: np.broadcast_to(np.asarray(a), (B,) + a.shape), p0)  # on the host
+        pb = batch_params(p0, B)
         ev0 = point_diagnostics(model, jax.tree_util.tree_map(lambda a: np.repeat(a, n_rec, axis=0), pb),
                                 Xr, Yr)["eigvals"][::n_rec]
         lr = st.lr_scale * n / float(ev0[:, -1].max())

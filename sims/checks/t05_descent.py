@@ -52,8 +52,8 @@ import numpy as np
 
 from jax.flatten_util import ravel_pytree
 
-from hmin.sims.checks._trajectories import (as_floats, dense_hessians, descent_scan, planted_pair_family,
-                                       jitted_init, segment_hessian_bounds)
+from hmin.sims.checks._trajectories import (as_floats, batch_params, dense_hessians, descent_scan, flat_params,
+                                       planted_pair_family, jitted_init, segment_hessian_bounds)
 from hmin.sims.data import make_targets
 from hmin.sims.diagnostics import gram, one_blas_thread
 from hmin.sims.models import make_model
@@ -122,12 +122,11 @@ def measure(ctx) -> dict:
         model = make_model(arch, d=d, width=width, activation="tanh", **kw)
         p0 = jitted_init(model)(jax.random.fold_in(k_init, width + depth))
         # the dense Hessian at theta_0 (cross-check of the power iteration), with the refinement's compiled program
-        flat0 = np.concatenate([np.ravel(np.asarray(a)) for a in jax.tree_util.tree_leaves(p0)])  # ravel_pytree's order
-        H0 = dense_hessians(model, p0, X1d, Y1d, np.repeat(flat0[None, :], st.seg_points, axis=0))[0]
+        H0 = dense_hessians(model, p0, X1d, Y1d, np.repeat(flat_params(p0)[None, :], st.seg_points, axis=0))[0]
         lam_max0 = float(np.linalg.eigvalsh(np.asarray(gram(model, p0, X1)))[-1])
         lrs = np.array([s * n / lam_max0 for s in st.lr_scales])
         B = len(lrs)
-        pb = jax.tree_util.tree_map(lambda a: np.broadcast_to(np.asarray(a), (B,) + a.shape), p0)  # on the host
+        pb = batch_params(p0, B)
         out = descent_scan(model, jax.device_put(np.broadcast_to(X1, (B,) + X1.shape)),
                            jax.device_put(np.broadcast_to(Y1, (B,) + Y1.shape)), lrs,
                            steps=st.steps, params0=pb, key=jax.random.fold_in(k_run, width),

@@ -103,7 +103,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from hmin.sims.checks._trajectories import jitted_init
+from hmin.sims.checks._trajectories import flat_params, jitted_init, unflat_params
 from hmin.sims.diagnostics import make_loss, one_blas_thread, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import make_model, num_params, tau_eps
@@ -205,25 +205,6 @@ def _blocks(params) -> tuple[list[slice], int]:
 _LOSS_FNS: dict = {}
 
 
-# Host-side flattening: ravel_pytree run eagerly builds a reshape program per leaf shape and a concatenate per
-# model, and jnp.asarray of NumPy one program per shape; these give the same numbers without compiling.
-
-
-def _flat(params) -> np.ndarray:
-    """theta as one vector, in the order of ``jax.flatten_util.ravel_pytree`` (NumPy: no compile)."""
-    return np.concatenate([np.ravel(np.asarray(x)) for x in jax.tree_util.tree_leaves(params)])
-
-
-def _unflat(theta: np.ndarray, like):
-    """The inverse of :func:`_flat` for parameters shaped like ``like`` (NumPy leaves)."""
-    leaves, treedef = jax.tree_util.tree_flatten(like)
-    out, start = [], 0
-    for x in leaves:
-        out.append(np.asarray(theta[start:start + x.size]).reshape(x.shape))
-        start += x.size
-    return jax.tree_util.tree_unflatten(treedef, out)
-
-
 def _unraveler(params):
     """``ravel_pytree(params)[1]`` (the traceable unravel the loss functions use), from the shapes alone."""
     box = []
@@ -254,7 +235,7 @@ class _HessTools:
     """Jitted, batched dense Hessians and ascent gradients of one model's loss on fixed data."""
 
     def __init__(self, model, X, Y, params0):
-        self.flat0 = _flat(params0)
+        self.flat0 = flat_params(params0)
         self.unravel = _unraveler(params0)
         # the same loss function object every seed: sharpness() takes it as a static argument
         hess, grads, _, self.loss_fn = _loss_fns(model, params0)
@@ -383,7 +364,7 @@ def _two_unit_ray(tools: _HessTools, params0, st) -> dict:
         a = np.zeros((m, 1))
         W[:, 1] = t / np.sqrt(d)
         a[0, 0] = a[1, 0] = t
-        thetas.append(_flat({"W": W, "a": a}))
+        thetas.append(flat_params({"W": W, "a": a}))
     thetas = np.stack(thetas)
     return {"t": ts.tolist(), "theta_norm": np.linalg.norm(thetas, axis=1).tolist(),
             "hess_norm": tools.norms(thetas)[0].tolist()}
@@ -427,7 +408,7 @@ def _ball_sup(spec, st, key, rng, *, cross_check: bool = True) -> dict:
             ball_norm.append(ball_norm[-1])
         fam_best.append(fam[0])
         if cross_check:  # the power-iteration sharpness of sims.diagnostics at the sphere maximiser
-            s = sharpness(tools.loss_fn, _unflat(th[0], params0), X, Y, key=ks, iters=60)
+            s = sharpness(tools.loss_fn, unflat_params(th[0], params0), X, Y, key=ks, iters=60)
             sharp.append(abs(float(s)))
     label, arch, depth, act = spec
     out = {"label": label, "arch": arch, "depth": depth, "activation": act, "P": num_params(params0),
@@ -462,11 +443,11 @@ def _kink_quotients(st, key) -> dict:
     mask = np.ones_like(pre, dtype=bool)
     mask[i, j] = False
     margin = float(np.min(np.abs(pre[mask])))  # distance of every other unit/point to its kink
-    flat = _flat(p)
+    flat = flat_params(p)
     e = np.zeros(flat.size)
     Wpos = np.zeros_like(W)
     Wpos[:, j] = x / np.linalg.norm(x)
-    e[:] = _flat({"W": Wpos, "a": np.zeros_like(p["a"])})
+    e[:] = flat_params({"W": Wpos, "a": np.zeros_like(p["a"])})
     shift = np.linalg.norm(x) / np.sqrt(d)  # pre-activation change per unit of delta along e
     deltas = [dl for dl in st.kink_deltas if dl * shift < 0.5 * margin]
     out = {"deltas": deltas, "other_kink_margin": margin}

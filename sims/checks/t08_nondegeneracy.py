@@ -97,6 +97,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from hmin.sims.checks._trajectories import flat_params, unflat_params
 from hmin.sims.data import uniform_cube
 from hmin.sims.diagnostics import jacobian, one_blas_thread
 from hmin.sims.errors import InputError
@@ -217,21 +218,6 @@ def _build(name: str) -> tuple[Model, int]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _flat(params) -> np.ndarray:
-    """theta as one float64 vector, in the order of ``jax.flatten_util.ravel_pytree`` (NumPy: no compile)."""
-    return np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in jax.tree_util.tree_leaves(params)])
-
-
-def _unflat(theta: np.ndarray, like):
-    """The inverse of :func:`_flat` for parameters shaped like ``like``."""
-    leaves, treedef = jax.tree_util.tree_flatten(like)
-    out, start = [], 0
-    for x in leaves:
-        out.append(jax.device_put(theta[start:start + x.size].reshape(x.shape)))
-        start += x.size
-    return jax.tree_util.tree_unflatten(treedef, out)
-
-
 def _np_rng(key) -> np.random.Generator:
     """A NumPy generator seeded by a raw JAX key (explicit seeding; no JAX random op to compile)."""
     return np.random.default_rng(np.asarray(key, dtype=np.uint32).ravel().tolist())
@@ -275,8 +261,8 @@ def _symmetry_residual(params, J) -> float:
         for j in range(i + 1, m):
             A = np.zeros((m, m))
             A[i, j], A[j, i] = 1.0, -1.0
-            dv = _flat({"W_in": p["W_in"] @ A, "U": -np.einsum("ab,lbc->lac", A, p["U"]), "V": p["V"] @ A,
-                        "w": -A @ p["w"]})
+            dv = flat_params({"W_in": p["W_in"] @ A, "U": -np.einsum("ab,lbc->lac", A, p["U"]), "V": p["V"] @ A,
+                              "w": -A @ p["w"]}, np.float64)
             worst_ = max(worst_, float(np.linalg.norm(J @ dv) / (jn * np.linalg.norm(dv))))
     return worst_
 
@@ -352,7 +338,7 @@ def _relu(st: dict, key) -> dict:
     W = np.array(alive["W"])
     W[:, dead] = -np.abs(W[:, dead])
     killed = {"W": jax.device_put(W), "a": alive["a"]}
-    f_alive, f_dead = _flat(alive), _flat(killed)
+    f_alive, f_dead = flat_params(alive, np.float64), flat_params(killed, np.float64)
     margin0 = float(-np.max(Xn @ W[:, dead]) / np.sqrt(d))
     # the neighbourhood: perturbations of std delta = 0.1 x the smallest |pre-activation| at the start, so
     # that (at 10 sigma) no kink is crossed: J is continuous there, and an open set is what is claimed
@@ -363,7 +349,7 @@ def _relu(st: dict, key) -> dict:
     def around(scale):
         r_alive, r_dead, r_soft, still_dead, s_alive, s_dead, s_soft = [], [], [], [], [], [], []
         for i in range(st.perturb_draws):
-            pa, pd = _unflat(f_alive + scale * xi[i], alive), _unflat(f_dead + scale * xi[i], alive)
+            pa, pd = unflat_params(f_alive + scale * xi[i], alive), unflat_params(f_dead + scale * xi[i], alive)
             for model, pp, rr, ss in ((relu, pa, r_alive, s_alive), (relu, pd, r_dead, s_dead),
                                       (soft, pd, r_soft, s_soft)):
                 r, sm, _ = rank_of(jacobian(model, pp, X))
@@ -383,7 +369,7 @@ def _relu(st: dict, key) -> dict:
         dW[:, j] = np.asarray(alive["W"])[:, j]
         da = np.zeros((m, 1))
         da[j, 0] = -float(np.asarray(alive["a"])[j, 0])
-        dv = _flat({"W": dW, "a": da})
+        dv = flat_params({"W": dW, "a": da}, np.float64)
         hom = max(hom, float(np.linalg.norm(J0 @ dv) / (np.linalg.norm(J0, 2) * np.linalg.norm(dv))))
     # plain random initialisations (no construction): how often is the ReLU net rank deficient, and why
     deficient, any_dead, any_linear = 0, 0, 0
