@@ -48,6 +48,7 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
+from hmin.sims import linalg
 from hmin.sims.diagnostics import gram, make_loss, relative_change, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import Model
@@ -291,7 +292,7 @@ def _build_run(model: Model, cfg: GDConfig):
             with _HIGHEST:  # verdict-deciding eigenvalues: no TF32/bf16 passes on accelerators
                 if cfg.gram:
                     G = gram(model, p, X)
-                    ev = jnp.linalg.eigvalsh(G)
+                    ev = linalg.eigvalsh(G)
                     out.update(lam_min=ev[0], lam_max=ev[-1], mu=2.0 * ev[0] / n, gram_change=relative_change(G, G0))
                 if cfg.sharpness:
                     out["sharpness"] = sharpness(loss_fn, p, X, Y, key=dkey, iters=cfg.sharpness_iters)

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from hmin.sims import data, gd
+from hmin.sims import data, gd, linalg
 from hmin.sims.diagnostics import gram, make_loss, one_blas_thread, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import Model, make_model
@@ -257,7 +257,7 @@ def _descent_fn(model: Model, steps: int, n_seg: int, iters: int, diverge_factor
 
             sharp = jax.vmap(sharp_at)(s_grid, keys)
             beta = jnp.max(sharp)
-            ev = jnp.linalg.eigvalsh(gram(model, unravel(flat), X))
+            ev = linalg.eigvalsh(gram(model, unravel(flat), X))
             bad = ~jnp.isfinite(Lnew) | (Lnew > diverge_factor * L0)
             stop_next = stop | bad
             out = {"loss": L, "loss_next": Lnew, "grad_sq": jnp.sum(g * g), "beta": beta,

@@ -38,6 +38,7 @@ import time
 import jax
 import numpy as np
 
+from hmin.sims import linalg
 from hmin.sims import gd
 from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_floats, batch_params, planted_pair_family,
                                        jitted_init, point_diagnostics, small_models)
@@ -364,7 +365,7 @@ def _attack_problem(claim: str):
         J = jac(theta)
         r = (model.apply(unravel(theta), X) - Y).ravel()
         G = J @ J.T
-        ev = xp.linalg.eigvalsh(0.5 * (G + G.T))
+        ev = linalg.eigvalsh(0.5 * (G + G.T))
         return g2, G, r, ev
 
     def combine(g2, rGr, r_sq, ev, L):

@@ -68,6 +68,7 @@ import time
 import jax
 import numpy as np
 
+from hmin.sims import linalg
 from hmin.sims.registry import Check
 from hmin.sims.checks._trajectories import (UNIT_ROUNDOFF, as_float, as_floats, planted_pair_family, segment_lipschitz,
                                        jitted_init, small_models)
@@ -442,7 +443,7 @@ def _attack_problem(claim: str):
     def margin(z):
         X, theta = split(z, jnp)
         J = rows(theta, X)
-        ev = jnp.linalg.eigvalsh(J @ J.T)
+        ev = linalg.eigvalsh(J @ J.T)
         diff = J[pairs[:, 0]] - J[pairs[:, 1]]  # from differences
         pb = (c_pair / 0.5) * jnp.min(0.5 * jnp.sum(diff * diff, axis=1))
         tol = ROUND_C * UNIT_ROUNDOFF * ev[-1]

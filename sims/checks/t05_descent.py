@@ -52,6 +52,7 @@ import numpy as np
 
 from jax.flatten_util import ravel_pytree
 
+from hmin.sims import linalg
 from hmin.sims.checks._trajectories import (as_floats, batch_params, dense_hessians, descent_scan, flat_params,
                                        planted_pair_family, jitted_init, segment_hessian_bounds)
 from hmin.sims.data import make_targets
@@ -443,8 +444,8 @@ def _attack_problem(claim: str):
         th = theta[None, :] + s[:, None] * (nxt - theta)[None, :]
         H = jax.vmap(jax.hessian(lf))(th)
         H = 0.5 * (H + jnp.swapaxes(H, 1, 2))
-        top = jnp.max(jnp.abs(jnp.linalg.eigvalsh(H)))
-        var = jnp.max(jnp.abs(jnp.linalg.eigvalsh(jnp.diff(H, axis=0)))) / 2
+        top = jnp.max(jnp.abs(linalg.eigvalsh(H)))
+        var = jnp.max(jnp.abs(linalg.eigvalsh(jnp.diff(H, axis=0)))) / 2
         upper = (top + var) * (1 + 1e-12)
         return 1.0 - need / (scale * upper)
 

@@ -103,6 +103,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from hmin.sims import linalg
 from hmin.sims.checks._trajectories import flat_params, jitted_init, unflat_params
 from hmin.sims.diagnostics import make_loss, one_blas_thread, sharpness
 from hmin.sims.errors import InputError
@@ -967,7 +968,7 @@ def _attack_problem(claim: str):
     def slope(a, X, Y, b, u, ts):
         thetas = b[None, :] + ts[:, None] * u[None, :]
         H = jax.vmap(lambda th: hess[a](th, X, Y))(thetas)
-        hn = jnp.max(jnp.abs(jnp.linalg.eigvalsh(0.5 * (H + jnp.swapaxes(H, 1, 2)))), axis=1)
+        hn = jnp.max(jnp.abs(linalg.eigvalsh(0.5 * (H + jnp.swapaxes(H, 1, 2)))), axis=1)
         lx = jnp.log1p(jnp.linalg.norm(thetas, axis=1))
         ly = jnp.log(jnp.maximum(hn, 1e-300))
         lx, ly = lx - lx.mean(), ly - ly.mean()

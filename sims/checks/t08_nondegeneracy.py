@@ -97,6 +97,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from hmin.sims import linalg
 from hmin.sims.checks._trajectories import flat_params, unflat_params
 from hmin.sims.data import uniform_cube
 from hmin.sims.diagnostics import jacobian, one_blas_thread
@@ -400,7 +401,7 @@ def _slogdet_fn(m: int, h: int):
         return jnp.tanh(tau_eps(z, 1.0) @ U) @ V / jnp.sqrt(h)
 
     def slogdet_res(z, U, V):
-        return jnp.linalg.slogdet(jnp.eye(m) + jax.jacfwd(phi)(z, U, V).T)
+        return linalg.slogdet(jnp.eye(m) + jax.jacfwd(phi)(z, U, V).T)
 
     return jax.jit(jax.vmap(slogdet_res))
 
@@ -412,7 +413,7 @@ def _plain_rank_fn(hn: int):
     def phi_n(z, U, V):
         return jnp.tanh(tau_eps(z, 1.0) @ U) @ V / jnp.sqrt(hn)
 
-    return jax.jit(jax.vmap(lambda z, U, V: jnp.linalg.matrix_rank(jax.jacfwd(phi_n)(z, U, V))))
+    return jax.jit(jax.vmap(lambda z, U, V: linalg.matrix_rank(jax.jacfwd(phi_n)(z, U, V))))
 
 
 def _det_block(st: dict, key) -> dict:

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
+from hmin.sims import linalg
 from hmin import theory
 from hmin.sims.data import uniform_sphere
 from hmin.sims.diagnostics import gram
@@ -104,7 +105,7 @@ def _deviation(model, keys, pts, n, steps):
 
     def one(key):
         p0 = model.init(key)
-        eta = n / jnp.linalg.eigvalsh(gram(model, p0, X))[-1]
+        eta = n / linalg.eigvalsh(gram(model, p0, X))[-1]
 
         def f(p, Z):
             return model.apply(p, Z)[:, 0]

@@ -1,0 +1,91 @@
+"""Dense linear algebra for jitted code that cannot deadlock XLA's CPU thread pool.
+
+jaxlib's CPU LAPACK kernels (``eigh``, ``svd``, LU, ...) split a *batch* of matrices into chunks, hand the
+chunks to XLA's intra-op thread pool and block the calling pool thread until they are done. When one program
+holds two such batched calls that XLA runs at the same time, and the pool has no more threads than that (two on
+a 2-core machine), every pool thread waits for chunks that no free thread is left to run, and the process hangs
+forever inside ``np.asarray``. hmin's test suite hung this way in CI with jaxlib 0.10.2 (all pool threads in
+``jax::ParallelBatchMap`` -> ``BlockingCounter::Wait`` under ``lapack_dsyevd_ffi``; the main thread in
+``PyArray_bf_getbuffer``). A flag (``XLA_FLAGS=--xla_cpu_multi_thread_eigen=false``) avoids it too, but it is
+process-wide and a library must not set it.
+
+The functions here take what their ``jax.numpy.linalg`` namesakes take and return the same values, but give
+LAPACK one matrix per call: a batch (leading axes, or a ``vmap``, nested or not) runs as ``lax.map`` over its
+matrices, so no kernel ever waits on the pool. On a 2-core CPU that costs nothing measurable (the batches in hmin
+are of small matrices); on an accelerator the batch runs as a loop. Every hmin program calls these instead of
+``jnp.linalg``'s (``tests/test_linalg.py`` reads the sources to keep it so).
+
+>>> import jax, jax.numpy as jnp
+>>> from hmin.sims import linalg
+>>> A = jnp.array([[[2.0, 1.0], [1.0, 2.0]], [[4.0, 0.0], [0.0, 1.0]]])
+>>> [[float(x) for x in row] for row in linalg.eigvalsh(A)]
+[[1.0, 3.0], [1.0, 4.0]]
+>>> [float(x) for x in jax.vmap(linalg.eigvalsh)(A)[:, 0]]
+[1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+__all__ = ["eigvalsh", "slogdet", "matrix_rank"]
+
+
+def _one_matrix_at_a_time(fn: Callable, name: str) -> Callable:
+    """``fn`` on a single matrix (last two axes), applied to a batch one matrix at a time, under ``vmap`` too."""
+
+    @jax.custom_batching.custom_vmap
+    def single(a):
+        return fn(a)
+
+    @single.def_vmap
+    def _batched(axis_size, in_batched, a):
+        (batched,) = in_batched
+        out = lax.map(single, a) if batched else single(a)
+        return out, jax.tree.map(lambda _: batched, out)
+
+    def call(a):
+        a = jnp.asarray(a)
+        if a.ndim < 2:
+            raise ValueError(f"{name}: expected a matrix or a stack of matrices, got shape {a.shape}")
+        if a.ndim == 2:
+            return single(a)
+        lead = a.shape[:-2]
+        out = lax.map(single, a.reshape((math.prod(lead),) + a.shape[-2:]))
+        return jax.tree.map(lambda o: o.reshape(lead + o.shape[1:]), out)
+
+    call.__name__ = name
+    return call
+
+
+_eigh = _one_matrix_at_a_time(lambda a: jnp.linalg.eigh(a, symmetrize_input=True), "eigh")
+
+
+@jax.custom_jvp
+def eigvalsh(a):
+    """Eigenvalues (ascending) of the symmetric part of ``a`` (``..., n, n``), as ``jnp.linalg.eigvalsh``.
+
+    Differentiable (forward and reverse): d lambda_i = v_i^T sym(dA) v_i, the same rule as ``jnp.linalg``'s.
+    """
+    return _eigh(a)[0]
+
+
+@eigvalsh.defjvp
+def _eigvalsh_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    w, v = _eigh(a)
+    sym = 0.5 * (da + jnp.swapaxes(da, -1, -2))
+    return w, jnp.einsum("...ji,...jk,...ki->...i", v, sym, v)
+
+
+slogdet = _one_matrix_at_a_time(jnp.linalg.slogdet, "slogdet")
+slogdet.__doc__ = """Sign and log |det| of ``a`` (``..., n, n``), as ``jnp.linalg.slogdet`` (not differentiated here)."""
+
+matrix_rank = _one_matrix_at_a_time(jnp.linalg.matrix_rank, "matrix_rank")
+matrix_rank.__doc__ = """Numerical rank of ``a`` (``..., m, n``) with NumPy's default tolerance, as
+``jnp.linalg.matrix_rank`` (not differentiated here)."""
