@@ -48,7 +48,6 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from hmin.sims import linalg
 from hmin.sims.diagnostics import gram, make_loss, relative_change, sharpness
 from hmin.sims.errors import InputError
 from hmin.sims.models import Model
@@ -292,7 +291,10 @@ def _build_run(model: Model, cfg: GDConfig):
             with _HIGHEST:  # verdict-deciding eigenvalues: no TF32/bf16 passes on accelerators
                 if cfg.gram:
                     G = gram(model, p, X)
-                    ev = linalg.eigvalsh(G)
+                    # one batched call, the program's only LAPACK call (the records run one after another),
+                    # so it cannot deadlock (sims/linalg.py), and it partitions along the sweep's batch
+                    # where sims.linalg's one-matrix loop would all-gather (tests/test_sharding.py)
+                    ev = jnp.linalg.eigvalsh(G)  # lapack-batch-ok
                     out.update(lam_min=ev[0], lam_max=ev[-1], mu=2.0 * ev[0] / n, gram_change=relative_change(G, G0))
                 if cfg.sharpness:
                     out["sharpness"] = sharpness(loss_fn, p, X, Y, key=dkey, iters=cfg.sharpness_iters)

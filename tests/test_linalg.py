@@ -108,8 +108,12 @@ def test_lapack_gets_one_matrix_per_call():
 _DIRECT = re.compile(r"\b(?:jnp|xp|jax\.numpy)\.linalg\.(?!norm\b)\w+\(|\bjax\.scipy\.linalg\b|\blax\.linalg\b")
 
 
+#: the marker of a reviewed exception: a program whose only LAPACK call is this one cannot deadlock
+EXEMPT = "# lapack-batch-ok"
+
+
 def direct_lapack_calls(text: str) -> list[str]:
-    return [m.group(0) for m in _DIRECT.finditer(text)]
+    return [m.group(0) for line in text.splitlines() if EXEMPT not in line for m in _DIRECT.finditer(line)]
 
 
 def test_no_direct_lapack_calls_in_hmin_sources():
@@ -126,3 +130,9 @@ def test_no_direct_lapack_calls_in_hmin_sources():
     assert direct_lapack_calls("ev = jnp.linalg.eigvalsh(G)\ns = xp.linalg.slogdet(A)\nlax.linalg.eigh(a)") == [
         "jnp.linalg.eigvalsh(", "xp.linalg.slogdet(", "lax.linalg"]
     assert direct_lapack_calls("n = jnp.linalg.norm(x)\nev = np.linalg.eigvalsh(G)\nlinalg.eigvalsh(G)") == []
+    assert direct_lapack_calls(f"ev = jnp.linalg.eigvalsh(G)  {EXEMPT}") == []
+    # the exceptions are few and reviewed: the GD engine's record (its program's only LAPACK call, and it must
+    # partition along the sweep's batch: a one-matrix loop would all-gather, tests/test_sharding.py)
+    exempt = [str(p.relative_to(ROOT)) for folder in ("sims", "theory", "hmin") for p in (ROOT / folder).rglob("*.py")
+              for line in p.read_text().splitlines() if EXEMPT in line and _DIRECT.search(line)]
+    assert exempt == ["sims/gd.py"], exempt
