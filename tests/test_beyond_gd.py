@@ -103,6 +103,10 @@ def test_divergence_is_its_own_outcome_and_low_caps_do_not_count():
     v = c5.judge(m)
     assert v.verdict == "inconclusive" and v.numbers["verdict_parts"]["gd/smooth"] == "inconclusive"
     assert v.numbers["diverged_seeds"][0] == 6
+    # every seed diverged: no median to report, and the decision says so instead of printing "nanx"
+    m["decisions"]["gd"]["random"]["outcomes"] = ["diverged"] * 8
+    text = c5.judge(m).numbers["decisions"]["gd/random"]
+    assert "no usable seed" in text and "nan" not in text, text
 
 
 def test_tuning_runs_once_per_configuration_not_per_evaluation_seed(monkeypatch):

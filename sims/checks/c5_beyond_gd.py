@@ -98,8 +98,9 @@ def judge(measured: dict, *, slow_modes=SLOW_MODES, slow_min: float | None = Non
             med = float(np.median(use)) if use else float("nan")
             decisions[opt][mode] = {**d, "decision": dec, "median_lower": med}
             counts = ", ".join(f"{k} {outs.count(k)}" for k in sorted(set(outs))) if outs else "-"
-            table[f"{opt}/{mode}"] = (f"{dec} (median slowdown >= {med:.3g}x over usable seeds; seeds: {counts}; "
-                                      f"predicted: {want})")
+            median = (f"median slowdown >= {med:.3g}x over usable seeds" if use
+                      else "no usable seed, so no slowdown measured")
+            table[f"{opt}/{mode}"] = f"{dec} ({median}; seeds: {counts}; predicted: {want})"
             caps = [c for c in (d.get("caps") or []) if c is not None and np.isfinite(as_float(c))]
             cap_min[f"{opt}/{mode}"] = float(np.min(caps)) if caps else float("nan")
             n_div += outs.count("diverged")
