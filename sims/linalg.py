@@ -9,7 +9,8 @@ forever inside ``np.asarray``. hmin's test suite hung this way in CI with jaxlib
 ``PyArray_bf_getbuffer``). A flag (``XLA_FLAGS=--xla_cpu_multi_thread_eigen=false``) avoids it too, but it is
 process-wide and a library must not set it.
 
-The functions here take what their ``jax.numpy.linalg`` namesakes take and return the same values, but give
+The functions here take what their ``jax.numpy.linalg`` namesakes take and return the same values and
+derivatives, but give
 LAPACK one matrix per call: a batch (leading axes, or a ``vmap``, nested or not) runs as ``lax.map`` over its
 matrices, so no kernel ever waits on the pool. The price, measured on the 2-core machine (benchmarks/bench_linalg.py):
 1.0-1.4x the batched call's time on stacks of 8-64 matrices of size 32-200 (a few milliseconds per stack;
@@ -37,7 +38,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-__all__ = ["eigvalsh", "slogdet", "matrix_rank"]
+__all__ = ["eigh", "eigvalsh", "slogdet", "matrix_rank"]
 
 
 def _one_matrix_at_a_time(fn: Callable, name: str) -> Callable:
@@ -67,24 +68,39 @@ def _one_matrix_at_a_time(fn: Callable, name: str) -> Callable:
     return call
 
 
-_eigh = _one_matrix_at_a_time(lambda a: jnp.linalg.eigh(a, symmetrize_input=True), "eigh")
+_eigh_one_at_a_time = _one_matrix_at_a_time(lambda a: jnp.linalg.eigh(a, symmetrize_input=True), "eigh")
 
 
 @jax.custom_jvp
+def eigh(a):
+    """Eigenvalues (ascending) and eigenvectors (columns) of the symmetric part of ``a`` (``..., n, n``), as
+    ``jnp.linalg.eigh``.
+
+    Differentiable to any order, forward and reverse, by the same rule as ``jnp.linalg``'s: with
+    S = V^T sym(dA) V, d lambda_i = S_ii and dV = V (F * S), F_ij = 1 / (lambda_j - lambda_i) off the
+    diagonal and 0 on it (so, as there, eigenvector derivatives are infinite at repeated eigenvalues).
+    """
+    return _eigh_one_at_a_time(a)
+
+
+@eigh.defjvp
+def _eigh_jvp(primals, tangents):
+    # every derivative goes through this rule, so the one-matrix kernel only ever sees primal values (a
+    # higher-order derivative differentiates this rule, whose eigh(a) comes back here one order up)
+    (a,), (da,) = primals, tangents
+    w, v = eigh(a)
+    s = jnp.einsum("...ji,...jk,...kl->...il", v, 0.5 * (da + jnp.swapaxes(da, -1, -2)), v)
+    eye = jnp.eye(w.shape[-1], dtype=w.dtype)
+    f = 1.0 / (eye + w[..., None, :] - w[..., :, None]) - eye
+    return (w, v), (jnp.diagonal(s, axis1=-2, axis2=-1), v @ (f * s))
+
+
 def eigvalsh(a):
     """Eigenvalues (ascending) of the symmetric part of ``a`` (``..., n, n``), as ``jnp.linalg.eigvalsh``.
 
-    Differentiable (forward and reverse): d lambda_i = v_i^T sym(dA) v_i, the same rule as ``jnp.linalg``'s.
+    Differentiable to any order (through `eigh`: d lambda_i = v_i^T sym(dA) v_i).
     """
-    return _eigh(a)[0]
-
-
-@eigvalsh.defjvp
-def _eigvalsh_jvp(primals, tangents):
-    (a,), (da,) = primals, tangents
-    w, v = _eigh(a)
-    sym = 0.5 * (da + jnp.swapaxes(da, -1, -2))
-    return w, jnp.einsum("...ji,...jk,...ki->...i", v, sym, v)
+    return eigh(a)[0]
 
 
 slogdet = _one_matrix_at_a_time(jnp.linalg.slogdet, "slogdet")

@@ -56,13 +56,25 @@ def test_eigvalsh_derivatives_against_jnp_and_finite_differences():
     A = _sym_stack((4, 6, 6), seed=2)
 
     def f(eig):
-        return lambda a: jnp.sum(jnp.sin(eig(a)) * jnp.arange(1.0, 7.0))
+        return lambda a: jnp.sum(jnp.sin(eig(a)) * jnp.arange(1.0, a.shape[-1] + 1.0))
 
     ours, theirs = f(linalg.eigvalsh), f(jnp.linalg.eigvalsh)
     np.testing.assert_allclose(jax.vmap(jax.grad(ours))(A), jax.vmap(jax.grad(theirs))(A), atol=1e-12)
     np.testing.assert_allclose(jax.jit(jax.vmap(jax.value_and_grad(ours)))(A)[1], jax.vmap(jax.grad(theirs))(A),
                                atol=1e-12)
     np.testing.assert_allclose(jax.jacfwd(ours)(A[0]), jax.jacfwd(theirs)(A[0]), atol=1e-12)
+    # second and third order (each order goes back through eigh's rule), under vmap too
+    np.testing.assert_allclose(jax.jit(jax.vmap(jax.hessian(ours)))(A), jax.jit(jax.vmap(jax.hessian(theirs)))(A),
+                               atol=1e-10)
+    a4 = A[0, :4, :4]
+    np.testing.assert_allclose(jax.jit(jax.jacfwd(jax.hessian(ours)))(a4), jax.jit(jax.jacfwd(jax.hessian(theirs)))(a4),
+                               atol=1e-9)
+    # eigenvectors and their derivative (a sign-invariant function of a column)
+    w, v = linalg.eigh(A)
+    np.testing.assert_allclose(np.abs(np.einsum("bji,bjk,bki->bi", v, A, v) - w), 0, atol=1e-12)
+    vec = lambda eigh: (lambda a: jnp.sum(jnp.abs(eigh(a)[1][:, 0]) ** 3))  # noqa: E731
+    np.testing.assert_allclose(jax.vmap(jax.grad(vec(linalg.eigh)))(A), jax.vmap(jax.grad(vec(jnp.linalg.eigh)))(A),
+                               atol=1e-12)
     # an independent oracle: a central difference along a random symmetric direction (distinct eigenvalues)
     D = _sym_stack((6, 6), seed=3)
     h = 1e-6
@@ -92,6 +104,7 @@ def test_lapack_gets_one_matrix_per_call():
         "stack": (linalg.eigvalsh, A),
         "vmap(vmap)": (jax.vmap(jax.vmap(linalg.eigvalsh)), A),
         "vmap(grad)": (jax.vmap(jax.grad(lambda a: jnp.sum(linalg.eigvalsh(a) ** 3))), A[0]),
+        "vmap(hessian)": (jax.vmap(jax.hessian(lambda a: jnp.sum(linalg.eigvalsh(a) ** 3))), A[0, :, :4, :4]),
         "slogdet": (jax.vmap(linalg.slogdet), B),
         "matrix_rank": (jax.vmap(linalg.matrix_rank), B),
     }
