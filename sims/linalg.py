@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-__all__ = ["eigh", "eigvalsh", "slogdet", "matrix_rank"]
+__all__ = ["eigh", "eigvalsh", "inv", "slogdet", "matrix_rank"]
 
 
 def _one_matrix_at_a_time(fn: Callable, name: str) -> Callable:
@@ -102,9 +102,38 @@ def eigvalsh(a):
     return eigh(a)[0]
 
 
-slogdet = _one_matrix_at_a_time(jnp.linalg.slogdet, "slogdet")
-slogdet.__doc__ = """Sign and log |det| of ``a`` (``..., n, n``), as ``jnp.linalg.slogdet`` (not differentiated here)."""
+_inv_one_at_a_time = _one_matrix_at_a_time(jnp.linalg.inv, "inv")
+_slogdet_one_at_a_time = _one_matrix_at_a_time(jnp.linalg.slogdet, "slogdet")
+
+
+@jax.custom_jvp
+def inv(a):
+    """Inverse of ``a`` (``..., n, n``), as ``jnp.linalg.inv``; differentiable to any order
+    (d A^-1 = -A^-1 dA A^-1)."""
+    return _inv_one_at_a_time(a)
+
+
+@inv.defjvp
+def _inv_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    ai = inv(a)
+    return ai, -ai @ da @ ai
+
+
+@jax.custom_jvp
+def slogdet(a):
+    """Sign and log |det| of ``a`` (``..., n, n``), as ``jnp.linalg.slogdet``; differentiable to any order
+    in log |det| (d log |det A| = tr(A^-1 dA); the sign's derivative is zero)."""
+    return _slogdet_one_at_a_time(a)
+
+
+@slogdet.defjvp
+def _slogdet_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    out = slogdet(a)
+    dlog = jnp.einsum("...ij,...ji->...", inv(a), da)
+    return out, type(out)(jnp.zeros_like(out[0]), dlog)
 
 matrix_rank = _one_matrix_at_a_time(jnp.linalg.matrix_rank, "matrix_rank")
 matrix_rank.__doc__ = """Numerical rank of ``a`` (``..., m, n``) with NumPy's default tolerance, as
-``jnp.linalg.matrix_rank`` (not differentiated here)."""
+``jnp.linalg.matrix_rank`` (an integer: nothing to differentiate)."""

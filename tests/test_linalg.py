@@ -82,13 +82,23 @@ def test_eigvalsh_derivatives_against_jnp_and_finite_differences():
     assert abs(float(jnp.vdot(jax.grad(ours)(A[0]), D)) - float(fd)) < 1e-6 * max(1.0, abs(float(fd)))
 
 
-def test_slogdet_and_rank_against_numpy():
+def test_slogdet_inv_and_rank_against_numpy():
     rng = np.random.default_rng(4)
     B = rng.standard_normal((5, 4, 4))
     s, l = jax.vmap(linalg.slogdet)(B)
     s0, l0 = np.linalg.slogdet(B)
     np.testing.assert_array_equal(s, s0)
     np.testing.assert_allclose(l, l0, atol=1e-12)
+    # derivatives of log |det| (first and second order) and of the inverse, against jnp.linalg's
+    logdet = lambda sl: (lambda a: sl(a)[1])  # noqa: E731
+    np.testing.assert_allclose(jax.vmap(jax.grad(logdet(linalg.slogdet)))(B), np.linalg.inv(B).transpose(0, 2, 1),
+                               atol=1e-12)
+    np.testing.assert_allclose(jax.jit(jax.vmap(jax.hessian(logdet(linalg.slogdet))))(B),
+                               jax.vmap(jax.hessian(logdet(jnp.linalg.slogdet)))(B), atol=1e-12)
+    np.testing.assert_allclose(linalg.inv(B), np.linalg.inv(B), atol=1e-12)
+    sin_inv = lambda inv: (lambda a: jnp.sum(jnp.sin(inv(a))))  # noqa: E731
+    np.testing.assert_allclose(jax.jit(jax.vmap(jax.hessian(sin_inv(linalg.inv))))(B),
+                               jax.vmap(jax.hessian(sin_inv(jnp.linalg.inv)))(B), atol=1e-10)
     C = rng.standard_normal((6, 4, 2)) @ rng.standard_normal((6, 2, 5))  # rank 2
     np.testing.assert_array_equal(jax.vmap(linalg.matrix_rank)(C), np.linalg.matrix_rank(C))
     np.testing.assert_array_equal(linalg.matrix_rank(C), 2)
@@ -106,6 +116,8 @@ def test_lapack_gets_one_matrix_per_call():
         "vmap(grad)": (jax.vmap(jax.grad(lambda a: jnp.sum(linalg.eigvalsh(a) ** 3))), A[0]),
         "vmap(hessian)": (jax.vmap(jax.hessian(lambda a: jnp.sum(linalg.eigvalsh(a) ** 3))), A[0, :, :4, :4]),
         "slogdet": (jax.vmap(linalg.slogdet), B),
+        "vmap(grad(slogdet))": (jax.vmap(jax.grad(lambda a: linalg.slogdet(a)[1])), B),
+        "inv": (jax.vmap(linalg.inv), B),
         "matrix_rank": (jax.vmap(linalg.matrix_rank), B),
     }
     for name, (fn, x) in cases.items():
