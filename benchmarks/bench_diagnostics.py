@@ -82,10 +82,10 @@ def components(model, X, Y, p0, *, iters: int, repeats: int) -> dict[str, tuple[
             "Jacobian J (sims.diagnostics.jacobian: per-example, vmap of jacrev over the N points)":
                 (jax.vmap(lambda p, x: jacobian(model, p, x)), (P, Xd)),
             "Gram product G = J J^T in float64": (jax.vmap(lambda j: (lambda a: a @ a.T)(j.astype(jnp.float64))), (J,)),
-            "eigenvalues of G (float64; sims.linalg.eigvalsh: one matrix per LAPACK call, as the engine runs it)":
-                (jax.vmap(linalg.eigvalsh), (G,)),
-            "(alternative) eigenvalues of G, jnp.linalg.eigvalsh on the whole batch (can hang XLA's CPU pool)":
+            "eigenvalues of G (eigvalsh, float64; one batched call, as the engine runs it)":
                 (jax.vmap(jnp.linalg.eigvalsh), (G,)),
+            "(alternative) eigenvalues of G, sims.linalg.eigvalsh: one matrix per LAPACK call (the checks')":
+                (jax.vmap(linalg.eigvalsh), (G,)),
             "||G - G_0||_F / ||G_0||_F": (jax.vmap(lambda a, b: jnp.linalg.norm(a - b) / jnp.linalg.norm(b)), (G, G)),
             f"sharpness ({iters} Hessian-vector products)":
                 (jax.vmap(lambda p, x, y, k: sharpness(loss, p, x, y, key=k, iters=iters)), (P, Xd, Yd, keys)),

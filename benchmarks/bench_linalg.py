@@ -42,7 +42,8 @@ def tables(quick: bool = False) -> list:
                         log=lambda *_: None)
         np.testing.assert_array_equal(np.asarray(res["serial"].result), np.asarray(res["batched"].result))
         s, b = res["serial"].median_s, res["batched"].median_s
-        t.add(f"{B} x {n} x {n}", s * 1e3, b * 1e3, s / b, f"{res['serial'].first_s:.2f} / {res['batched'].first_s:.2f}")
+        compile_s = f"{res['serial'].first_s:.2f} / {res['batched'].first_s:.2f}"
+        t.add(f"{B} x {n} x {n}", s * 1e3, b * 1e3, s / b, compile_s)
     t.notes.append(f"Eigenvalues are bitwise equal in every row (asserted). Load average "
                    f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())} after the run.")
     return [t]

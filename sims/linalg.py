@@ -12,8 +12,8 @@ process-wide and a library must not set it.
 The functions here take what their ``jax.numpy.linalg`` namesakes take and return the same values and
 derivatives, but give LAPACK one matrix per call: a batch (leading axes, or a ``vmap``, nested or not) runs as
 ``lax.map`` over its matrices, so no kernel ever waits on the pool. The price, measured on the 2-core machine
-(benchmarks/bench_linalg.py): 1.0-1.4x the batched call's time on stacks of 8-64 matrices of size 32-200 (a few milliseconds per stack;
-eigenvalues bitwise equal); on an accelerator the batch runs as a loop. hmin's programs call these instead of
+(benchmarks/bench_linalg.py): 1.0-1.4x the batched call's time on stacks of 8-64 matrices of size 32-200 (a
+few milliseconds per stack; eigenvalues bitwise equal); on an accelerator the batch runs as a loop. hmin's programs call these instead of
 ``jnp.linalg``'s (``tests/test_linalg.py`` reads the sources to keep it so), with one reviewed exception marked
 ``# lapack-batch-ok``: the GD engine's record, the only LAPACK call of its program (so nothing can run beside
 it), which must stay one batched call to partition along a sharded sweep (a loop over the batch would
@@ -133,6 +133,7 @@ def _slogdet_jvp(primals, tangents):
     out = slogdet(a)
     dlog = jnp.einsum("...ij,...ji->...", inv(a), da)
     return out, type(out)(jnp.zeros_like(out[0]), dlog)
+
 
 matrix_rank = _one_matrix_at_a_time(jnp.linalg.matrix_rank, "matrix_rank")
 matrix_rank.__doc__ = """Numerical rank of ``a`` (``..., m, n``) with NumPy's default tolerance, as
