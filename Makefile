@@ -25,8 +25,11 @@ verify: $(STAMP)
 verify-full: $(STAMP)
 	$(VENV)/bin/hmin verify --full
 
+# two pytest-xdist workers (both cores of the project's 2-core machine; a test file stays on one worker, so the
+# course's notebooks execute once); TEST_WORKERS=0 runs the suite in this one process
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow

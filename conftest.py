@@ -5,6 +5,12 @@
 - rank promotion raises: an accidental (N,) + (N,1) broadcast is an error, not an N x N matrix;
 - progress output is silenced; matplotlib draws off-screen; hmin's on-disk caches are off
   (HMIN_CACHE=0); warnings are errors (pyproject);
+- each test process keeps its own JAX compilation cache for the session (`pytest_configure`): a fresh
+  temporary directory, removed at the end, so a program that two tests build (the same computation from two
+  jitted functions) is compiled once and loaded the second time. Each pytest-xdist worker of ``make test``
+  has its own, and the processes the tests start use none: no two processes ever write one entry (JAX
+  writes its entries in place), and no session sees another's (every run is a cold run); the user's cache,
+  ``~/.cache/hmin``, is never read or written;
 - the docstring examples of ``hmin``, ``hmin.sims`` and ``hmin.theory`` are collected by pytest's own
   doctest items (``doctest_optionflags`` in pyproject), imported under their package names: the
   folders ``sims/`` and ``theory/`` install as ``hmin.sims`` and ``hmin.theory`` (package-dir), so
@@ -17,6 +23,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HMIN_QUIET", "1")
@@ -33,6 +41,22 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 ROOT = Path(__file__).resolve().parent
 #: folder -> the package it installs as (pyproject's package-dir)
 DOCTEST_FOLDERS = {ROOT / "hmin": "hmin", ROOT / "sims": "hmin.sims", ROOT / "theory": "hmin.theory"}
+
+
+def pytest_configure(config):
+    """This process's compilation cache for the session (module docstring): every program is kept (hmin's are many
+    and small); set in this process's jax.config only, not in the environment that the tests' subprocesses inherit."""
+    path = tempfile.mkdtemp(prefix="hmin-test-xla-")
+    config._hmin_session_cache = path
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def pytest_unconfigure(config):
+    path = getattr(config, "_hmin_session_cache", None)
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def module_name(path: Path) -> str | None:

@@ -2,8 +2,12 @@
 the repository's conftest.py, so that the doctests of the package folders run under it too).
 
 - the course notebooks start on their kernels in the background as soon as their tests are collected
-  (tests/test_course.py), so they run while the other tests do.
+  (tests/test_course.py), so they run while the other tests do; under pytest-xdist (``make test`` runs two
+  workers) every worker collects every test, so there they start when the first course test needs them, on
+  the one worker that runs them all (``--dist loadfile``: a test file runs on one worker).
 """
+
+import os
 
 import pytest
 
@@ -37,7 +41,7 @@ def _course_modules(session):
 
 
 def pytest_collection_finish(session):
-    if session.config.option.collectonly:
+    if session.config.option.collectonly or os.environ.get("PYTEST_XDIST_WORKER"):
         return
     for mod in _course_modules(session):
         mod.start_executing()
