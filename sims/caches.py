@@ -10,6 +10,10 @@ Both live under one user cache directory (`cache_dir`):
   so several processes (``--processes``, parallel runs) may share it.
 * ``symbolic/``: the symbolic side of each statement (`load_symbolic` / `store_symbolic`), keyed by
   the statement's code version (the key that makes ``hmin verify`` resumable) and the sympy version.
+* ``results/``: deterministic intermediate results that every run of the same code recomputes otherwise
+  (`load_result` / `store_result`, with `result_lock` so that several processes compute one once): C5's
+  step-size tuning on its fixed tuning seeds, keyed by the code version, the configuration, the jax/jaxlib
+  versions and the backend and device.
 
 Nothing here happens at ``import hmin``: the command line turns the caches on (``hmin verify``).
 ``--no-cache`` or ``HMIN_CACHE=0`` turns both off; deleting the directory is always
@@ -18,13 +22,14 @@ safe.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from pathlib import Path
 
 __all__ = ["cache_dir", "caches_enabled", "enable_caches", "enable_compile_cache", "load_symbolic", "store_symbolic",
-           "ENV_CACHE", "ENV_CACHE_DIR", "COMPILE_CACHE_MAX_BYTES"]
+           "load_result", "store_result", "result_lock", "ENV_CACHE", "ENV_CACHE_DIR", "COMPILE_CACHE_MAX_BYTES"]
 
 #: ``HMIN_CACHE=0`` (or off/no/false) turns the caches off
 ENV_CACHE = "HMIN_CACHE"
@@ -143,3 +148,58 @@ def store_symbolic(code_key: str, result: dict) -> None:
         atomic_write_json(_symbolic_path(symbolic_key(code_key)), result)
     except (OSError, InputError):  # a cache that cannot be written is no cache, not a failed run
         pass
+
+
+def _result_path(kind: str, key: str) -> Path:
+    digest = hashlib.sha256(f"{kind}|{key}".encode()).hexdigest()[:24]
+    return cache_dir() / "results" / f"{kind}-{digest}.json"
+
+
+def load_result(kind: str, key: str) -> dict | None:
+    """A cached intermediate result (`store_result`), or None (absent, unreadable, or the caches off: like the
+    symbolic cache, it is read only after `enable_caches`, i.e. from the command line)."""
+    if not (_SYMBOLIC_ON and caches_enabled()):
+        return None
+    try:
+        out = json.loads(_result_path(kind, key).read_text())
+    except (OSError, ValueError):
+        return None
+    return out.get("value") if isinstance(out, dict) and out.get("key") == key else None
+
+
+def store_result(kind: str, key: str, value: dict) -> None:
+    """Keep a deterministic intermediate result for the next run (atomically; the full key is stored with it and
+    checked on reading). ``key`` must name everything the result depends on: the code version among them."""
+    if not (_SYMBOLIC_ON and caches_enabled()):
+        return
+    from hmin.sims.errors import InputError
+    from hmin.sims.store import atomic_write_json
+
+    try:
+        atomic_write_json(_result_path(kind, key), {"kind": kind, "key": key, "value": value})
+    except (OSError, InputError):  # a cache that cannot be written is no cache, not a failed run
+        pass
+
+
+@contextlib.contextmanager
+def result_lock(kind: str, key: str):
+    """A lock on one result's entry, across processes (``filelock``), so that processes that need the same result
+    at once compute it once: the first computes and stores it, the others wait and load it. A no-op when the
+    caches are off or the lock cannot be created."""
+    if not (_SYMBOLIC_ON and caches_enabled()):
+        yield
+        return
+    try:
+        import filelock
+
+        path = _result_path(kind, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(path) + ".lock")
+        lock.acquire()
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()

@@ -122,3 +122,37 @@ def test_tuning_runs_once_per_configuration_not_per_evaluation_seed(monkeypatch)
     bg._tune_once(bg.BeyondGDConfig(seeds=(0, 1), steps=77), "gd", seed_data, 9)
     assert calls == [(a.steps, "gd"), (a.steps, "adam"), (77, "gd")]
     assert bg.BeyondGDConfig().tune_seeds == (100, 101, 102, 103)
+
+
+def test_tuning_is_cached_across_runs_by_code_and_configuration(monkeypatch, tmp_path):
+    """With the caches on (the command line), a second run, or another process of --processes, loads the tuning
+    instead of recomputing it; another configuration or another code version computes it again; caches off
+    (library calls, tests): always computed."""
+    from hmin.sims import caches, verify
+
+    calls = []
+    tuned = {"eta": 0.123456789012345, "grid_value": 0.5, "table": [{"geo_mean_steps": float("inf")}]}
+    monkeypatch.setattr(bg, "_tune", lambda cfg, opt, sds, chunk: calls.append((cfg.steps, opt)) or dict(tuned))
+    monkeypatch.setenv(caches.ENV_CACHE, "1")
+    monkeypatch.setenv(caches.ENV_CACHE_DIR, str(tmp_path))
+    seed_data = lambda s: {"seed": s}  # noqa: E731
+    a = bg.BeyondGDConfig(seeds=(0, 1))
+    monkeypatch.setattr(caches, "_SYMBOLIC_ON", False)
+    for _ in range(2):
+        monkeypatch.setattr(bg, "_TUNED", {})
+        bg._tune_once(a, "gd", seed_data, 9)
+    assert len(calls) == 2 and not (tmp_path / "results").exists()  # off unless the command line turned it on
+    monkeypatch.setattr(caches, "_SYMBOLIC_ON", True)
+    got = []
+    for _ in range(2):  # two runs (a fresh process each: an empty in-process table)
+        monkeypatch.setattr(bg, "_TUNED", {})
+        got.append(bg._tune_once(bg.BeyondGDConfig(seeds=(7,)), "gd", seed_data, 9))
+    assert len(calls) == 3 and got[1]["eta"] == got[0]["eta"] == tuned["eta"]
+    assert got[1]["grid_value"] == 0.5 and len(list((tmp_path / "results").glob("*.json"))) == 1
+    monkeypatch.setattr(bg, "_TUNED", {})
+    bg._tune_once(bg.BeyondGDConfig(seeds=(7,), steps=77), "gd", seed_data, 9)  # another configuration
+    assert calls[-1] == (77, "gd") and len(calls) == 4
+    monkeypatch.setattr(bg, "_TUNED", {})
+    monkeypatch.setattr(verify, "_CODE_VERSION", "another code")  # the code changed: computed again
+    bg._tune_once(a, "gd", seed_data, 9)
+    assert len(calls) == 5

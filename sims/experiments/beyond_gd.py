@@ -259,10 +259,37 @@ _TUNED: dict = {}
 
 
 def _tune_once(cfg: BeyondGDConfig, opt: str, seed_data, chunk: int) -> dict:
+    """`_tune`, once per configuration (without its evaluation seeds) and optimizer: in this process (``_TUNED``) and,
+    when the command line turned the caches on, across runs and processes (``sims.caches``, keyed by the code
+    version, the configuration, the jax/jaxlib versions and the device: the tuning is deterministic, so a
+    second ``hmin verify``, or a second process of ``--processes``, loads the same result instead of recomputing
+    it)."""
     key = (tuple((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg) if f.name != "seeds"), opt)
     if key not in _TUNED:
-        _TUNED[key] = _tune(cfg, opt, [seed_data(s) for s in cfg.tune_seeds], chunk)
+        from hmin.sims.caches import load_result, result_lock, store_result
+
+        disk_key = _tuning_cache_key(key)
+        with result_lock("beyond_gd_tuning", disk_key):
+            hit = load_result("beyond_gd_tuning", disk_key)
+            if hit is not None:
+                log(f"[beyond-gd] {opt}: step tuning on seeds {list(cfg.tune_seeds)} reused from the cache (same code)")
+            else:
+                hit = _tune(cfg, opt, [seed_data(s) for s in cfg.tune_seeds], chunk)
+                store_result("beyond_gd_tuning", disk_key, hit)
+        _TUNED[key] = hit
     return _TUNED[key]
+
+
+def _tuning_cache_key(key) -> str:
+    import platform
+
+    import jaxlib
+
+    from hmin.sims.verify import code_version
+
+    dev = jax.devices()[0]
+    return (f"{code_version()}|{key!r}|jax {jax.__version__}|jaxlib {jaxlib.__version__}|{dev.platform}|"
+            f"{getattr(dev, 'device_kind', '')}|{platform.machine()}|{platform.processor()}")
 
 
 def _seeds_str(seeds) -> str:
