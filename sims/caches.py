@@ -1,4 +1,4 @@
-"""hmin's on-disk caches: JAX's persistent compilation cache and the symbolic results of verify.
+"""hmin's on-disk caches: JAX's persistent compilation cache, the symbolic results of verify, and C5's step tuning.
 
 Both live under one user cache directory (`cache_dir`):
 

@@ -33,9 +33,10 @@ Plug-ins: --plugin my_statement.py (or a module name) adds a statement written a
 API (see docs/plugins.md and examples/relu_ntk_slope.py); installed packages can register statements
 through the entry-point group "hmin.statements".
 
-Caches: compiled XLA programs (JAX's persistent compilation cache) and each statement's symbolic
-results are kept in $HMIN_CACHE_DIR, else $XDG_CACHE_HOME/hmin, else ~/.cache/hmin, so a second run
-compiles and runs sympy far less; both are keyed by the code, so a stale entry is never used.
+Caches: compiled XLA programs (JAX's persistent compilation cache), each statement's symbolic
+results and C5's step tuning are kept in $HMIN_CACHE_DIR, else $XDG_CACHE_HOME/hmin, else
+~/.cache/hmin, so a second run compiles, runs sympy and tunes far less; all are keyed by the code, so a
+stale entry is never used.
 --no-cache (or HMIN_CACHE=0) turns them off; deleting the directory is always safe.
 
 Figures are drawn for the first seed only (the report card shows those); --all-figures draws every
