@@ -169,3 +169,17 @@ def test_t7_hessians_share_one_program_across_seeds():
         H = jax.hessian(lambda th: 0.5 * jnp.sum((model.apply(tools.unravel(th), jnp.asarray(X)) - Y) ** 2) / 4)(thetas[0])
         assert np.allclose(lam[0], np.max(np.abs(np.linalg.eigvalsh(np.asarray(H)))), rtol=1e-8)
     assert counts[0] >= 1 and counts[1] == 0, counts
+
+
+def test_the_files_that_share_quick_measurements_are_scheduled_together():
+    """tests/conftest.py's QUICK_FILES must name every test file that uses the quick_measurement fixture (a file
+    left out would measure the statements again on a second pytest-xdist worker)."""
+    import re
+    from pathlib import Path
+
+    from tests.conftest import QUICK_FILES
+
+    root = Path(__file__).resolve().parent
+    users = {f"tests/{f.name}" for f in root.glob("test_*.py")
+             if re.search(r"\bquick_measurement\b", f.read_text(encoding="utf-8"))}
+    assert users == set(QUICK_FILES), sorted(users ^ set(QUICK_FILES))
