@@ -6,8 +6,9 @@ Both live under one user cache directory (`cache_dir`):
 * ``jax/``: compiled XLA programs (`enable_compile_cache`). A second ``hmin verify`` loads the
   executables instead of compiling them again. JAX keys each entry by the program, the jax/jaxlib
   versions, the backend and its flags, so a stale entry is never used. The directory is bounded
-  (`COMPILE_CACHE_MAX_BYTES`, least recently used entries evicted first) and guarded by a file lock,
-  so several processes (``--processes``, parallel runs) may share it.
+  (`COMPILE_CACHE_MAX_BYTES`, least recently written entries deleted first, once when the cache is turned
+  on: `prune_compile_cache`); several processes (``--processes``, parallel runs) may share it (one that
+  reads an entry another is writing recompiles the program).
 * ``symbolic/``: the symbolic side of each statement (`load_symbolic` / `store_symbolic`), keyed by
   the statement's code version (the key that makes ``hmin verify`` resumable) and the sympy version.
 * ``results/``: deterministic intermediate results that every run of the same code recomputes otherwise
@@ -29,13 +30,13 @@ import os
 from pathlib import Path
 
 __all__ = ["cache_dir", "caches_enabled", "enable_caches", "enable_compile_cache", "load_symbolic", "store_symbolic",
-           "load_result", "store_result", "result_lock", "ENV_CACHE", "ENV_CACHE_DIR", "COMPILE_CACHE_MAX_BYTES"]
+           "load_result", "store_result", "result_lock", "prune_compile_cache", "ENV_CACHE", "ENV_CACHE_DIR", "COMPILE_CACHE_MAX_BYTES"]
 
 #: ``HMIN_CACHE=0`` (or off/no/false) turns the caches off
 ENV_CACHE = "HMIN_CACHE"
 #: where the caches live (default ``$XDG_CACHE_HOME/hmin`` or ``~/.cache/hmin``)
 ENV_CACHE_DIR = "HMIN_CACHE_DIR"
-#: the compilation cache's bound on disk; the least recently used programs go first beyond it
+#: the compilation cache's bound on disk; the least recently written programs go first beyond it (`prune_compile_cache`)
 COMPILE_CACHE_MAX_BYTES = 2 * 2**30
 
 _OFF = ("0", "off", "no", "false")
@@ -106,13 +107,48 @@ def enable_compile_cache(directory: str | Path | None = None) -> Path | None:
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
-    try:
-        import filelock  # noqa: F401 - JAX locks and bounds the directory only with it
-
-        jax.config.update("jax_compilation_cache_max_size", COMPILE_CACHE_MAX_BYTES)
-    except ImportError:
-        pass
+    # JAX's own bound (jax_compilation_cache_max_size) rescans the whole directory under a file lock on every
+    # write: 25 ms per new program at 300 entries, 230 ms at 3000, 1.5 s at 20000 (BENCHMARKS.md), so a cold run
+    # of a few hundred programs would slow down as the cache fills. hmin bounds the directory itself, once, here.
+    jax.config.update("jax_compilation_cache_max_size", -1)
+    prune_compile_cache(path, COMPILE_CACHE_MAX_BYTES)
     return path
+
+
+def prune_compile_cache(path: str | Path, max_bytes: int) -> int:
+    """Delete the compilation cache's least recently written entries until ``path`` holds at most ``max_bytes``
+    of them; returns how many were deleted. One pass over the directory (`enable_compile_cache` calls it once
+    per process). A process that reads an entry deleted under it recompiles the program (JAX warns).
+
+    Example:
+        >>> import os, tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> for i in range(3):
+        ...     with open(os.path.join(d, f"p{i}-cache"), "wb") as f:
+        ...         _ = f.write(b"x" * 100)
+        ...     os.utime(os.path.join(d, f"p{i}-cache"), (i, i))
+        >>> prune_compile_cache(d, 250), sorted(os.listdir(d))
+        (1, ['p1-cache', 'p2-cache'])
+    """
+    entries, total = [], 0
+    for f in Path(path).glob("*-cache"):
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        entries.append((st.st_mtime, f.name, st.st_size, f))
+        total += st.st_size
+    removed = 0
+    for _, _, size, f in sorted(entries):
+        if total <= max_bytes:
+            break
+        try:
+            f.unlink()
+        except OSError:
+            continue
+        total -= size
+        removed += 1
+    return removed
 
 
 def _symbolic_path(key: str) -> Path:
