@@ -1,6 +1,6 @@
 """hmin's on-disk caches: JAX's persistent compilation cache, the symbolic results of verify, and C5's step tuning.
 
-Both live under one user cache directory (`cache_dir`):
+All three live under one user cache directory (`cache_dir`):
 
 * ``$HMIN_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/hmin``, else ``~/.cache/hmin``;
 * ``jax/``: compiled XLA programs (`enable_compile_cache`). A second ``hmin verify`` loads the
@@ -17,7 +17,7 @@ Both live under one user cache directory (`cache_dir`):
   versions and the backend and device.
 
 Nothing here happens at ``import hmin``: the command line turns the caches on (``hmin verify``).
-``--no-cache`` or ``HMIN_CACHE=0`` turns both off; deleting the directory is always
+``--no-cache`` or ``HMIN_CACHE=0`` turns them all off; deleting the directory is always
 safe.
 """
 
@@ -29,8 +29,9 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "caches_enabled", "enable_caches", "enable_compile_cache", "load_symbolic", "store_symbolic",
-           "load_result", "store_result", "result_lock", "prune_compile_cache", "ENV_CACHE", "ENV_CACHE_DIR", "COMPILE_CACHE_MAX_BYTES"]
+__all__ = ["cache_dir", "caches_enabled", "enable_caches", "enable_compile_cache", "prune_compile_cache",
+           "load_symbolic", "store_symbolic", "load_result", "store_result", "result_lock",
+           "ENV_CACHE", "ENV_CACHE_DIR", "COMPILE_CACHE_MAX_BYTES"]
 
 #: ``HMIN_CACHE=0`` (or off/no/false) turns the caches off
 ENV_CACHE = "HMIN_CACHE"
@@ -41,8 +42,8 @@ COMPILE_CACHE_MAX_BYTES = 2 * 2**30
 
 _OFF = ("0", "off", "no", "false")
 
-#: the symbolic cache is read and written only after `enable_caches` (the command line calls it): a
-#: library call or a test that swaps a statement's symbolic checks never sees a stale entry
+#: the symbolic and result caches are read and written only after `enable_caches` (the command line calls it):
+#: a library call or a test that swaps a statement's symbolic checks never sees a stale entry
 _SYMBOLIC_ON = False
 
 
@@ -117,8 +118,9 @@ def enable_compile_cache(directory: str | Path | None = None) -> Path | None:
 
 def prune_compile_cache(path: str | Path, max_bytes: int) -> int:
     """Delete the compilation cache's least recently written entries until ``path`` holds at most ``max_bytes``
-    of them; returns how many were deleted. One pass over the directory (`enable_compile_cache` calls it once
-    per process). A process that reads an entry deleted under it recompiles the program (JAX warns).
+    of them (with the access-time file JAX's own bound kept beside each); returns how many were deleted. One pass
+    over the directory (`enable_compile_cache` calls it once per process). A process that reads an entry deleted
+    under it recompiles the program (JAX warns).
 
     Example:
         >>> import os, tempfile
@@ -127,6 +129,7 @@ def prune_compile_cache(path: str | Path, max_bytes: int) -> int:
         ...     with open(os.path.join(d, f"p{i}-cache"), "wb") as f:
         ...         _ = f.write(b"x" * 100)
         ...     os.utime(os.path.join(d, f"p{i}-cache"), (i, i))
+        >>> open(os.path.join(d, "p0-atime"), "wb").close()  # as JAX's own LRU bound left them
         >>> prune_compile_cache(d, 250), sorted(os.listdir(d))
         (1, ['p1-cache', 'p2-cache'])
     """
@@ -146,9 +149,26 @@ def prune_compile_cache(path: str | Path, max_bytes: int) -> int:
             f.unlink()
         except OSError:
             continue
+        f.with_name(f.name[:-len("-cache")] + "-atime").unlink(missing_ok=True)  # left by JAX's own LRU bound
         total -= size
         removed += 1
     return removed
+
+
+def _on() -> bool:
+    """Whether the symbolic and result caches are read and written (`_SYMBOLIC_ON`, and not ``HMIN_CACHE=0``)."""
+    return _SYMBOLIC_ON and caches_enabled()
+
+
+def _write_json(path: Path, obj) -> None:
+    """Write a cache entry atomically; a cache that cannot be written is no cache, not a failed run."""
+    from hmin.sims.errors import InputError
+    from hmin.sims.store import atomic_write_json
+
+    try:
+        atomic_write_json(path, obj)
+    except (OSError, InputError):
+        pass
 
 
 def _symbolic_path(key: str) -> Path:
@@ -164,7 +184,7 @@ def symbolic_key(code_key: str) -> str:
 
 def load_symbolic(code_key: str) -> dict | None:
     """The cached symbolic side for ``code_key`` (see `store_symbolic`), or None (absent, unreadable, off)."""
-    if not (_SYMBOLIC_ON and caches_enabled()):
+    if not _on():
         return None
     try:
         out = json.loads(_symbolic_path(symbolic_key(code_key)).read_text())
@@ -175,15 +195,9 @@ def load_symbolic(code_key: str) -> dict | None:
 
 def store_symbolic(code_key: str, result: dict) -> None:
     """Keep a statement's symbolic side for the next run (atomically; an error result is not kept)."""
-    if not (_SYMBOLIC_ON and caches_enabled()) or result.get("status") == "error":
+    if not _on() or result.get("status") == "error":
         return
-    from hmin.sims.errors import InputError
-    from hmin.sims.store import atomic_write_json
-
-    try:
-        atomic_write_json(_symbolic_path(symbolic_key(code_key)), result)
-    except (OSError, InputError):  # a cache that cannot be written is no cache, not a failed run
-        pass
+    _write_json(_symbolic_path(symbolic_key(code_key)), result)
 
 
 def _result_path(kind: str, key: str) -> Path:
@@ -194,7 +208,7 @@ def _result_path(kind: str, key: str) -> Path:
 def load_result(kind: str, key: str) -> dict | None:
     """A cached intermediate result (`store_result`), or None (absent, unreadable, or the caches off: like the
     symbolic cache, it is read only after `enable_caches`, i.e. from the command line)."""
-    if not (_SYMBOLIC_ON and caches_enabled()):
+    if not _on():
         return None
     try:
         out = json.loads(_result_path(kind, key).read_text())
@@ -206,15 +220,8 @@ def load_result(kind: str, key: str) -> dict | None:
 def store_result(kind: str, key: str, value: dict) -> None:
     """Keep a deterministic intermediate result for the next run (atomically; the full key is stored with it and
     checked on reading). ``key`` must name everything the result depends on: the code version among them."""
-    if not (_SYMBOLIC_ON and caches_enabled()):
-        return
-    from hmin.sims.errors import InputError
-    from hmin.sims.store import atomic_write_json
-
-    try:
-        atomic_write_json(_result_path(kind, key), {"kind": kind, "key": key, "value": value})
-    except (OSError, InputError):  # a cache that cannot be written is no cache, not a failed run
-        pass
+    if _on():
+        _write_json(_result_path(kind, key), {"kind": kind, "key": key, "value": value})
 
 
 @contextlib.contextmanager
@@ -222,7 +229,7 @@ def result_lock(kind: str, key: str):
     """A lock on one result's entry, across processes (``filelock``), so that processes that need the same result
     at once compute it once: the first computes and stores it, the others wait and load it. A no-op when the
     caches are off or the lock cannot be created."""
-    if not (_SYMBOLIC_ON and caches_enabled()):
+    if not _on():
         yield
         return
     try:
