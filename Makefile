@@ -25,9 +25,10 @@ verify: $(STAMP)
 verify-full: $(STAMP)
 	$(VENV)/bin/hmin verify --full
 
-# two pytest-xdist workers (both cores of the project's 2-core machine; a test file stays on one worker, so the
-# course's notebooks execute once); TEST_WORKERS=0 runs the suite in this one process
-TEST_WORKERS ?= 2
+# one process by default: on two pytest-xdist workers (TEST_WORKERS=2, a test file per worker) the suite takes
+# about 5:20 instead of 6:50 (9:40 before the per-process compile cache), but in 2 of 12 such runs lecture 03's kernel took 612 s (BENCHMARKS.md, "make
+# test"; cause not found yet), so CI keeps the configuration that has always passed
+TEST_WORKERS ?= 0
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
