@@ -243,6 +243,23 @@ def execute(src: Path, *, timeout: int = 600, log: Path | None = None, plants=()
     return nb, time.perf_counter() - t0, err
 
 
+def cell_seconds(nb) -> list[tuple[str, float]]:
+    """(cell id, seconds from the kernel's ``execute_input`` to its ``execute_reply``) for every executed code
+    cell of ``nb`` and its plants, from the timestamps ``execute`` records; the time a notebook took that is
+    in none of them went to starting the kernel or to the client."""
+    from datetime import datetime
+
+    def at(stamp: str) -> datetime:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+    out = []
+    for c in list(nb.cells) + list(nb.metadata.get("hmin_plants", [])):
+        e = c.get("metadata", {}).get("execution", {})
+        if c.cell_type == "code" and "iopub.execute_input" in e and "shell.execute_reply" in e:
+            out.append((c.get("id", "?"), (at(e["shell.execute_reply"]) - at(e["iopub.execute_input"])).total_seconds()))
+    return out
+
+
 def _run(client, **kwargs) -> None:
     """``client.execute(**kwargs)`` on a fresh event loop that is closed afterwards (an event loop left
     open in a worker thread would be reported as unclosed when it is collected), or on the running loop."""
