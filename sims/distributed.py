@@ -25,17 +25,22 @@ One way to start N cooperating processes, on one host or several:
 
 Every process calls :func:`initialize` (the commands do it), which selects gloo for the CPU
 collectives and calls ``jax.distributed.initialize`` with a bounded ``initialization_timeout``.
-All processes must run the same command on the same inputs: the work is split
-deterministically, every cross-process exchange is a JAX collective
-(``jax.experimental.multihost_utils.process_allgather``), and only process 0 writes, once,
-atomically.  Results are identical to one process:
+All processes must run the same command on the same inputs: the work is split deterministically (or
+claimed, where a result does not depend on the process that computes it), every cross-process exchange
+is a JAX collective (``jax.experimental.multihost_utils.process_allgather``) or goes through
+``jax.distributed``'s key-value store, and only process 0 writes, once, atomically.  Results are
+identical to one process:
 
 - :func:`run_items` runs a function over a list of work items, process i taking items i, i + N,
   i + 2N, ...; the results (any picklable objects) are gathered and returned in item order on
   process 0.  An exception in any item is re-raised on every process, so all stop together.
-- ``hmin verify`` (:func:`sims.verify.run_verify` with a context): statement by statement,
-  :func:`run_items` over the symbolic side and each seed's measure -> judge (each process
-  :func:`alone` meanwhile: its own devices, no nested split); process 0 plots and writes.
+- :func:`run_items_claimed` runs a function over a list of work items, each process claiming the
+  next unclaimed item when it is free (an atomic counter of ``jax.distributed``'s key-value store);
+  the others send each result to process 0 through the store as soon as it is done.
+- ``hmin verify`` (:func:`sims.verify.run_verify` with a context): one :func:`run_items_claimed` over
+  every statement's symbolic side and every seed's measure -> judge (each process :func:`alone`
+  meanwhile: its own devices, no nested split); process 0 plots and writes each statement as soon as
+  its items are in.
 - :func:`sims.select.greedy_maxmin_processes` (in the selection module, on this runtime): greedy max-min selection with the pool's rows split into N
   contiguous blocks (one per process, :class:`sims.select.MaxMinShard`, pruning included); each
   step one all-gather of every block's best candidate (value, index and row: d + 2 numbers per
@@ -55,6 +60,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import itertools
 import math
 import os
 import pickle
@@ -73,6 +79,7 @@ from hmin.sims.errors import HminError, InputError
 __all__ = ["cluster", "planned_writer", "wants_launcher", "SLURM_VARS", "JAX_COORDINATOR", "ENV_COORDINATOR", "ENV_NUM_PROCESSES", "ENV_PROCESS_ID", "ENV_TIMEOUT", "ENV_LAUNCHED", "EXIT_LOST",
            "DistributedError", "BadEnvironment", "LostProcess",
            "Context", "initialize", "alone", "launch", "launch_cli", "free_port", "allgather_objects", "run_items",
+           "run_items_claimed",
            "allgather_array", "row_block"]
 
 ENV_COORDINATOR = "HMIN_COORDINATOR"
@@ -420,11 +427,15 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
                 errs.append(ep)
             procs.append(p)
         t0 = time.monotonic()
-        failure = None
+        failure, lost_at = None, None
         while True:
             codes = [p.poll() for p in procs]
             bad = [(i, c) for i, c in enumerate(codes) if c not in (None, 0) and not (i == 0 and c in results)]
-            if bad:  # the cause: not a process that lost another, and process 0 (own line) last
+            if bad and all(c == EXIT_LOST for _, c in bad) and lost_at is None:
+                lost_at = time.monotonic()  # a process that lost another exits first: give the cause 2 s to show
+            if bad and (lost_at is None or time.monotonic() - lost_at > 2.0
+                        or any(c != EXIT_LOST for _, c in bad) or all(c is not None for c in codes)):
+                # the cause: not a process that lost another, and process 0 (own line) last
                 failure = min(bad, key=lambda f: (f[1] == EXIT_LOST, f[0] == 0, f[0]))
                 break
             if all(c is not None for c in codes):
@@ -596,6 +607,120 @@ def run_items(fn: Callable[[Any], Any], items: Sequence, ctx: Context | None = N
     for g in gathered:
         out.update(g[0])
     return [out[i] for i in range(len(items))]
+
+
+_CLAIM_CALLS = itertools.count()  # one key prefix per call: every process calls in the same order
+
+
+def _kv():
+    """jax.distributed's key-value store client (the coordination service of `initialize`)."""
+    from jax._src import distributed as jd
+
+    return jd.global_state.client
+
+
+def run_items_claimed(fn: Callable[[Any], Any], items: Sequence, ctx: Context | None = None, *,
+                      on_result: Callable[[int, Any], None] | None = None, poll_s: float = 0.2) -> list | None:
+    """Run ``fn`` over ``items`` across the processes, each process taking the next unclaimed item whenever it
+    is free; process 0 receives every result as soon as it is done.
+
+    Unlike :func:`run_items` (item i on process i mod N, one exchange at the end), no process waits for
+    another before the last item: a process claims items from an atomic counter of ``jax.distributed``'s
+    key-value store (lowest index first, so put long items first), and the others send each result to process
+    0 through the store (pickled) right away. Which process runs an item depends on timing, so ``fn`` must
+    not depend on the process it runs on (hmin's checks do not: their random streams come from the seed).
+    An exception in an item stops every process: no new item is claimed anywhere; the process where it happened
+    raises it, the others raise :class:`LostProcess` (process 0's names the item and the process).
+
+    Args:
+        fn: a function of one item; its result must be picklable.
+        items: the work items, the same list on every process.
+        ctx: the :class:`Context` (default: :func:`initialize`).
+        on_result: called on process 0 as ``on_result(index, result)`` for every item, in the order the results
+            arrive (process 0's own items right after they finish), e.g. to write what is complete.
+        poll_s: seconds between process 0's looks at the store while it waits for the others.
+
+    Returns:
+        On process 0 the list ``[fn(item) for item in items]`` in item order; None elsewhere.
+
+    Example:
+        >>> seen = []
+        >>> run_items_claimed(lambda x: x * x, [1, 2, 3], Context(), on_result=lambda i, r: seen.append(i))
+        [1, 4, 9]
+        >>> seen
+        [0, 1, 2]
+    """
+    ctx = _ctx(ctx)
+    n = len(items)
+    if not ctx.distributed:
+        out = []
+        for i, x in enumerate(items):
+            out.append(fn(x))
+            if on_result is not None:
+                on_result(i, out[-1])
+        return out
+    client, me = _kv(), ctx.process_id
+    tag = f"hmin/claimed/{next(_CLAIM_CALLS)}"
+    got: dict[int, Any] = {}
+
+    def receive(i: int, res) -> None:
+        got[i] = res
+        if on_result is not None:
+            on_result(i, res)
+
+    def failed(i: int, p: int, msg: str) -> LostProcess:  # under the launcher, its line names process p
+        return LostProcess(f"work item {i} failed on process {p} of {ctx.num_processes}: {msg}")
+
+    def collect() -> None:  # process 0: the results the others have sent so far
+        try:
+            entries = client.key_value_dir_get_bytes(f"{tag}/r/")
+        except Exception as e:  # noqa: BLE001 - the store is gone: a peer or the coordinator died
+            raise LostProcess(f"process 0 of {ctx.num_processes} lost the coordination service: "
+                              f"{(str(e).strip().splitlines() or [type(e).__name__])[0][:200]}") from None
+        for key, blob in entries:
+            client.key_value_delete(key)
+            i = int(key.rsplit("/", 1)[1])
+            status, p, res = pickle.loads(blob)
+            if status == "err":
+                raise failed(i, p, res)
+            receive(i, res)
+
+    def stopped() -> bool:
+        try:
+            client.key_value_try_get(f"{tag}/stop")
+            return True
+        except Exception:  # noqa: BLE001 - NOT_FOUND: nobody failed
+            return False
+
+    while not stopped():
+        i = int(client.key_value_increment(f"{tag}/next", 1)) - 1
+        if i >= n:
+            break
+        try:
+            res = fn(items[i])
+        except Exception as e:  # noqa: BLE001 - every process stops; this one raises its own exception
+            if not ctx.is_writer:  # the message first, so that process 0 finds it when it sees the stop
+                msg = f"{e}" if isinstance(e, HminError) else f"{type(e).__name__}: {e}"
+                client.key_value_set_bytes(f"{tag}/r/{i}", pickle.dumps(("err", me, msg)))
+            client.key_value_set(f"{tag}/stop", str(me))
+            raise
+        if ctx.is_writer:
+            receive(i, res)
+            collect()
+        else:
+            client.key_value_set_bytes(f"{tag}/r/{i}", pickle.dumps(("ok", me, res), protocol=pickle.HIGHEST_PROTOCOL))
+    if not ctx.is_writer:
+        if stopped():
+            raise LostProcess(f"process {me} of {ctx.num_processes} stopped: a work item failed on another process")
+        return None
+    while len(got) < n:
+        collect()
+        if len(got) < n:
+            if stopped():
+                collect()  # the failing process's message
+                raise LostProcess("a work item failed on another process")
+            time.sleep(poll_s)
+    return [got[i] for i in range(n)]
 
 
 def row_block(n: int, ctx: Context | None = None) -> tuple[int, int]:

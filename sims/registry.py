@@ -173,6 +173,10 @@ class Check:
             run ("certificate: ..." for a proof-grade test, "predictor: ..." for a stated rule that is not a
             proof); runs, rows or seeds that fail it get the verdict "outside hypothesis"
             (`sims.verdict.OUTSIDE`) instead of being judged.  Empty: every measured run is judged.
+        shares: names of measurements this check shares with other checks at the same seed (computed once per
+            process and cached there, e.g. T6 and C3: the planted-pair width sweep). ``hmin verify --processes N``
+            runs the checks that share one, at one seed, on one process one after the other, so it is computed
+            once. Empty: the check shares nothing.
     """
 
     id: str
@@ -183,8 +187,13 @@ class Check:
     false_variants: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     attack: Any = None
     hypotheses: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    shares: tuple[str, ...] = ()
 
     def __post_init__(self):
+        if isinstance(self.shares, str) or not all(isinstance(x, str) and x for x in self.shares):
+            raise PluginError(f"check {self.id}: shares must be a tuple of measurement names (strings), "
+                              f"got {self.shares!r}")
+        object.__setattr__(self, "shares", tuple(self.shares))
         bad = [h for h, how in dict(self.hypotheses).items()
                if not isinstance(how, str) or not how.startswith(("certificate:", "predictor:"))]
         if bad:

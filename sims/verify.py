@@ -13,9 +13,10 @@ With several seeds (``--seeds 0-4``) each check runs once per seed and its row c
 verdict and one combined verdict under `COMBINED_RULE`.
 
 With several processes (``hmin verify --processes N``, `run_verify`'s ``ctx``) the checks not done yet
-are split across them statement by statement (`sims.distributed.run_items`); process 0 plots and
-writes, and ``results.json`` is rewritten after each statement. Verdicts and numbers are those of one
-process.
+are work items (a symbolic side; a check at a seed, with the checks that share its measurement) that each
+process takes as soon as it is free, longest first (`sims.distributed.run_items_claimed`); process 0 plots
+and writes, and ``results.json`` is rewritten after each statement whose items are all in, in statement
+order. Verdicts and numbers are those of one process.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from collections.abc import Iterable
 import logging
 from pathlib import Path
 
-from hmin.sims.distributed import allgather_objects, alone, run_items
+from hmin.sims.distributed import allgather_objects, alone, run_items_claimed
 from hmin.sims.errors import InputError
 from hmin.sims.registry import (PRESETS, CheckContext, Entry, Registry, last_frame, measure_and_judge, plot_check,
                                  registry)
@@ -348,10 +349,11 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         plugins: plug-in specs (``.py`` files or module names) added to the registry.
         reg: the registry to use (default: built-in statements, ``plugins`` and installed entry points).
         ctx: a :class:`sims.distributed.Context` of several processes (``hmin verify --processes N``;
-            every process calls this with the same arguments). Statement by statement, the work not
-            done yet (the symbolic side, and each seed's measure -> judge) is split across the
-            processes with :func:`sims.distributed.run_items`, each check whole on one process
-            (:func:`sims.distributed.alone`); process 0 gathers it, plots, writes everything once and returns the results;
+            every process calls this with the same arguments). The work not done yet (each symbolic side,
+            and each seed's measure -> judge) is taken by whichever process is free, longest first
+            (:func:`sims.distributed.run_items_claimed`; checks that share a measurement at a seed together),
+            each check whole on one process (:func:`sims.distributed.alone`); process 0 receives it, plots,
+            writes each statement once its work is in and returns the results;
             the other processes write nothing and return None (a check whose measure keeps its own
             cache under the report directory, such as C5, keeps it in a temporary directory there,
             removed afterwards). Verdicts and numbers are those of one process.
@@ -406,24 +408,19 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
                 done[str(s)] = prev
         prior[sid] = (sym, done)
     plan = {sid: (prior[sid][0] is None, [s for s in seed_list if str(s) not in prior[sid][1]]) for sid in prior}
-    if dist:
-        plan = allgather_objects(plan if writer else None, ctx)[0]
+    units: list = []
+    if dist:  # the work items of every statement, longest first (process 0's estimate), the same on every process
+        plan, units = allgather_objects((plan, _units(reg, ids, plan, results)) if writer else None, ctx)[0]
 
     # the built-in statements' symbolic sides (sympy: pure Python, one core) run in a second process while
     # this one measures (XLA compiles on one core): both cores busy; plug-ins and one-core machines inline
     ahead = _SymbolicAhead(reg, [sid for sid in ids if plan[sid][0]]) if writer and not dist else None
-    # a tqdm bar over the statements in a notebook (when tqdm is installed); the CLI has its log lines
-    for n, sid in enumerate(progress(ids, "verify", lines=False, enabled=writer), 1):
+
+    def finish(n: int, sid: str, got: dict) -> None:
+        """Process 0: the statement's row from what is reused, ``got`` (several processes: its symbolic side and
+        measured seeds) or measured here now; written at once."""
+        nonlocal reused_total
         entry = reg[sid]
-        need_sym, todo = plan[sid]
-        got: dict = {}
-        if dist and (need_sym or todo):
-            if writer:
-                log(f"[verify] {sid} ({n}/{len(ids)}) {'symbolic and ' if need_sym else ''}seed(s) "
-                    f"{', '.join(map(str, todo)) or '-'} across {ctx.num_processes} processes, preset {preset} ...")
-            got = _split(entry, need_sym, todo, preset, outdir, seed_list, ctx)
-        if not writer:
-            continue
         sym, done = prior[sid]
         row = {**_statement_info(entry), "preset": preset}
         row["symbolic"] = sym if sym is not None else got["symbolic"] if dist else ahead.result(entry)
@@ -471,6 +468,16 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
             }
         results[sid] = to_jsonable(row)
         flush()
+
+    if dist:
+        if writer:
+            log(f"[verify] {len(ids)} statements: {len(units)} work items across {ctx.num_processes} processes "
+                f"(each process takes the next when it is free), preset {preset} ...")
+        _claimed(reg, ids, plan, units, preset, outdir, seed_list, ctx, finish if writer else None)
+    else:
+        # a tqdm bar over the statements in a notebook (when tqdm is installed); the CLI has its log lines
+        for n, sid in enumerate(progress(ids, "verify", lines=False, enabled=writer), 1):
+            finish(n, sid, {})
     if ahead is not None:
         ahead.close()
     if not writer:
@@ -584,34 +591,81 @@ class _SymbolicAhead:
             self.proc = None
 
 
-def _split(entry: Entry, need_sym: bool, todo: list[int], preset: str, outdir: Path, seed_list: list[int],
-           ctx) -> dict | None:
-    """One statement's work across the processes (`sims.distributed.run_items`): its symbolic side when
-    ``need_sym`` and measure -> judge at each seed of ``todo``. On process 0: ``{"symbolic": ..., seed: part}``
-    (`_measure`'s parts, to be plotted by `_finish`); None elsewhere."""
-    items = ([("symbolic", None)] if need_sym else []) + [("numeric", s) for s in todo]
+def _units(reg: Registry, ids: list[str], plan: dict, results: dict) -> list[tuple]:
+    """The work of a run on several processes: one unit per symbolic side still to do, and per seed the
+    measurements still to do, those of checks that share a measurement (`Check.shares`) at that seed in one
+    unit (so it is computed once). Longest first, by the times of the report directory's earlier run where it
+    has them (unknown: in statement order, before the symbolic sides). A unit is a tuple of
+    ("symbolic", sid, None) / ("numeric", sid, seed) items."""
+    def cost(sid: str, s) -> float:
+        row = results.get(sid) if isinstance(results.get(sid), dict) else {}
+        if s is None:
+            return float((row.get("symbolic") or {}).get("wall_s") or 0.0) if isinstance(row.get("symbolic"), dict) else 0.0
+        seeds = row.get("seeds") if isinstance(row.get("seeds"), dict) else {}
+        return float((seeds.get(str(s)) or {}).get("wall_s") or 0.0)
 
-    def one(item):
-        kind, s = item
-        with alone():  # the other processes run other checks meanwhile: no nested split, own devices
-            if kind == "symbolic":
-                return _symbolic_row(entry)
-            if ctx.is_writer:
-                part = _measure(entry, preset, _seed_outdir(outdir, s, s == seed_list[0]), s)
-            else:  # writes nothing under the report directory: a check's own cache goes to scratch
-                with tempfile.TemporaryDirectory(prefix="hmin_verify_") as scratch:
-                    part = _measure(entry, preset, Path(scratch), s)
-        try:
-            pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as e:  # noqa: BLE001 - an error row, on this seed only
-            part = {"seed": s, "error": f"the measurement cannot be sent to process 0 ({type(e).__name__}: {e})",
-                    "traceback": "", "wall_s": part["wall_s"]}
-        return part
+    groups: dict = {}
+    for s in sorted({s for sid in ids for s in plan[sid][1]}):
+        for sid in ids:
+            if s in plan[sid][1]:
+                check = reg[sid].check
+                shared = check.shares[0] if check is not None and check.shares else None
+                groups.setdefault((s, shared) if shared else (s, "check", sid), []).append(("numeric", sid, s))
+    numeric = list(groups.values())
+    symbolic = [(("symbolic", sid, None),) for sid in ids if plan[sid][0]]
+    order = {sid: k for k, sid in enumerate(ids)}
+    units = [tuple(u) for u in numeric] + symbolic
+    return sorted(units, key=lambda u: (-sum(cost(sid, s) for _, sid, s in u), u[0][0] == "symbolic",
+                                        order[u[0][1]]))
 
-    outs = run_items(one, items, ctx)
-    if outs is None:
-        return None
-    return {("symbolic" if kind == "symbolic" else s): o for (kind, s), o in zip(items, outs)}
+
+def _claimed(reg: Registry, ids: list[str], plan: dict, units: list, preset: str, outdir: Path, seed_list: list[int],
+             ctx, finish) -> None:
+    """Every process runs units of `_units` as it is free (`sims.distributed.run_items_claimed`); process 0
+    (``finish`` given) receives their parts as they arrive and finishes each statement, in order, as soon as
+    its symbolic side and seeds are in."""
+    def one(unit):
+        out = []
+        for kind, sid, s in unit:
+            entry = reg[sid]
+            with alone():  # the other processes run other checks meanwhile: no nested split, own devices
+                if kind == "symbolic":
+                    out.append((kind, sid, s, _symbolic_row(entry)))
+                    continue
+                if ctx.is_writer:
+                    part = _measure(entry, preset, _seed_outdir(outdir, s, s == seed_list[0]), s)
+                else:  # writes nothing under the report directory: a check's own cache goes to scratch
+                    with tempfile.TemporaryDirectory(prefix="hmin_verify_") as scratch:
+                        part = _measure(entry, preset, Path(scratch), s)
+            part["process"] = ctx.process_id
+            try:
+                pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as e:  # noqa: BLE001 - an error row, on this seed only
+                part = {"seed": s, "error": f"the measurement cannot be sent to process 0 ({type(e).__name__}: {e})",
+                        "traceback": "", "wall_s": part["wall_s"], "process": ctx.process_id}
+            out.append((kind, sid, s, part))
+        return out
+
+    got: dict[str, dict] = {sid: {} for sid in ids}
+    nxt = [0]
+
+    def complete(sid: str) -> bool:
+        need_sym, todo = plan[sid]
+        return (not need_sym or "symbolic" in got[sid]) and all(s in got[sid] for s in todo)
+
+    def arrived(_i: int, parts) -> None:
+        for kind, sid, s, part in parts:
+            got[sid]["symbolic" if kind == "symbolic" else s] = part
+            if kind == "numeric":
+                log(f"[verify] {sid} seed {s}: measured on process {part.get('process', '?')} "
+                    f"({part.get('wall_s', 0.0):.1f}s)")
+        while nxt[0] < len(ids) and complete(ids[nxt[0]]):
+            finish(nxt[0] + 1, ids[nxt[0]], got[ids[nxt[0]]])
+            nxt[0] += 1
+
+    if finish is not None:
+        arrived(-1, [])  # statements with nothing to do (all reused) are written first
+    run_items_claimed(one, units, ctx, on_result=arrived if finish is not None else None)
 
 
 @uses_float64

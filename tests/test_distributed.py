@@ -173,6 +173,63 @@ def test_run_items_and_row_blocks_in_one_process():
     assert blocks == [(0, 4), (4, 8), (8, 10)]
 
 
+CLAIMED = textwrap.dedent("""
+    import json, os, sys, time
+    import numpy as np
+    from hmin.sims import distributed
+    ctx = distributed.initialize()
+    me = ctx.process_id
+    arrived = []
+
+    def fn(i):
+        if i == int(os.environ.get("FAIL_AT", "-1")) and me == 1:
+            raise ValueError("item refused")
+        time.sleep(0.4 if me == 0 else 0.05)  # process 1 is faster: it must take more items
+        # item 0 is 24 MB, more than one gRPC message by default (4 MB)
+        return {"i": i, "by": me, "blob": np.full(3_000_000 if i == 0 else 4, i, np.float64)}
+
+    try:
+        out = distributed.run_items_claimed(fn, list(range(int(sys.argv[2]))), ctx,
+                                            on_result=lambda i, r: arrived.append(i))
+    except distributed.LostProcess:  # as hmin's command line does: the launcher names the process that failed
+        sys.exit(distributed.EXIT_LOST)
+    if me == 0:
+        json.dump({"items": [r["i"] for r in out], "by": [r["by"] for r in out], "arrived": arrived,
+                   "blobs_ok": all(float(r["blob"][-1]) == r["i"] for r in out)}, open(sys.argv[1], "w"))
+""")
+
+
+def test_claimed_items_are_shared_by_whoever_is_free_and_gathered_in_order(tmp_path):
+    (tmp_path / "claimed.py").write_text(CLAIMED)
+    rc = distributed.launch([sys.executable, str(tmp_path / "claimed.py"), str(tmp_path / "out.json"), "12"], 2,
+                            timeout=120, env=_env(tmp_path))
+    assert rc == 0
+    got = json.loads((tmp_path / "out.json").read_text())
+    assert got["items"] == list(range(12)) and got["blobs_ok"]
+    assert sorted(got["arrived"]) == list(range(12))  # every result handed to process 0 once, as it came
+    by = got["by"]
+    assert by.count(1) > by.count(0) >= 1, by  # the faster process took more: not a fixed round robin
+
+
+def test_a_claimed_item_that_fails_stops_every_process_with_one_line(tmp_path, capfd):
+    (tmp_path / "claimed.py").write_text(CLAIMED)
+    t0 = time.monotonic()
+    rc = distributed.launch([sys.executable, str(tmp_path / "claimed.py"), str(tmp_path / "out.json"), "40"], 2,
+                            timeout=120, env=_env(tmp_path, FAIL_AT="3"), label="hmin test")
+    err = capfd.readouterr().err
+    assert rc != 0 and time.monotonic() - t0 < 60
+    lines = [ln for ln in err.splitlines() if ln.startswith("hmin test: error")]
+    assert len(lines) == 1 and "process 1" in lines[0], err
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_claimed_items_in_one_process():
+    seen = []
+    assert distributed.run_items_claimed(lambda x: -x, [3, 1], distributed.Context(),
+                                         on_result=lambda i, r: seen.append((i, r))) == [-3, -1]
+    assert seen == [(0, -3), (1, -1)]
+
+
 # --------------------------------------------------------------------------------------------
 # hmin verify across processes
 
@@ -266,3 +323,20 @@ def test_launch_passes_on_a_result_status_of_process_0(tmp_path):
     cmd = [sys.executable, str(tmp_path / "st.py")]
     assert distributed.launch(cmd, 2, timeout=60, env=_env(tmp_path), results=(1,)) == 1
     assert distributed.launch(cmd, 2, timeout=60, env=_env(tmp_path)) == 1
+
+
+def test_verify_work_units_keep_shared_measurements_together_longest_first():
+    """hmin verify --processes: T6 and C3 share the width sweep (Check.shares), so at each seed they are one
+    unit; units whose earlier times are known come longest first, unknown ones in statement order, and the
+    symbolic sides after the measurements."""
+    from hmin.sims import verify
+    from hmin.sims.registry import builtin_registry
+
+    reg = builtin_registry()
+    ids = ["T4", "T6", "C3"]
+    plan = {"T4": (True, [0, 1]), "T6": (False, [0, 1]), "C3": (True, [1])}
+    units = verify._units(reg, ids, plan, {"T4": {"seeds": {"1": {"wall_s": 50.0}}}})
+    assert units == [(("numeric", "T4", 1),), (("numeric", "T4", 0),), (("numeric", "T6", 0),),
+                     (("numeric", "T6", 1), ("numeric", "C3", 1)),
+                     (("symbolic", "T4", None),), (("symbolic", "C3", None),)]
+    assert reg["T6"].check.shares == reg["C3"].check.shares != ()

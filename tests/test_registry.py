@@ -247,6 +247,15 @@ def test_check_contract_is_enforced_at_construction():
     with pytest.raises(InputError, match="kind must be one of"):
         theory.Statement(id="X", title="t", kind="MAYBE", paper_ref="", text="x", hypotheses=())
 
+    @dataclasses.dataclass(frozen=True)
+    class Frozen:
+        n: int = 1
+
+    settings = {p: Frozen() for p in PRESETS}
+    with pytest.raises(PluginError, match="shares must be a tuple"):
+        Check(id="X", settings=settings, measure=print, judge=print, shares="the sweep")  # a string, not a tuple
+    assert Check(id="X", settings=settings, measure=print, judge=print, shares=["sweep"]).shares == ("sweep",)
+
 
 # ------------------------------------------------------------------------------------------------
 # the worked example: through the CLI, and copied into hmin itself

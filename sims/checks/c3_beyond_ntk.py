@@ -377,4 +377,4 @@ def plot(measured: dict, verdict: Verdict, ctx) -> list[str]:
 CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"Gram change does not shrink with width": {"gram_slope_band": (-0.2, 0.2)},
                               "Gram change only at the bound's rate width^-1/2": {"gram_slope_band": (-0.7, -0.3)}},
-              hypotheses=CHECK_HYPOTHESES)
+              hypotheses=CHECK_HYPOTHESES, shares=(WIDTH_SWEEP.name,))

@@ -625,4 +625,4 @@ CHECK = Check(id=ID, settings=SETTINGS, measure=measure, judge=judge, plot=plot,
               false_variants={"all modes slow down": {"slow_modes": ("random", "smooth", "equal")},
                               "predicted steps x 1.1": {"pred_scale": 1.1},
                               "predicted steps / 1.1": {"pred_scale": 1 / 1.1}},
-              hypotheses=CHECK_HYPOTHESES)
+              hypotheses=CHECK_HYPOTHESES, shares=(WIDTH_SWEEP.name,))
