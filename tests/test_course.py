@@ -443,3 +443,43 @@ def test_site_in_a_browser(site, tmp_path):
                         leaked = [ln for ln in _solution_lines(src) if ln in rep.text]
                         problems += [f"student/{page.name}: solution text on the page: {ln!r}" for ln in leaked[:3]]
     assert not problems, "\n".join(problems)
+
+
+class _MissesWakeups:
+    """A kernel channel as pyzmq's asyncio poll behaves when it misses a wake-up: a message that arrives during
+    a wait is found only when that wait's timeout runs out."""
+
+    def __init__(self, arrives_after: float | None):
+        import time
+        self.arrival = None if arrives_after is None else time.monotonic() + arrives_after
+
+    async def get_msg(self, timeout=None):
+        import asyncio
+        import queue
+        import time
+        if self.arrival is not None and time.monotonic() >= self.arrival:
+            return {"msg": "reply"}
+        await asyncio.sleep(timeout if timeout is not None else 3600)  # sleeps through the arrival
+        if self.arrival is not None and time.monotonic() >= self.arrival:
+            return {"msg": "reply"}
+        raise queue.Empty
+
+
+def test_kernel_channel_waits_look_again_after_a_missed_wakeup():
+    """The course's notebooks wait on their kernel in slices (course._wait_in_slices): a missed wake-up costs at
+    most CHANNEL_SLICE_S, not the cell's whole timeout (seen: 600 s after lecture 03's widget cell), and a real
+    timeout still ends on time."""
+    import asyncio
+    import queue
+    import time
+    from types import SimpleNamespace
+
+    kc = SimpleNamespace(shell_channel=_MissesWakeups(0.1), iopub_channel=_MissesWakeups(None))
+    course._wait_in_slices(kc)
+    t0 = time.monotonic()
+    assert asyncio.run(kc.shell_channel.get_msg(timeout=60)) == {"msg": "reply"}
+    assert time.monotonic() - t0 < 0.1 + 2 * course.CHANNEL_SLICE_S
+    t0 = time.monotonic()
+    with pytest.raises(queue.Empty):
+        asyncio.run(kc.iopub_channel.get_msg(timeout=1.2))
+    assert 1.2 <= time.monotonic() - t0 < 1.2 + course.CHANNEL_SLICE_S

@@ -32,6 +32,7 @@ import contextlib
 import copy
 import json
 import os
+import queue
 import re
 import shutil
 import sys
@@ -230,6 +231,7 @@ def execute(src: Path, *, timeout: int = 600, log: Path | None = None, plants=()
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
                             resources={"metadata": {"path": str(src.parent)}})
+    client.on_notebook_start = lambda **_: _wait_in_slices(client.kc)
     t0 = time.perf_counter()
     err = None
     with open(log, "w") if log is not None else contextlib.nullcontext() as out:
@@ -241,6 +243,36 @@ def execute(src: Path, *, timeout: int = 600, log: Path | None = None, plants=()
         nb.metadata["hmin_plants"] = nb.cells[n_cells:]
         nb.cells = nb.cells[:n_cells]
     return nb, time.perf_counter() - t0, err
+
+
+#: the longest a wait on a kernel's channel blocks before it looks at the socket again (seconds)
+CHANNEL_SLICE_S = 0.5
+
+
+def _wait_in_slices(kc) -> None:
+    """Make the kernel client's shell and IOPub waits look at their socket at least every `CHANNEL_SLICE_S`.
+
+    pyzmq's asyncio poll can miss a message that arrives while it waits, and then finds it only when its
+    timeout runs out (jupyter/nbclient issue 312). Seen here under load (1 in about 10 runs of lecture 03,
+    the one with a widget): the kernel had replied to a cell within seconds (its own timestamps) and sat
+    idle, while the client waited out nbclient's 600 s cell timeout and then carried on without an error.
+    A wait of T seconds is therefore made of waits of at most `CHANNEL_SLICE_S`: a missed wake-up costs at
+    most that, and a real timeout still ends at T.
+    """
+    for channel in (kc.shell_channel, kc.iopub_channel):
+        get_msg = channel.get_msg
+
+        async def sliced(timeout=None, _get=get_msg):
+            end = None if timeout is None else time.monotonic() + timeout
+            while True:
+                left = CHANNEL_SLICE_S if end is None else max(0.0, min(CHANNEL_SLICE_S, end - time.monotonic()))
+                try:
+                    return await _get(timeout=left)
+                except queue.Empty:
+                    if end is not None and time.monotonic() >= end:
+                        raise
+
+        channel.get_msg = sliced
 
 
 def cell_seconds(nb) -> list[tuple[str, float]]:
