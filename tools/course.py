@@ -253,8 +253,9 @@ def _wait_in_slices(kc) -> None:
     """Make the kernel client's shell and IOPub waits look at their socket at least every `CHANNEL_SLICE_S`.
 
     pyzmq's asyncio poll can miss a message that arrives while it waits, and then finds it only when its
-    timeout runs out (jupyter/nbclient issue 312). Seen here under load (1 in about 10 runs of lecture 03,
-    the one with a widget): the kernel had replied to a cell within seconds (its own timestamps) and sat
+    timeout runs out (jupyter/nbclient issue 312). Seen here under load, always in lecture 03 (the one with a
+    widget): in 2 of 12 two-worker test runs, and in 1 of 4 runs of that lecture beside one, where the cell
+    timings showed it: the kernel had answered the widget cell within seconds (its own timestamps) and sat
     idle, while the client waited out nbclient's 600 s cell timeout and then carried on without an error.
     A wait of T seconds is therefore made of waits of at most `CHANNEL_SLICE_S`: a missed wake-up costs at
     most that, and a real timeout still ends at T.
