@@ -431,10 +431,11 @@ def launch(cmd: Sequence[str], n: int, *, timeout: float | None = None, env: dic
         while True:
             codes = [p.poll() for p in procs]
             bad = [(i, c) for i, c in enumerate(codes) if c not in (None, 0) and not (i == 0 and c in results)]
-            if bad and all(c == EXIT_LOST for _, c in bad) and lost_at is None:
-                lost_at = time.monotonic()  # a process that lost another exits first: give the cause 2 s to show
-            if bad and (lost_at is None or time.monotonic() - lost_at > 2.0
-                        or any(c != EXIT_LOST for _, c in bad) or all(c is not None for c in codes)):
+            # only processes that lost another have exited, and some still run: give the cause 2 s to exit
+            waiting = bool(bad) and all(c == EXIT_LOST for _, c in bad) and None in codes
+            if waiting and lost_at is None:
+                lost_at = time.monotonic()
+            if bad and not (waiting and time.monotonic() - lost_at <= 2.0):
                 # the cause: not a process that lost another, and process 0 (own line) last
                 failure = min(bad, key=lambda f: (f[1] == EXIT_LOST, f[0] == 0, f[0]))
                 break

@@ -597,12 +597,13 @@ def _units(reg: Registry, ids: list[str], plan: dict, results: dict) -> list[tup
     unit (so it is computed once). Longest first, by the times of the report directory's earlier run where it
     has them (unknown: in statement order, before the symbolic sides). A unit is a tuple of
     ("symbolic", sid, None) / ("numeric", sid, seed) items."""
+    def as_dict(x) -> dict:  # a results.json of any age: a missing or malformed entry is an unknown time
+        return x if isinstance(x, dict) else {}
+
     def cost(sid: str, s) -> float:
-        row = results.get(sid) if isinstance(results.get(sid), dict) else {}
-        if s is None:
-            return float((row.get("symbolic") or {}).get("wall_s") or 0.0) if isinstance(row.get("symbolic"), dict) else 0.0
-        seeds = row.get("seeds") if isinstance(row.get("seeds"), dict) else {}
-        return float((seeds.get(str(s)) or {}).get("wall_s") or 0.0)
+        row = as_dict(results.get(sid))
+        part = as_dict(row.get("symbolic")) if s is None else as_dict(as_dict(row.get("seeds")).get(str(s)))
+        return float(part.get("wall_s") or 0.0)
 
     groups: dict = {}
     for s in sorted({s for sid in ids for s in plan[sid][1]}):
