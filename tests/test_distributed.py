@@ -190,6 +190,7 @@ CLAIMED = textwrap.dedent("""
         # item 0 is 24 MB, more than one gRPC message by default (4 MB)
         return {"i": i, "by": me, "blob": np.full(3_000_000 if i == 0 else 4, i, np.float64)}
 
+    distributed.allgather_objects(me, ctx)  # both start claiming together, however late either came up
     try:
         out = distributed.run_items_claimed(fn, list(range(int(sys.argv[2]))), ctx,
                                             on_result=lambda i, r: arrived.append(i))
