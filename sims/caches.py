@@ -87,9 +87,12 @@ def enable_compile_cache(directory: str | Path | None = None) -> Path | None:
     """Turn on JAX's persistent compilation cache under ``directory`` (default ``cache_dir() / "jax"``).
 
     Every program is cached however fast it compiled (hmin's programs are many and small: JAX's default
-    keeps only those that took a second). With ``filelock`` installed the directory is bounded by
-    `COMPILE_CACHE_MAX_BYTES` and locked, so several processes can share it. A directory that cannot be
-    created leaves the cache off (returns None) rather than failing the run.
+    keeps only those that took a second). The directory is bounded by `COMPILE_CACHE_MAX_BYTES`, once per process
+    (`prune_compile_cache`), not by JAX's own LRU bound. Several processes can share it: JAX writes an entry only
+    where none exists and reads without a lock; a process that reads an entry while another writes or prunes it
+    recompiles that program (JAX warns), so a shared cache costs at worst a compile, never a wrong program (a key
+    names the exact computation, compiler options and versions). A directory that cannot be created leaves the
+    cache off (returns None) rather than failing the run.
 
     Returns:
         The directory in use, or None when the caches are off (``HMIN_CACHE=0``) or it is not writable.
