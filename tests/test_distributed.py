@@ -284,7 +284,7 @@ def test_verify_two_processes_resumes_and_matches_one_process(tmp_path):
 
 
 DIES_IN_CHECK = '''
-import dataclasses, os
+import dataclasses, os, time
 from hmin.theory import Statement
 from hmin.sims.registry import Check
 from hmin.sims.verdict import Verdict
@@ -296,6 +296,9 @@ class S:
 def measure(ctx):
     if os.environ.get("HMIN_PROCESS_ID") == "1":
         os._exit(3)  # process 1 dies in the middle of its check
+    # process 0 holds its item, so the other seed's item is left for process 1 however late it comes up
+    # (items are claimed by whoever is free); the launcher must stop process 0 well before this ends
+    time.sleep(100)
     return {"ok": 1}
 
 def judge(m, *, force=None):
