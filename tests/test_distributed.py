@@ -248,7 +248,7 @@ def _row_without_clock(row):
 
 def test_verify_two_processes_resumes_and_matches_one_process(tmp_path):
     """An interrupted report card finished by 2 processes: what is still to do (T10's symbolic side and
-    seed 1) is split across them (seed 1 runs on process 1), seed 0 is reused; every verdict, number
+    seed 1) is taken by whichever process is free, seed 0 is reused; every verdict, number
     and figure equals a one-process run's, and only process 0 writes, each figure once.  T10's greedy
     would split itself across the processes (sims.select) if the check did not run alone on its process."""
     import shutil
