@@ -346,3 +346,20 @@ def test_verify_work_units_keep_shared_measurements_together_longest_first():
                      (("numeric", "T6", 1), ("numeric", "C3", 1)),
                      (("symbolic", "T4", None),), (("symbolic", "C3", None),)]
     assert reg["T6"].check.shares == reg["C3"].check.shares != ()
+
+
+GATHER = textwrap.dedent("""
+    from hmin.sims import distributed
+    ctx = distributed.initialize()
+    got = distributed.allgather_objects(ctx.process_id, ctx)
+    print(f"process {ctx.process_id} gathered {got}", flush=True)
+""")
+
+
+def test_the_first_exchange_prints_nothing_on_standard_output(tmp_path, capfd):
+    """gloo announces its connection on the process's standard output ("[Gloo] Rank 0 is connected to 1 peer
+    ranks ..."), where it would land in a command's results: it goes to standard error."""
+    (tmp_path / "gather.py").write_text(GATHER)
+    assert distributed.launch([sys.executable, str(tmp_path / "gather.py")], 2, timeout=120, env=_env(tmp_path)) == 0
+    out = capfd.readouterr().out
+    assert out.splitlines() == ["process 0 gathered [0, 1]"], out  # the launcher shows process 0's output
