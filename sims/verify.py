@@ -410,7 +410,8 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
     plan = {sid: (prior[sid][0] is None, [s for s in seed_list if str(s) not in prior[sid][1]]) for sid in prior}
     units: list = []
     if dist:  # the work items of every statement, longest first (process 0's estimate), the same on every process
-        plan, units = allgather_objects((plan, _units(reg, ids, plan, results)) if writer else None, ctx)[0]
+        plan, units = allgather_objects((plan, _units(reg, ids, plan, results, _time_hints(preset)))
+                                        if writer else None, ctx)[0]
 
     # the built-in statements' symbolic sides (sympy: pure Python, one core) run in a second process while
     # this one measures (XLA compiles on one core): both cores busy; plug-ins and one-core machines inline
@@ -485,7 +486,40 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
     meta["state"] = "complete"
     meta["reused_checks"] = reused_total
     flush()
+    _keep_time_hints(preset, results, ids)
     return results
+
+
+#: the user cache's entry (`sims.caches.store_result`) of each check's last times on this machine, per preset
+TIME_HINTS = "verify-times"
+
+
+def _time_hints(preset: str) -> dict:
+    """{sid: {"symbolic": s, "seed": s}}: the seconds each statement's symbolic side and one seed's measurement
+    took in this machine's last run at ``preset`` (empty when the caches are off or nothing was kept). Only an
+    order for `_units` where the report directory has no times of its own, never a number in a report."""
+    from hmin.sims.caches import load_result
+
+    got = load_result(TIME_HINTS, preset)
+    return got if isinstance(got, dict) else {}
+
+
+def _keep_time_hints(preset: str, results: dict, ids: list[str]) -> None:
+    """Keep this run's times for the next run's `_time_hints` (the slowest seed of each statement)."""
+    from hmin.sims.caches import store_result
+
+    def secs(part) -> float | None:
+        t = part.get("wall_s") if isinstance(part, dict) else None
+        return float(t) if isinstance(t, (int, float)) and t >= 0 else None
+
+    hints = _time_hints(preset)
+    for sid in ids:
+        row = results.get(sid) if isinstance(results.get(sid), dict) else {}
+        seeds = [t for t in map(secs, (row.get("seeds") or {}).values()) if t is not None]
+        sym = secs(row.get("symbolic"))
+        if seeds or sym is not None:
+            hints[sid] = {"symbolic": sym or 0.0, "seed": max(seeds, default=0.0)}
+    store_result(TIME_HINTS, preset, hints)
 
 
 def _symbolic_key(entry: Entry) -> str:
@@ -591,19 +625,23 @@ class _SymbolicAhead:
             self.proc = None
 
 
-def _units(reg: Registry, ids: list[str], plan: dict, results: dict) -> list[tuple]:
+def _units(reg: Registry, ids: list[str], plan: dict, results: dict, hints: dict | None = None) -> list[tuple]:
     """The work of a run on several processes: one unit per symbolic side still to do, and per seed the
     measurements still to do, those of checks that share a measurement (`Check.shares`) at that seed in one
     unit (so it is computed once). Longest first, by the times of the report directory's earlier run where it
-    has them (unknown: in statement order, before the symbolic sides). A unit is a tuple of
-    ("symbolic", sid, None) / ("numeric", sid, seed) items."""
+    has them, else by ``hints`` (`_time_hints`: this machine's last run at the preset; unknown: in statement
+    order, before the symbolic sides). A unit is a tuple of ("symbolic", sid, None) / ("numeric", sid, seed)
+    items."""
     def as_dict(x) -> dict:  # a results.json of any age: a missing or malformed entry is an unknown time
         return x if isinstance(x, dict) else {}
+
+    def num(x) -> float:
+        return float(x) if isinstance(x, (int, float)) and x > 0 else 0.0
 
     def cost(sid: str, s) -> float:
         row = as_dict(results.get(sid))
         part = as_dict(row.get("symbolic")) if s is None else as_dict(as_dict(row.get("seeds")).get(str(s)))
-        return float(part.get("wall_s") or 0.0)
+        return num(part.get("wall_s")) or num(as_dict(as_dict(hints).get(sid)).get("symbolic" if s is None else "seed"))
 
     groups: dict = {}
     for s in sorted({s for sid in ids for s in plan[sid][1]}):

@@ -363,3 +363,30 @@ def test_the_first_exchange_prints_nothing_on_standard_output(tmp_path, capfd):
     assert distributed.launch([sys.executable, str(tmp_path / "gather.py")], 2, timeout=120, env=_env(tmp_path)) == 0
     out = capfd.readouterr().out
     assert out.splitlines() == ["process 0 gathered [0, 1]"], out  # the launcher shows process 0's output
+
+
+def test_verify_work_units_fall_back_on_this_machines_last_times(tmp_path, monkeypatch):
+    """A fresh report directory has no times: the units are ordered by the user cache's hints from this
+    machine's last run (the report directory's own times win), and a run keeps its times as the next hints."""
+    from hmin.sims import caches, verify
+    from hmin.sims.registry import builtin_registry
+
+    reg = builtin_registry()
+    ids, plan = ["T1", "T4", "C5"], {"T1": (False, [0]), "T4": (False, [0]), "C5": (False, [0])}
+    hints = {"C5": {"symbolic": 0.0, "seed": 80.0}, "T4": {"symbolic": 1.0, "seed": 5.0}}
+    assert [u[0][1] for u in verify._units(reg, ids, plan, {}, hints)] == ["C5", "T4", "T1"]
+    assert [u[0][1] for u in verify._units(reg, ids, plan, {})] == ["T1", "T4", "C5"]  # no hints: statement order
+    own = {"T1": {"seeds": {"0": {"wall_s": 99.0}}}}
+    assert [u[0][1] for u in verify._units(reg, ids, plan, own, hints)] == ["T1", "C5", "T4"]
+
+    monkeypatch.setenv(caches.ENV_CACHE, "1")
+    monkeypatch.setenv(caches.ENV_CACHE_DIR, str(tmp_path / "cache"))
+    monkeypatch.setattr(caches, "_SYMBOLIC_ON", True)
+    assert verify._time_hints("quick") == {}
+    results = {"T1": {"symbolic": {"wall_s": 2.0}, "seeds": {"0": {"wall_s": 3.0}, "1": {"wall_s": 7.5}}},
+               "T4": {"seeds": {"0": {"status": "error"}}}}
+    verify._keep_time_hints("quick", results, ["T1", "T4"])
+    assert verify._time_hints("quick") == {"T1": {"symbolic": 2.0, "seed": 7.5}}
+    assert verify._time_hints("default") == {}  # per preset
+    monkeypatch.setattr(caches, "_SYMBOLIC_ON", False)  # the caches off (the test suite's own setting): no hints
+    assert verify._time_hints("quick") == {}
