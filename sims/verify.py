@@ -515,7 +515,8 @@ def _keep_time_hints(preset: str, results: dict, ids: list[str]) -> None:
     hints = _time_hints(preset)
     for sid in ids:
         row = results.get(sid) if isinstance(results.get(sid), dict) else {}
-        seeds = [t for t in map(secs, (row.get("seeds") or {}).values()) if t is not None]
+        per_seed = row.get("seeds") if isinstance(row.get("seeds"), dict) else {}
+        seeds = [t for t in map(secs, per_seed.values()) if t is not None]
         sym = secs(row.get("symbolic"))
         if seeds or sym is not None:
             hints[sid] = {"symbolic": sym or 0.0, "seed": max(seeds, default=0.0)}

@@ -384,8 +384,8 @@ def test_verify_work_units_fall_back_on_this_machines_last_times(tmp_path, monke
     monkeypatch.setattr(caches, "_SYMBOLIC_ON", True)
     assert verify._time_hints("quick") == {}
     results = {"T1": {"symbolic": {"wall_s": 2.0}, "seeds": {"0": {"wall_s": 3.0}, "1": {"wall_s": 7.5}}},
-               "T4": {"seeds": {"0": {"status": "error"}}}}
-    verify._keep_time_hints("quick", results, ["T1", "T4"])
+               "T4": {"seeds": {"0": {"status": "error"}}}, "T2": {"seeds": ["malformed"], "symbolic": None}}
+    verify._keep_time_hints("quick", results, ["T1", "T4", "T2"])
     assert verify._time_hints("quick") == {"T1": {"symbolic": 2.0, "seed": 7.5}}
     assert verify._time_hints("default") == {}  # per preset
     monkeypatch.setattr(caches, "_SYMBOLIC_ON", False)  # the caches off (the test suite's own setting): no hints
