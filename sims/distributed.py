@@ -584,7 +584,7 @@ def allgather_objects(obj: Any, ctx: Context | None = None) -> list:
         buf[: len(b)] = b
         allb = allgather_array(buf)
     except Exception as e:  # noqa: BLE001 - JAX's runtime error of a collective whose peer is gone
-        msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        msg = _first_line(e)
         raise LostProcess(f"process {ctx.process_id} of {ctx.num_processes} lost contact with the others during "
                           f"an exchange: {msg[:200]}") from None
     return [pickle.loads(allb[i, : int(lens[i])].tobytes()) for i in range(ctx.num_processes)]
@@ -637,6 +637,11 @@ def run_items(fn: Callable[[Any], Any], items: Sequence, ctx: Context | None = N
     for g in gathered:
         out.update(g[0])
     return [out[i] for i in range(len(items))]
+
+
+def _first_line(e: BaseException) -> str:
+    """An exception's first line (its type's name when it has no message): JAX's runtime errors run to pages."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 _CLAIM_CALLS = itertools.count()  # one key prefix per call: every process calls in the same order
@@ -706,7 +711,7 @@ def run_items_claimed(fn: Callable[[Any], Any], items: Sequence, ctx: Context | 
             entries = client.key_value_dir_get_bytes(f"{tag}/r/")
         except Exception as e:  # noqa: BLE001 - the store is gone: a peer or the coordinator died
             raise LostProcess(f"process 0 of {ctx.num_processes} lost the coordination service: "
-                              f"{(str(e).strip().splitlines() or [type(e).__name__])[0][:200]}") from None
+                              f"{_first_line(e)[:200]}") from None
         for key, blob in entries:
             client.key_value_delete(key)
             i = int(key.rsplit("/", 1)[1])
