@@ -320,6 +320,21 @@ def exit_status(results: dict, ids: list[str], strict: bool) -> int:
     return 0
 
 
+def _as_dict(x) -> dict:
+    """``x`` if it is a mapping, else empty: a results.json or time hint of any age may lack an entry."""
+    return x if isinstance(x, dict) else {}
+
+
+def _seconds(t) -> float | None:
+    """``t`` as seconds (a number >= 0), None where it is missing or malformed."""
+    return float(t) if isinstance(t, (int, float)) and t >= 0 else None
+
+
+def _wall_s(part) -> float | None:
+    """A results.json part's ``wall_s`` (`_seconds`)."""
+    return _seconds(_as_dict(part).get("wall_s"))
+
+
 def _load_results(path: Path) -> dict:
     if not path.exists():
         return {}
@@ -328,7 +343,7 @@ def _load_results(path: Path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError, OSError):
         log(f"[verify] {path} is not readable JSON (an interrupted write?); starting a new one")
         return {}
-    return res if isinstance(res, dict) else {}
+    return _as_dict(res)
 
 
 @uses_float64
@@ -400,7 +415,7 @@ def run_verify(preset: str = "default", outdir: str | Path = "figures", *, only:
         entry = reg[sid]
         old = results.get(sid, {}) if resumable else {}
         sym = old["symbolic"] if old.get("symbolic") and old.get("code_version") == code_version() else None
-        old_seeds = old.get("seeds", {}) if isinstance(old.get("seeds"), dict) else {}
+        old_seeds = _as_dict(old.get("seeds"))
         done = {}
         for s in seed_list:
             prev = old_seeds.get(str(s))
@@ -500,24 +515,18 @@ def _time_hints(preset: str) -> dict:
     order for `_units` where the report directory has no times of its own, never a number in a report."""
     from hmin.sims.caches import load_result
 
-    got = load_result(TIME_HINTS, preset)
-    return got if isinstance(got, dict) else {}
+    return _as_dict(load_result(TIME_HINTS, preset))
 
 
 def _keep_time_hints(preset: str, results: dict, ids: list[str]) -> None:
     """Keep this run's times for the next run's `_time_hints` (the slowest seed of each statement)."""
     from hmin.sims.caches import store_result
 
-    def secs(part) -> float | None:
-        t = part.get("wall_s") if isinstance(part, dict) else None
-        return float(t) if isinstance(t, (int, float)) and t >= 0 else None
-
     hints = _time_hints(preset)
     for sid in ids:
-        row = results.get(sid) if isinstance(results.get(sid), dict) else {}
-        per_seed = row.get("seeds") if isinstance(row.get("seeds"), dict) else {}
-        seeds = [t for t in map(secs, per_seed.values()) if t is not None]
-        sym = secs(row.get("symbolic"))
+        row = _as_dict(results.get(sid))
+        seeds = [t for t in map(_wall_s, _as_dict(row.get("seeds")).values()) if t is not None]
+        sym = _wall_s(row.get("symbolic"))
         if seeds or sym is not None:
             hints[sid] = {"symbolic": sym or 0.0, "seed": max(seeds, default=0.0)}
     store_result(TIME_HINTS, preset, hints)
@@ -633,16 +642,11 @@ def _units(reg: Registry, ids: list[str], plan: dict, results: dict, hints: dict
     has them, else by ``hints`` (`_time_hints`: this machine's last run at the preset; unknown: in statement
     order, before the symbolic sides). A unit is a tuple of ("symbolic", sid, None) / ("numeric", sid, seed)
     items."""
-    def as_dict(x) -> dict:  # a results.json of any age: a missing or malformed entry is an unknown time
-        return x if isinstance(x, dict) else {}
-
-    def num(x) -> float:
-        return float(x) if isinstance(x, (int, float)) and x > 0 else 0.0
-
     def cost(sid: str, s) -> float:
-        row = as_dict(results.get(sid))
-        part = as_dict(row.get("symbolic")) if s is None else as_dict(as_dict(row.get("seeds")).get(str(s)))
-        return num(part.get("wall_s")) or num(as_dict(as_dict(hints).get(sid)).get("symbolic" if s is None else "seed"))
+        row = _as_dict(results.get(sid))
+        part = row.get("symbolic") if s is None else _as_dict(row.get("seeds")).get(str(s))
+        hint = _as_dict(_as_dict(hints).get(sid)).get("symbolic" if s is None else "seed")
+        return _wall_s(part) or _seconds(hint) or 0.0
 
     groups: dict = {}
     for s in sorted({s for sid in ids for s in plan[sid][1]}):
